@@ -1,0 +1,76 @@
+# Finds every dependency (nothing is vendored) and collects them on the INTERFACE target mx_deps.
+# Debian packages: libopenblas-openmp-dev, libdmlc-dev, libgtest-dev (see scripts/setup.sh).
+add_library(mx_deps INTERFACE)
+
+# Sanitizers apply to everything built here (library, tests, examples).
+if(MX_SANITIZE)
+  if(MX_SANITIZE STREQUAL "thread")
+    # TSan misreports libgomp's barriers; the thread build runs without OpenMP.
+    set(MX_USE_OPENMP OFF CACHE BOOL "" FORCE)
+    add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+    add_link_options(-fsanitize=thread)
+  else()
+    string(REPLACE ";" "," _mx_san "${MX_SANITIZE}")
+    add_compile_options(-fsanitize=${_mx_san} -fno-sanitize-recover=all -fno-omit-frame-pointer)
+    add_link_options(-fsanitize=${_mx_san} -fno-sanitize-recover=all)
+  endif()
+endif()
+
+find_package(Threads REQUIRED)
+target_link_libraries(mx_deps INTERFACE Threads::Threads ${CMAKE_DL_LIBS})
+
+# dmlc-core: typed parameters, JSON, streams. Its package config says 0.3, so no version here.
+find_package(dmlc REQUIRED CONFIG)
+target_link_libraries(mx_deps INTERFACE dmlc::dmlc)
+# CHECK failures throw dmlc::Error (never abort) with clean messages and no stack dump; dmlc's own
+# LOG(INFO/WARNING) goes through our logger (src/base/logging.cc), silent by default.
+target_compile_definitions(mx_deps INTERFACE
+  DMLC_LOG_FATAL_THROW=1 DMLC_LOG_STACK_TRACE=0 DMLC_LOG_CUSTOMIZE=1 DMLC_LOG_BEFORE_THROW=0)
+
+# OpenBLAS, the OpenMP build, so BLAS and our kernels share one OpenMP runtime.
+set(BLA_VENDOR OpenBLAS)
+find_package(BLAS REQUIRED)
+find_path(MX_CBLAS_INCLUDE_DIR cblas.h
+  PATHS /usr/include/x86_64-linux-gnu/openblas-openmp /usr/include/openblas
+  PATH_SUFFIXES openblas REQUIRED)
+target_include_directories(mx_deps SYSTEM INTERFACE ${MX_CBLAS_INCLUDE_DIR})
+target_link_libraries(mx_deps INTERFACE ${BLAS_LIBRARIES})
+
+if(MX_USE_OPENMP)
+  find_package(OpenMP REQUIRED COMPONENTS CXX)
+  target_link_libraries(mx_deps INTERFACE OpenMP::OpenMP_CXX)
+  target_compile_definitions(mx_deps INTERFACE MX_USE_OPENMP=1)
+else()
+  target_compile_definitions(mx_deps INTERFACE MX_USE_OPENMP=0)
+endif()
+
+if(MX_USE_CUDA)
+  # The runtime is linked shared and the driver library never: cudart loads the driver lazily,
+  # so a CUDA build still starts (and reports zero GPUs) on a machine without one.
+  set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)
+  set(CMAKE_CUDA_ARCHITECTURES ${MX_CUDA_ARCHS})
+  set(CMAKE_CUDA_STANDARD 17)
+  set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+  enable_language(CUDA)
+  find_package(CUDAToolkit REQUIRED)
+  target_link_libraries(mx_deps INTERFACE CUDA::cudart CUDA::cublas)
+  target_compile_definitions(mx_deps INTERFACE MX_USE_CUDA=1)
+  if(MX_USE_CUDNN)
+    find_path(MX_CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} PATH_SUFFIXES include)
+    find_library(MX_CUDNN_LIBRARY cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} PATH_SUFFIXES lib64 lib)
+    if(MX_CUDNN_INCLUDE_DIR AND MX_CUDNN_LIBRARY)
+      target_include_directories(mx_deps SYSTEM INTERFACE ${MX_CUDNN_INCLUDE_DIR})
+      target_link_libraries(mx_deps INTERFACE ${MX_CUDNN_LIBRARY})
+      target_compile_definitions(mx_deps INTERFACE MX_USE_CUDNN=1)
+    else()
+      message(WARNING "cuDNN not found: building the CUDA backend without it")
+      set(MX_USE_CUDNN OFF CACHE BOOL "" FORCE)
+      target_compile_definitions(mx_deps INTERFACE MX_USE_CUDNN=0)
+    endif()
+  else()
+    target_compile_definitions(mx_deps INTERFACE MX_USE_CUDNN=0)
+  endif()
+else()
+  set(MX_USE_CUDNN OFF CACHE BOOL "" FORCE)
+  target_compile_definitions(mx_deps INTERFACE MX_USE_CUDA=0 MX_USE_CUDNN=0)
+endif()

@@ -1,0 +1,61 @@
+#include "base/shape.h"
+
+#include "base/error.h"
+
+namespace mx {
+
+void Shape::Assign(const int64_t* first, const int64_t* last) {
+  const ptrdiff_t n = last - first;
+  MX_CHECK(n >= 0 && n <= kMaxNDim, kInvalidArgument)
+      << "a shape has at most " << kMaxNDim << " dimensions, got " << n;
+  for (ptrdiff_t i = 0; i < n; ++i) {
+    MX_CHECK(first[i] >= -1, kInvalidArgument)
+        << "invalid dimension " << first[i] << " at axis " << i
+        << " (dims are >= 0, or -1 for unknown)";
+    dims_[i] = first[i];
+  }
+  ndim_ = static_cast<int>(n);
+}
+
+Shape Shape::Filled(int ndim, int64_t value) {
+  MX_CHECK(ndim >= 0, kInvalidArgument) << "negative ndim " << ndim;
+  return Shape(std::vector<int64_t>(ndim, value));
+}
+
+bool Shape::IsKnown() const {
+  if (ndim_ < 0) return false;
+  for (int i = 0; i < ndim_; ++i) {
+    if (dims_[i] < 0) return false;
+  }
+  return true;
+}
+
+int64_t Shape::Size() const { return ProdDims(0, ndim_); }
+
+int64_t Shape::ProdDims(int begin, int end) const {
+  int64_t size = 1;
+  for (int i = begin; i < end; ++i) size *= dims_[i];
+  return size;
+}
+
+std::string Shape::ToString() const {
+  if (ndim_ < 0) return "?";
+  std::string s = "(";
+  for (int i = 0; i < ndim_; ++i) {
+    if (i) s += ",";
+    s += dims_[i] < 0 ? std::string("?") : std::to_string(dims_[i]);
+  }
+  return s + ")";
+}
+
+bool Shape::operator==(const Shape& o) const {
+  if (ndim_ != o.ndim_) return false;
+  for (int i = 0; i < ndim_; ++i) {
+    if (dims_[i] != o.dims_[i]) return false;
+  }
+  return true;
+}
+
+std::ostream& operator<<(std::ostream& os, const Shape& shape) { return os << shape.ToString(); }
+
+}  // namespace mx
