@@ -69,6 +69,7 @@ enum { MX_LOG_OFF = 0, MX_LOG_ERROR = 1, MX_LOG_WARNING = 2, MX_LOG_INFO = 3, MX
  * Opaque, one type per concept. Every handle the caller receives is released by the caller with
  * the matching mx_<object>_free (which accepts NULL). Functions for each arrive with the layer
  * that implements it (see docs/design/c_api_rules.md).                                         */
+/* clang-format off */
 typedef struct mx_ndarray mx_ndarray;       /* a lazy n-dimensional array                     */
 typedef mx_ndarray* mx_ndarray_t;
 typedef struct mx_symbol mx_symbol;         /* a symbolic graph                               */
@@ -81,6 +82,7 @@ typedef struct mx_data_iter mx_data_iter;   /* a data iterator                  
 typedef mx_data_iter* mx_data_iter_t;
 typedef struct mx_kvstore mx_kvstore;       /* a key-value store for parameter sync           */
 typedef mx_kvstore* mx_kvstore_t;
+/* clang-format on */
 
 #ifdef __cplusplus
 } /* extern "C" */

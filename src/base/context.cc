@@ -11,9 +11,15 @@ namespace mx {
 std::string Context::ToString() const {
   const char* type = "unknown";
   switch (dev_type) {
-    case DeviceType::kCPU: type = "cpu"; break;
-    case DeviceType::kGPU: type = "gpu"; break;
-    case DeviceType::kCPUPinned: type = "cpu_pinned"; break;
+    case DeviceType::kCPU:
+      type = "cpu";
+      break;
+    case DeviceType::kGPU:
+      type = "gpu";
+      break;
+    case DeviceType::kCPUPinned:
+      type = "cpu_pinned";
+      break;
   }
   return std::string(type) + "(" + std::to_string(dev_id) + ")";
 }

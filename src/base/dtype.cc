@@ -30,13 +30,14 @@ static_assert(sizeof(Half) == 2, "Half must be two bytes");
 bool IsValidDType(int32_t value) { return value >= 0 && value < kNumDTypes; }
 
 DType CheckedDType(int32_t value) {
-  MX_CHECK(IsValidDType(value), kInvalidArgument)
-      << "unknown dtype " << value << ": expected 0.." << kNumDTypes - 1 << " (" << ValidNames()
-      << ")";
+  MX_CHECK(IsValidDType(value), kInvalidArgument) << "unknown dtype " << value << ": expected 0.."
+                                                  << kNumDTypes - 1 << " (" << ValidNames() << ")";
   return static_cast<DType>(value);
 }
 
-size_t DTypeSize(DType dtype) { return kInfo[static_cast<int>(CheckedDType(static_cast<int32_t>(dtype)))].size; }
+size_t DTypeSize(DType dtype) {
+  return kInfo[static_cast<int>(CheckedDType(static_cast<int32_t>(dtype)))].size;
+}
 
 const char* DTypeName(DType dtype) {
   return kInfo[static_cast<int>(CheckedDType(static_cast<int32_t>(dtype)))].name;

@@ -37,6 +37,7 @@ const char* DTypeName(DType dtype);
 // Throws mx::Error naming `name` and the valid names.
 DType DTypeFromName(const std::string& name);
 
+// clang-format off
 template <typename T>
 struct DTypeOf;
 template <> struct DTypeOf<float> { static constexpr DType value = DType::kFloat32; };
@@ -46,9 +47,11 @@ template <> struct DTypeOf<uint8_t> { static constexpr DType value = DType::kUin
 template <> struct DTypeOf<int32_t> { static constexpr DType value = DType::kInt32; };
 template <> struct DTypeOf<int8_t> { static constexpr DType value = DType::kInt8; };
 template <> struct DTypeOf<int64_t> { static constexpr DType value = DType::kInt64; };
+// clang-format on
 
 }  // namespace mx
 
+// clang-format off
 // Runs `...` with `T` bound to the C++ type of `dtype` (all types, float16 as mx::Half).
 #define MX_DTYPE_SWITCH(dtype, T, ...)                                                  \
   switch (dtype) {                                                                      \
@@ -61,5 +64,6 @@ template <> struct DTypeOf<int64_t> { static constexpr DType value = DType::kInt
     case ::mx::DType::kInt64: { using T = int64_t; __VA_ARGS__; break; }               \
     default: MX_THROW(kInternal) << "unhandled dtype " << static_cast<int>(dtype);     \
   }
+// clang-format on
 
 #endif  // MX_BASE_DTYPE_H_

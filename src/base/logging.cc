@@ -49,8 +49,8 @@ void LogWrite(LogLevel level, const std::string& message) {
 
 }  // namespace mx
 
-// dmlc-core's LOG(INFO/WARNING/ERROR) lands here (we build with DMLC_LOG_CUSTOMIZE=1). dmlc does not
-// tell the severity apart, so its lines are logged at warning level.
+// dmlc-core's LOG(INFO/WARNING/ERROR) lands here (we build with DMLC_LOG_CUSTOMIZE=1). dmlc does
+// not tell the severity apart, so its lines are logged at warning level.
 void dmlc::CustomLogMessage::Log(const std::string& msg) {
   mx::LogWrite(mx::LogLevel::kWarning, msg);
 }

@@ -40,9 +40,12 @@ class LogLine {
 }  // namespace impl
 }  // namespace mx
 
-#define MX_LOG_ENABLED(level) \
-  (::mx::impl::g_log_level.load(std::memory_order_relaxed) >= static_cast<int>(::mx::LogLevel::level))
-#define MX_LOG(level) \
-  if (!MX_LOG_ENABLED(level)) {} else ::mx::impl::LogLine(::mx::LogLevel::level).stream()
+#define MX_LOG_ENABLED(level)                                 \
+  (::mx::impl::g_log_level.load(std::memory_order_relaxed) >= \
+   static_cast<int>(::mx::LogLevel::level))
+#define MX_LOG(level)           \
+  if (!MX_LOG_ENABLED(level)) { \
+  } else                        \
+    ::mx::impl::LogLine(::mx::LogLevel::level).stream()
 
 #endif  // MX_BASE_LOGGING_H_

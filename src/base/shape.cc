@@ -9,9 +9,8 @@ void Shape::Assign(const int64_t* first, const int64_t* last) {
   MX_CHECK(n >= 0 && n <= kMaxNDim, kInvalidArgument)
       << "a shape has at most " << kMaxNDim << " dimensions, got " << n;
   for (ptrdiff_t i = 0; i < n; ++i) {
-    MX_CHECK(first[i] >= -1, kInvalidArgument)
-        << "invalid dimension " << first[i] << " at axis " << i
-        << " (dims are >= 0, or -1 for unknown)";
+    MX_CHECK(first[i] >= -1, kInvalidArgument) << "invalid dimension " << first[i] << " at axis "
+                                               << i << " (dims are >= 0, or -1 for unknown)";
     dims_[i] = first[i];
   }
   ndim_ = static_cast<int>(n);

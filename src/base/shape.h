@@ -26,7 +26,9 @@ class Shape {
   Shape(std::initializer_list<int64_t> dims) { Assign(dims.begin(), dims.end()); }
   // Throws mx::Error (kInvalidArgument) for more than kMaxNDim dims or a dim below -1.
   Shape(const int64_t* dims, int ndim) { Assign(dims, dims + ndim); }
-  explicit Shape(const std::vector<int64_t>& dims) { Assign(dims.data(), dims.data() + dims.size()); }
+  explicit Shape(const std::vector<int64_t>& dims) {
+    Assign(dims.data(), dims.data() + dims.size());
+  }
   // ndim dims, each equal to `value` (e.g. -1 for "rank known, extents unknown").
   static Shape Filled(int ndim, int64_t value);
   static Shape Unknown() {

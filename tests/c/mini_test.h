@@ -8,14 +8,14 @@
 static int mt_passed = 0;
 static int mt_failed = 0;
 
-#define MT_CHECK(cond)                                                      \
-  do {                                                                      \
-    if (cond) {                                                             \
-      ++mt_passed;                                                          \
-    } else {                                                                \
-      ++mt_failed;                                                          \
+#define MT_CHECK(cond)                                                         \
+  do {                                                                         \
+    if (cond) {                                                                \
+      ++mt_passed;                                                             \
+    } else {                                                                   \
+      ++mt_failed;                                                             \
       fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                       \
+    }                                                                          \
   } while (0)
 
 static int mt_finish(void) {

@@ -51,9 +51,7 @@ TEST(Shape, RejectsTooManyDims) {
   }
 }
 
-TEST(Shape, RejectsNegativeDims) {
-  EXPECT_THROW(Shape({2, -5}), Error);
-}
+TEST(Shape, RejectsNegativeDims) { EXPECT_THROW(Shape({2, -5}), Error); }
 
 }  // namespace
 }  // namespace mx

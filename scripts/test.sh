@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# README command 2: install what is missing, then run every CI gate:
+#   format        clang-format check of all C/C++/CUDA sources
+#   release       CPU build with -Werror, every test (unit, C ABI, install)
+#   symbols       libmx.so exports only mx_* symbols
+#   cuda          CUDA build (sm_90) compiles and links; its tests run (GPU tests skip without a GPU)
+#   asan          AddressSanitizer + UndefinedBehaviorSanitizer build, unit tests
+#   tsan          ThreadSanitizer build (no OpenMP), concurrency tests
+# Set MX_GATES="release asan" to run a subset. Exits non-zero if any gate fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/common.sh
+
+bash scripts/setup.sh || exit 1
+
+gates="${MX_GATES:-format release symbols cuda asan tsan}"
+passed=0
+failed=0
+failed_names=""
+
+run_gate() {
+  local name="$1"
+  shift
+  mx_section "gate: $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "gate $name: ok ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1))
+    failed_names="$failed_names $name"
+    echo "gate $name: FAILED ($((SECONDS - start)) s)"
+  fi
+}
+
+ctest_in() {
+  local dir="$1"
+  shift
+  (cd "$dir" && ctest --output-on-failure --timeout 900 "$@")
+}
+
+gate_format() {
+  local files
+  files=$(git ls-files '*.h' '*.hpp' '*.cc' '*.c' '*.cu' '*.cuh')
+  # shellcheck disable=SC2086
+  clang-format --dry-run --Werror $files
+}
+
+gate_release() {
+  mx_build build -DMX_WERROR=ON -DMX_USE_CUDA=OFF && ctest_in build
+}
+
+gate_symbols() {
+  local bad
+  bad=$(nm -D --defined-only build/libmx.so | awk '{print $3}' | grep -v '^mx_' || true)
+  if [ -n "$bad" ]; then
+    echo "libmx.so exports symbols outside mx_*:"
+    echo "$bad" | head -20
+    return 1
+  fi
+  echo "libmx.so exports $(nm -D --defined-only build/libmx.so | wc -l) symbols, all mx_*"
+  # The driver library must never be linked: such a binary does not start without a GPU driver.
+  if [ -f build-cuda/libmx.so ] && ldd build-cuda/libmx.so | grep -q 'libcuda\.so'; then
+    echo "build-cuda/libmx.so links libcuda.so"
+    return 1
+  fi
+}
+
+gate_cuda() {
+  if ! command -v nvcc >/dev/null 2>&1 && [ ! -x /usr/local/cuda/bin/nvcc ]; then
+    echo "nvcc not found: skipping the CUDA build"
+    return 0
+  fi
+  export PATH="$PATH:/usr/local/cuda/bin"
+  mx_build build-cuda -DMX_WERROR=ON -DMX_USE_CUDA=ON -DMX_CUDA_ARCHS=90 -DMX_BUILD_BENCH=OFF &&
+    ! ldd build-cuda/libmx.so | grep -q 'libcuda\.so' &&
+    ctest_in build-cuda -L unit
+}
+
+gate_asan() {
+  mx_build build-asan -DMX_WERROR=ON -DMX_USE_CUDA=OFF -DMX_SANITIZE='address;undefined' \
+    -DMX_BUILD_BENCH=OFF -DMX_BUILD_EXAMPLES=OFF &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+      ctest_in build-asan -L unit
+}
+
+gate_tsan() {
+  mx_build build-tsan -DMX_WERROR=ON -DMX_USE_CUDA=OFF -DMX_SANITIZE=thread \
+    -DMX_BUILD_BENCH=OFF -DMX_BUILD_EXAMPLES=OFF &&
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" OPENBLAS_NUM_THREADS=1 \
+      ctest_in build-tsan -L concurrency
+}
+
+for g in $gates; do
+  run_gate "$g" "gate_$g"
+done
+
+mx_section "summary"
+[ -n "$failed_names" ] && echo "failed gates:$failed_names"
+echo "gates: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
