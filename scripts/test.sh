@@ -80,7 +80,7 @@ gate_cuda() {
 gate_asan() {
   mx_build build-asan -DMX_WERROR=ON -DMX_USE_CUDA=OFF -DMX_SANITIZE='address;undefined' \
     -DMX_BUILD_BENCH=OFF -DMX_BUILD_EXAMPLES=OFF &&
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
       ctest_in build-asan -L unit
 }
 

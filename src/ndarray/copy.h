@@ -1,0 +1,22 @@
+// Byte copies between any two devices, run inside an engine op.
+#ifndef MX_NDARRAY_COPY_H_
+#define MX_NDARRAY_COPY_H_
+
+#include <cstddef>
+
+#include "engine/engine.h"
+#include "op/tblob.h"
+
+namespace mx {
+
+// Copies `from` into `to` (same shape). Host to host converts the element type when they differ;
+// copies involving a GPU require equal types and use the worker's stream, then wait for it (copy
+// workers own their streams, so this blocks only that worker).
+void CopyBlob(const TBlob& from, const TBlob& to, const engine::RunContext& rctx);
+
+// The engine property of a copy between these devices (which workers run it).
+engine::FnProperty CopyProperty(Context from, Context to);
+
+}  // namespace mx
+
+#endif  // MX_NDARRAY_COPY_H_

@@ -1,0 +1,195 @@
+// The operator registry: one registration block per op serves imperative calls and graphs.
+//
+// A block (in the op family's .cc file, inside that family's Register*Ops function) says
+// everything about an op in one place:
+//
+//   reg.Add("FullyConnected")
+//       .Describe("y = x W^T + b, with x flattened to 2-D.")
+//       .SetParam<FullyConnectedParam>()
+//       .SetInputs([](const NodeAttrs& a) { return ...; })        // names; count follows
+//       .SetNumOutputs(1)
+//       .SetInferShape(FCInferShape)
+//       .SetInferType(ElemwiseType)
+//       .SetResources({ResourceType::kTempSpace})
+//       .SetCompute(DeviceType::kCPU, FCForwardCPU)
+//       .SetGradient(FCGradient);                                 // or .SetNotDifferentiable()
+//
+// The registry's self-test (tests/cpp/op/registry_test.cc) fails when an op lacks any of these
+// or has no test case. Gradients are graph nodes of other registered ops, usually a hidden
+// "_backward_<op>" registered in the same file.
+#ifndef MX_OP_OP_H_
+#define MX_OP_OP_H_
+
+#include <dmlc/parameter.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/context.h"
+#include "base/dtype.h"
+#include "base/error.h"
+#include "base/shape.h"
+#include "engine/engine.h"
+#include "graph/node.h"
+#include "op/tblob.h"
+#include "resource/resource.h"
+
+namespace mx {
+
+// What an op does with each output.
+enum class OpReq : int {
+  kNull = 0,     // skip: nobody needs it
+  kWrite = 1,    // overwrite
+  kInplace = 2,  // overwrite; the output shares memory with an input (see Op::inplace)
+  kAdd = 3,      // accumulate into what is there (gradient accumulation)
+};
+
+// Everything a compute function may use besides its arrays.
+struct OpContext {
+  engine::RunContext run;
+  bool is_train = false;
+  // The resources the op requested (Op::resources), in the same order.
+  const std::vector<Resource>* requested = nullptr;
+
+  // Scratch memory of at least `bytes`, valid for this call (needs ResourceType::kTempSpace).
+  void* TempSpace(size_t bytes) const;
+  // The seeded random generator of this device (needs ResourceType::kRandom).
+  RandomGenerator* Random() const;
+};
+
+using FNumber = std::function<int(const NodeAttrs&)>;
+using FNames = std::function<std::vector<std::string>(const NodeAttrs&)>;
+// Fill in unknown shapes (ndim -1 or dims -1) from known ones, forward and backward. Return false
+// when not everything could be inferred yet; throw mx::Error for an inconsistency.
+using FInferShape =
+    std::function<bool(const NodeAttrs&, std::vector<Shape>* in, std::vector<Shape>* out)>;
+// Same for element types; -1 is unknown.
+using FInferType =
+    std::function<bool(const NodeAttrs&, std::vector<int>* in, std::vector<int>* out)>;
+using FCompute =
+    std::function<void(const NodeAttrs&, const OpContext&, const std::vector<TBlob>& in,
+                       const std::vector<OpReq>& req, const std::vector<TBlob>& out)>;
+// The gradients of the inputs given the gradients of the outputs, as new graph entries (one per
+// input; an entry with a null node means "zero gradient").
+using FGradient = std::function<std::vector<NodeEntry>(const NodePtr& node,
+                                                       const std::vector<NodeEntry>& ograds)>;
+using FInplace = std::function<std::vector<std::pair<int, int>>(const NodeAttrs&)>;
+using FResources = std::function<std::vector<ResourceType>(const NodeAttrs&)>;
+using FIndices = std::function<std::vector<int>(const NodeAttrs&)>;
+
+// Documentation of one parameter, for op info (bindings generate functions from it).
+struct ParamDoc {
+  std::string name, type, description;
+};
+
+class Op {
+ public:
+  explicit Op(std::string name) : name(std::move(name)) {}
+
+  // ---- registration (each returns *this so a block chains) ----
+  Op& Describe(const std::string& text);
+  template <typename P>
+  Op& SetParam();
+  Op& SetNoParam();  // an op without parameters: any key is an error
+  Op& SetInputs(std::vector<std::string> names);
+  Op& SetInputs(FNames names);  // count follows the names
+  Op& SetNumOutputs(int n);
+  Op& SetNumOutputs(FNumber n);
+  Op& SetOutputNames(FNames names);
+  Op& SetInferShape(FInferShape f);
+  Op& SetInferType(FInferType f);
+  Op& SetInplace(std::vector<std::pair<int, int>> pairs);
+  Op& SetInplace(FInplace f);
+  Op& SetResources(std::vector<ResourceType> types);
+  Op& SetResources(FResources f);
+  Op& SetCompute(DeviceType dev, FCompute f);
+  Op& SetGradient(FGradient f);
+  Op& SetNotDifferentiable();
+  // Inputs the op writes (auxiliary states such as BatchNorm's moving statistics).
+  Op& SetMutateInputs(FIndices f);
+  // Hidden ops (names starting with '_') are not listed for bindings' generated functions.
+  Op& SetHidden();
+  // This op is the backward of `forward`: tested through that op's gradient checks.
+  Op& SetBackwardOf(const std::string& forward);
+
+  // ---- queries ----
+  int NumInputs(const NodeAttrs& attrs) const;
+  int NumOutputs(const NodeAttrs& attrs) const;
+  std::vector<std::string> InputNames(const NodeAttrs& attrs) const;
+  std::vector<std::string> OutputNames(const NodeAttrs& attrs) const;
+  // Parses attrs->dict into attrs->parsed; errors name the op, the key and the valid keys.
+  void ParseParams(NodeAttrs* attrs) const;
+  // The compute function for `dev`, or nullptr.
+  const FCompute* Compute(DeviceType dev) const;
+
+  std::string name;
+  std::string doc;
+  std::vector<ParamDoc> params;
+  std::function<void(NodeAttrs*)> parse;
+  FNames input_names;
+  FNumber num_outputs;
+  FNames output_names;
+  FInferShape infer_shape;
+  FInferType infer_type;
+  FInplace inplace;
+  FResources resources;
+  FGradient gradient;
+  bool not_differentiable = false;
+  FIndices mutate_inputs;
+  bool hidden = false;
+  std::string backward_of;
+  std::map<DeviceType, FCompute> compute;
+};
+
+class OpRegistry {
+ public:
+  // The registry, filled with every op on first use.
+  static OpRegistry* Get();
+  Op& Add(const std::string& name);
+  // nullptr if unknown.
+  const Op* Find(const std::string& name) const;
+  // Throws mx::Error (kNotFound) naming `name` and close matches.
+  const Op* Get(const std::string& name) const;
+  // All ops, sorted by name.
+  const std::vector<const Op*>& List() const { return sorted_; }
+
+ private:
+  OpRegistry() = default;
+  std::map<std::string, std::unique_ptr<Op>> ops_;
+  std::vector<const Op*> sorted_;
+};
+
+// Builds NodeAttrs for `op` from string params (parsed and checked).
+NodeAttrs MakeAttrs(const Op* op, const std::map<std::string, std::string>& params,
+                    const std::string& name = "");
+
+// ---- template implementation ----
+namespace impl {
+[[noreturn]] void RethrowParamError(const std::string& op, const std::string& what);
+}  // namespace impl
+
+template <typename P>
+Op& Op::SetParam() {
+  params.clear();
+  for (const auto& f : P::__FIELDS__()) params.push_back({f.name, f.type_info_str, f.description});
+  const std::string op_name = name;
+  parse = [op_name](NodeAttrs* attrs) {
+    P p;
+    try {
+      std::vector<std::pair<std::string, std::string>> kw(attrs->dict.begin(), attrs->dict.end());
+      p.Init(kw);
+    } catch (const dmlc::ParamError& e) {
+      impl::RethrowParamError(op_name, e.what());
+    }
+    attrs->parsed = std::move(p);
+  };
+  return *this;
+}
+
+}  // namespace mx
+
+#endif  // MX_OP_OP_H_

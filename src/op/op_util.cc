@@ -1,0 +1,92 @@
+#include "op/op_util.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace mx {
+
+bool MergeShape(Shape* dst, const Shape& src) {
+  if (src.ndim() < 0) return true;
+  if (dst->ndim() < 0) {
+    *dst = src;
+    return true;
+  }
+  if (dst->ndim() != src.ndim()) return false;
+  for (int i = 0; i < src.ndim(); ++i) {
+    if (src[i] < 0) continue;
+    if ((*dst)[i] < 0) {
+      (*dst)[i] = src[i];
+    } else if ((*dst)[i] != src[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void AssignShape(std::vector<Shape>* shapes, size_t i, const Shape& value,
+                 const std::string& what) {
+  Shape merged = (*shapes)[i];
+  MX_CHECK(MergeShape(&merged, value), kInvalidArgument)
+      << what << " has shape " << (*shapes)[i] << ", expected " << value;
+  (*shapes)[i] = merged;
+}
+
+bool ElemwiseShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
+  Shape common = Shape::Unknown();
+  const std::vector<std::string> names = attrs.op->InputNames(attrs);
+  auto merge = [&](const Shape& s, const std::string& what) {
+    MX_CHECK(MergeShape(&common, s), kInvalidArgument)
+        << "elementwise shapes differ: " << what << " has shape " << s << ", expected " << common;
+  };
+  for (size_t i = 0; i < in->size(); ++i) merge((*in)[i], "input '" + names[i] + "'");
+  for (size_t i = 0; i < out->size(); ++i) merge((*out)[i], "output " + std::to_string(i));
+  for (auto& s : *in) s = common;
+  for (auto& s : *out) s = common;
+  return common.IsKnown();
+}
+
+bool ElemwiseType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int>* out) {
+  int common = -1;
+  auto merge = [&](int t, const std::string& what) {
+    if (t < 0) return;
+    MX_CHECK(common < 0 || common == t, kInvalidArgument)
+        << "elementwise types differ: " << what << " is " << DTypeName(static_cast<DType>(t))
+        << ", expected " << DTypeName(static_cast<DType>(common));
+    common = t;
+  };
+  for (size_t i = 0; i < in->size(); ++i) merge((*in)[i], "input " + std::to_string(i));
+  for (size_t i = 0; i < out->size(); ++i) merge((*out)[i], "output " + std::to_string(i));
+  for (auto& t : *in) t = common;
+  for (auto& t : *out) t = common;
+  return common >= 0;
+}
+
+std::vector<std::string> NumberedNames(const std::string& prefix, int n) {
+  std::vector<std::string> names;
+  for (int i = 0; i < n; ++i) names.push_back(prefix + std::to_string(i));
+  return names;
+}
+
+NodeEntry MakeGradEntry(const std::string& op_name, const NodePtr& fwd, const std::string& suffix,
+                        std::vector<NodeEntry> inputs,
+                        const std::map<std::string, std::string>& params, uint32_t index) {
+  return NodeEntry{MakeNode(op_name, fwd->attrs.name + "_" + suffix, std::move(inputs), params),
+                   index};
+}
+
+std::vector<NodeEntry> MakeGradNode(const std::string& op_name, const NodePtr& fwd,
+                                    std::vector<NodeEntry> inputs,
+                                    const std::map<std::string, std::string>& params) {
+  NodePtr n = MakeNode(op_name, fwd->attrs.name + "_backward", std::move(inputs), params);
+  std::vector<NodeEntry> out;
+  for (int i = 0; i < n->num_outputs(); ++i) out.push_back(NodeEntry{n, uint32_t(i)});
+  return out;
+}
+
+std::string ParamString(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  return buf;
+}
+
+}  // namespace mx

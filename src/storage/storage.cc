@@ -1,0 +1,226 @@
+#include "storage/storage.h"
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "base/error.h"
+#include "base/logging.h"
+
+#if MX_USE_CUDA
+#include <cuda_runtime_api.h>
+#endif
+
+namespace mx {
+namespace {
+
+// Larger requests are refused before rounding could overflow.
+constexpr size_t kMaxAlloc = size_t(1) << 56;
+
+// The system allocators behind the pools. They return nullptr on failure.
+void* SystemAlloc(size_t size, Context ctx) {
+  switch (ctx.dev_type) {
+    case DeviceType::kCPU:
+      return std::aligned_alloc(64, size);
+#if MX_USE_CUDA
+    case DeviceType::kGPU: {
+      int prev = 0;
+      cudaGetDevice(&prev);
+      void* p = nullptr;
+      const bool ok =
+          cudaSetDevice(ctx.dev_id) == cudaSuccess && cudaMalloc(&p, size) == cudaSuccess;
+      if (!ok) cudaGetLastError();  // clear the error so the next runtime call starts clean
+      cudaSetDevice(prev);
+      return ok ? p : nullptr;
+    }
+    case DeviceType::kCPUPinned: {
+      void* p = nullptr;
+      if (cudaHostAlloc(&p, size, cudaHostAllocPortable) != cudaSuccess) {
+        cudaGetLastError();
+        return nullptr;
+      }
+      return p;
+    }
+#else
+    case DeviceType::kCPUPinned:
+      // Without CUDA there is nothing to pin: pinned memory is ordinary host memory.
+      return std::aligned_alloc(64, size);
+    case DeviceType::kGPU:
+      break;
+#endif
+  }
+  return nullptr;
+}
+
+void SystemFree(void* ptr, Context ctx) {
+  switch (ctx.dev_type) {
+    case DeviceType::kCPU:
+      std::free(ptr);
+      return;
+#if MX_USE_CUDA
+    case DeviceType::kGPU: {
+      int prev = 0;
+      cudaGetDevice(&prev);
+      cudaSetDevice(ctx.dev_id);
+      cudaFree(ptr);
+      cudaSetDevice(prev);
+      return;
+    }
+    case DeviceType::kCPUPinned:
+      cudaFreeHost(ptr);
+      return;
+#else
+    case DeviceType::kCPUPinned:
+      std::free(ptr);
+      return;
+    case DeviceType::kGPU:
+      return;
+#endif
+  }
+}
+
+std::string HumanBytes(size_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 5) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f %s", v, units[u]);
+  return buf;
+}
+
+}  // namespace
+
+// One device's pool: free blocks bucketed by size, plus statistics. One mutex per device; the
+// critical sections are a hash lookup and a vector push/pop.
+class Storage::DevicePool {
+ public:
+  explicit DevicePool(Context ctx) : ctx_(ctx) {}
+
+  void* Alloc(size_t bucket) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.num_allocs;
+      auto it = free_.find(bucket);
+      if (it != free_.end() && !it->second.empty()) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        stats_.bytes_pooled -= bucket;
+        AddInUse(bucket);
+        return p;
+      }
+    }
+    void* p = SystemAlloc(bucket, ctx_);
+    if (p == nullptr) {
+      // Pooled blocks of other sizes may be what stands in the way: give them back and retry.
+      Release();
+      p = SystemAlloc(bucket, ctx_);
+    }
+    MX_CHECK(p != nullptr, kOutOfMemory)
+        << "out of memory: failed to allocate " << bucket << " bytes (" << HumanBytes(bucket)
+        << ") on " << ctx_ << " (" << HumanBytes(Stats().bytes_in_use) << " in use)";
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.num_system_allocs;
+    AddInUse(bucket);
+    return p;
+  }
+
+  void Free(void* ptr, size_t bucket) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_[bucket].push_back(ptr);
+    stats_.bytes_in_use -= bucket;
+    stats_.bytes_pooled += bucket;
+  }
+
+  void Release() {
+    std::unordered_map<size_t, std::vector<void*>> blocks;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      blocks.swap(free_);
+      stats_.bytes_pooled = 0;
+    }
+    for (auto& kv : blocks) {
+      for (void* p : kv.second) SystemFree(p, ctx_);
+    }
+  }
+
+  StorageStats Stats() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
+
+  void ResetPeak() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.peak_in_use = stats_.bytes_in_use;
+  }
+
+ private:
+  void AddInUse(size_t bytes) {
+    stats_.bytes_in_use += bytes;
+    if (stats_.bytes_in_use > stats_.peak_in_use) stats_.peak_in_use = stats_.bytes_in_use;
+  }
+
+  Context ctx_;
+  std::mutex mu_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  StorageStats stats_;
+};
+
+struct Storage::Impl {
+  std::mutex mu;
+  std::map<Context, std::unique_ptr<DevicePool>> pools;
+};
+
+Storage::Storage() : impl_(new Impl) {}
+Storage::~Storage() = default;
+
+Storage* Storage::Get() {
+  // Leaked on purpose: memory may still be freed by engine work during process exit, and no
+  // destructor of ours runs at exit.
+  static Storage* storage = new Storage();
+  return storage;
+}
+
+size_t Storage::BucketSize(size_t size) {
+  if (size <= 4096) return (size + 63) / 64 * 64;
+  size_t pow2 = size_t(1) << (63 - __builtin_clzll(size));
+  const size_t step = pow2 / 4;
+  return (size + step - 1) / step * step;
+}
+
+Storage::DevicePool* Storage::PoolFor(Context ctx) {
+  ctx.Validate();
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  auto& pool = impl_->pools[ctx];
+  if (!pool) pool.reset(new DevicePool(ctx));
+  return pool.get();
+}
+
+Storage::Handle Storage::Alloc(size_t size, Context ctx) {
+  Handle h;
+  h.ctx = ctx;
+  if (size == 0) return h;
+  MX_CHECK(size <= kMaxAlloc, kOutOfMemory) << "out of memory: cannot allocate " << size
+                                            << " bytes (" << HumanBytes(size) << ") on " << ctx;
+  h.dptr = PoolFor(ctx)->Alloc(BucketSize(size));
+  h.size = size;
+  return h;
+}
+
+void Storage::Free(const Handle& handle) {
+  if (handle.dptr == nullptr) return;
+  PoolFor(handle.ctx)->Free(handle.dptr, BucketSize(handle.size));
+}
+
+void Storage::ReleasePool(Context ctx) { PoolFor(ctx)->Release(); }
+
+StorageStats Storage::Stats(Context ctx) { return PoolFor(ctx)->Stats(); }
+
+void Storage::ResetPeak(Context ctx) { PoolFor(ctx)->ResetPeak(); }
+
+}  // namespace mx

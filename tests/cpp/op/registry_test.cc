@@ -1,0 +1,65 @@
+// The registry self-test: every op is complete and has a test case.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "op/op.h"
+#include "op_harness.h"
+
+namespace mx {
+namespace {
+
+TEST(OpRegistry, EveryOpIsCompleteAndTested) {
+  std::set<std::string> tested;
+  for (const auto& c : test::AllCases()) tested.insert(c.op);
+  for (const Op* op : OpRegistry::Get()->List()) {
+    SCOPED_TRACE(op->name);
+    EXPECT_FALSE(op->doc.empty()) << "no description";
+    EXPECT_TRUE(static_cast<bool>(op->parse)) << "no parameter parser";
+    EXPECT_TRUE(static_cast<bool>(op->input_names)) << "no inputs";
+    EXPECT_TRUE(static_cast<bool>(op->num_outputs)) << "no output count";
+    EXPECT_TRUE(static_cast<bool>(op->infer_shape)) << "no shape inference";
+    EXPECT_TRUE(static_cast<bool>(op->infer_type)) << "no type inference";
+    EXPECT_NE(op->Compute(DeviceType::kCPU), nullptr) << "no CPU compute";
+    EXPECT_TRUE(op->gradient || op->not_differentiable)
+        << "neither a gradient nor marked not differentiable";
+    if (op->backward_of.empty()) {
+      EXPECT_TRUE(tested.count(op->name)) << "no test case (add one with MX_OP_CASES)";
+    } else {
+      // Backward ops are exercised by their forward op's gradient check.
+      const Op* fwd = OpRegistry::Get()->Find(op->backward_of);
+      ASSERT_NE(fwd, nullptr) << "backward of unknown op " << op->backward_of;
+      EXPECT_TRUE(tested.count(fwd->name)) << "forward op " << fwd->name << " has no test case";
+    }
+  }
+}
+
+TEST(OpRegistry, UnknownOpSuggestsANeighbour) {
+  try {
+    OpRegistry::Get()->Get("elemwise_ad");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    EXPECT_NE(std::string(e.what()).find("did you mean 'elemwise_add'"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(OpRegistry, UnknownParameterNamesOpKeyAndValidKeys) {
+  const Op* op = OpRegistry::Get()->Get("_plus_scalar");
+  try {
+    MakeAttrs(op, {{"scalr", "1"}});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("_plus_scalar"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("scalr"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("scalar"), std::string::npos) << msg;
+  }
+  EXPECT_THROW(MakeAttrs(op, {}), Error) << "missing required key";
+  EXPECT_THROW(MakeAttrs(op, {{"scalar", "abc"}}), Error) << "bad value";
+  EXPECT_THROW(MakeAttrs(OpRegistry::Get()->Get("exp"), {{"x", "1"}}), Error) << "no params";
+}
+
+}  // namespace
+}  // namespace mx
