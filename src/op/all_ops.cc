@@ -5,6 +5,13 @@ namespace mx {
 void RegisterAllOps(OpRegistry* reg) {
   RegisterElemwiseUnaryOps(reg);
   RegisterElemwiseBinaryOps(reg);
+  RegisterBroadcastOps(reg);
+  RegisterReduceOps(reg);
+  RegisterMatrixOps(reg);
+  RegisterInitOps(reg);
+  RegisterNNOps(reg);
+  RegisterLossOps(reg);
+  RegisterOptimizerOps(reg);
 }
 
 }  // namespace mx

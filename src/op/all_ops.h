@@ -13,6 +13,13 @@ void RegisterAllOps(OpRegistry* reg);
 
 void RegisterElemwiseUnaryOps(OpRegistry* reg);
 void RegisterElemwiseBinaryOps(OpRegistry* reg);
+void RegisterBroadcastOps(OpRegistry* reg);
+void RegisterReduceOps(OpRegistry* reg);
+void RegisterMatrixOps(OpRegistry* reg);
+void RegisterInitOps(OpRegistry* reg);
+void RegisterNNOps(OpRegistry* reg);
+void RegisterLossOps(OpRegistry* reg);
+void RegisterOptimizerOps(OpRegistry* reg);
 
 }  // namespace mx
 
