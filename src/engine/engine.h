@@ -161,7 +161,8 @@ class Engine {
   virtual void DeleteOperator(OprHandle op) = 0;
 
   // Blocks until every function pushed so far that writes `var` has completed. Rethrows (once)
-  // the error carried by `var`, as mx::Error naming the op that failed.
+  // the error carried by `var`, as mx::Error naming the op that failed. Neither wait may be called
+  // from inside a pushed function (it would wait for itself).
   virtual void WaitForVar(VarHandle var) = 0;
   // Blocks until all pushed functions have completed, then rethrows the first error not yet
   // reported (all pending errors count as reported afterwards).
