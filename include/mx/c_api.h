@@ -167,8 +167,8 @@ typedef int32_t (*mx_engine_fn)(void* user_data, char* err_buf, size_t err_buf_s
  * `n_read` variables in `read` and writes the `n_write` in `write` (arrays are copied; a variable
  * in both counts as a write). Returns at once. `fn` is skipped if a variable it touches carries
  * an unreported error. Ownership of `user_data` passes to the library: `free_user_data` (may be
- * NULL) is called with it exactly once, after fn ran or was skipped, or before this call returns
- * if the push fails. `priority` is a hint for ordering ready ops; `name` (may be NULL) is copied
+ * NULL) is called with it exactly once, after fn ran or was skipped (mx_engine_wait_all returns
+ * only after that), or before this call returns if the push fails. `priority` is a hint for ordering ready ops; `name` (may be NULL) is copied
  * and names the op in error messages. `fn` runs on a library thread and must not wait on the
  * engine. */
 MX_API mx_status_t mx_engine_push(mx_engine_fn fn, void* user_data,
@@ -176,6 +176,164 @@ MX_API mx_status_t mx_engine_push(mx_engine_fn fn, void* user_data,
                                   const mx_engine_var_t* read, int32_t n_read,
                                   const mx_engine_var_t* write, int32_t n_write, int32_t priority,
                                   const char* name);
+
+/* ---- Memory ---------------------------------------------------------------------------------
+ * Each device has a pool: freed arrays' memory is kept for reuse (allocating fresh pages is slow),
+ * so "in use" and "pooled" together are what the process holds.                               */
+
+typedef struct mx_storage_stats {
+  size_t struct_size;    /* set by the caller to sizeof(mx_storage_stats_t)                   */
+  uint64_t bytes_in_use; /* allocated to arrays and scratch space now                         */
+  uint64_t peak_in_use;  /* the most bytes_in_use seen (since start or the last reset)        */
+  uint64_t bytes_pooled; /* freed and kept for reuse                                          */
+  uint64_t num_allocs;   /* allocations served                                                */
+  uint64_t num_system_allocs; /* allocations that had to ask the system (the slow ones)       */
+} mx_storage_stats_t;
+
+/* Memory statistics of `ctx`'s device. Set out_stats->struct_size first. */
+MX_API mx_status_t mx_storage_get_stats(mx_context_t ctx, mx_storage_stats_t* out_stats);
+
+/* Returns `ctx`'s pooled (free) memory to the system. */
+MX_API mx_status_t mx_storage_release_pool(mx_context_t ctx);
+
+/* Sets the peak statistic of `ctx` to what is in use now. */
+MX_API mx_status_t mx_storage_reset_peak(mx_context_t ctx);
+
+/* ---- NDArray --------------------------------------------------------------------------------
+ * A lazy n-dimensional array on a device. Operations on arrays return at once; reading values
+ * (mx_ndarray_copy_to_host, mx_ndarray_wait_to_read, mx_ndarray_get_data) blocks until the work
+ * that writes them has run, and reports an error of that work.
+ *
+ *   int64_t shape[2] = {2, 3};
+ *   float in[6] = {1, 2, 3, 4, 5, 6}, out[6];
+ *   mx_context_t cpu = {MX_CPU, 0};
+ *   mx_ndarray_t a, b, *outs;
+ *   int32_t n_out = 0;
+ *   mx_ndarray_create(shape, 2, MX_DTYPE_FLOAT32, cpu, &a);
+ *   mx_ndarray_copy_from_host(a, in, sizeof in);
+ *   const char* keys[] = {"scalar"}, *vals[] = {"10"};
+ *   mx_op_invoke("_mul_scalar", 1, &a, 1, keys, vals, &n_out, &outs);  // returns at once
+ *   b = outs[0];
+ *   mx_ndarray_copy_to_host(b, out, sizeof out);                          // blocks: 10, 20, ...
+ *   mx_ndarray_free(b);
+ *   mx_ndarray_free(a);                                                                          */
+
+/* A new array of `ndim` dims (`shape`, each >= 0), element type `dtype` (MX_DTYPE_*), on `ctx`.
+ * Memory is allocated at the first write. */
+MX_API mx_status_t mx_ndarray_create(const int64_t* shape, int32_t ndim, int32_t dtype,
+                                     mx_context_t ctx, mx_ndarray_t* out_array);
+
+/* Releases the handle (NULL is fine). The memory is reused once pending work on it is done, and
+ * once no view of it is alive. */
+MX_API mx_status_t mx_ndarray_free(mx_ndarray_t array);
+
+/* The shape: *out_ndim dims at *out_dims, valid until `array` is freed. */
+MX_API mx_status_t mx_ndarray_get_shape(mx_ndarray_t array, int32_t* out_ndim,
+                                        const int64_t** out_dims);
+
+/* The element type (MX_DTYPE_*). */
+MX_API mx_status_t mx_ndarray_get_dtype(mx_ndarray_t array, int32_t* out_dtype);
+
+/* The device. */
+MX_API mx_status_t mx_ndarray_get_context(mx_ndarray_t array, mx_context_t* out_ctx);
+
+/* Copies `size` bytes of host memory (exactly the array's byte size) into the array. Returns at
+ * once: the data is staged, so `data` may be reused right away. */
+MX_API mx_status_t mx_ndarray_copy_from_host(mx_ndarray_t array, const void* data, size_t size);
+
+/* Copies the array into `size` bytes of host memory (exactly its byte size). Blocks. */
+MX_API mx_status_t mx_ndarray_copy_to_host(mx_ndarray_t array, void* data, size_t size);
+
+/* Pushes a copy of `from` into `to`: same shape; any devices; on the host the element type is
+ * converted when they differ. Returns at once. */
+MX_API mx_status_t mx_ndarray_copy_to(mx_ndarray_t from, mx_ndarray_t to);
+
+/* A view of rows [begin, end) of the first axis: shares memory with `array`. */
+MX_API mx_status_t mx_ndarray_slice(mx_ndarray_t array, int64_t begin, int64_t end,
+                                    mx_ndarray_t* out_view);
+
+/* A view of row `index` of the first axis, without that axis. */
+MX_API mx_status_t mx_ndarray_at(mx_ndarray_t array, int64_t index, mx_ndarray_t* out_view);
+
+/* A view with another shape of the same size; one dim may be -1 (inferred). */
+MX_API mx_status_t mx_ndarray_reshape(mx_ndarray_t array, const int64_t* shape, int32_t ndim,
+                                      mx_ndarray_t* out_view);
+
+/* Blocks until pending writes to the array are done (reports their error). */
+MX_API mx_status_t mx_ndarray_wait_to_read(mx_ndarray_t array);
+
+/* Blocks until pending reads and writes of the array are done (reports their error). */
+MX_API mx_status_t mx_ndarray_wait_to_write(mx_ndarray_t array);
+
+/* Waits for pending writes, then gives the address of a host array's elements. The pointer is
+ * valid while `array` lives and nothing else writes it; GPU arrays are an error. */
+MX_API mx_status_t mx_ndarray_get_data(mx_ndarray_t array, void** out_data);
+
+/* Saves `num` arrays to `path` (format: docs/design/ndarray_format.md). `names` is NULL for a
+ * list, or `num` strings for a name -> array map. */
+MX_API mx_status_t mx_ndarray_save(const char* path, int32_t num, const mx_ndarray_t* arrays,
+                                   const char* const* names);
+
+/* Loads a file written by mx_ndarray_save: *out_num arrays at *out_arrays and *out_num names at
+ * *out_names (NULL for a list). Each array handle is the caller's to free; the two lists
+ * themselves stay valid until this thread's next mx_ndarray_load. A truncated or corrupt file is
+ * MX_ERR_IO naming the file and the problem. */
+MX_API mx_status_t mx_ndarray_load(const char* path, int32_t* out_num, mx_ndarray_t** out_arrays,
+                                   const char*** out_names);
+
+/* ---- Operators ------------------------------------------------------------------------------
+ * Every operator is reached by name with string parameters, so bindings generate their
+ * functions from mx_op_list and mx_op_get_info instead of hard-coding them.                  */
+
+/* All operator names, sorted; the list and strings are static. Names starting with '_' are
+ * internal (scalar arithmetic, gradients) but may still be invoked. */
+MX_API mx_status_t mx_op_list(int32_t* out_num, const char* const** out_names);
+
+/* Describes one operator; every string and list is static. */
+typedef struct mx_op_info {
+  size_t struct_size;              /* set by the caller to sizeof(mx_op_info_t)                */
+  const char* name;
+  const char* doc;
+  int32_t num_params;
+  const char* const* param_names;
+  const char* const* param_types;    /* e.g. "int, required", "float, optional, default=0" */
+  const char* const* param_defaults; /* "" for a required parameter                        */
+  const char* const* param_docs;
+  int32_t num_inputs;                /* with default parameters; -1 when it cannot be known */
+  const char* const* input_names;
+  const char* variadic_param;        /* e.g. "num_args" for Concat, or ""                  */
+  int32_t num_outputs;               /* with default parameters; -1 when it cannot be known */
+  int32_t hidden;                    /* 1 for internal operators                           */
+} mx_op_info_t;
+
+/* Information about operator `name`. Set out_info->struct_size first. Unknown names are
+ * MX_ERR_NOT_FOUND with a suggestion. */
+MX_API mx_status_t mx_op_get_info(const char* name, mx_op_info_t* out_info);
+
+/* Runs operator `name` on `inputs` with `num_params` string parameters (keys[i] = vals[i]).
+ * Outputs are allocated by the library: *out_num handles at *out_outputs, each the caller's to
+ * free; the list itself stays valid until this thread's next mx_op_invoke. A "ctx" parameter
+ * ("cpu(0)", "gpu(1)") chooses the device of ops without inputs. Returns at once; errors of the
+ * computation itself surface when the outputs are read. */
+MX_API mx_status_t mx_op_invoke(const char* name, int32_t num_inputs, const mx_ndarray_t* inputs,
+                                int32_t num_params, const char* const* keys,
+                                const char* const* vals, int32_t* out_num,
+                                mx_ndarray_t** out_outputs);
+
+/* As mx_op_invoke, writing into `num_outputs` arrays the caller gives (right shape and type). An
+ * output may be an input (e.g. sgd_update's weight); the library handles the aliasing. */
+MX_API mx_status_t mx_op_invoke_into(const char* name, int32_t num_inputs,
+                                     const mx_ndarray_t* inputs, int32_t num_params,
+                                     const char* const* keys, const char* const* vals,
+                                     int32_t num_outputs, const mx_ndarray_t* outputs);
+
+/* Sets whether imperative op calls on this thread run in training mode (dropout, batch-norm
+ * statistics). Writes the previous mode to *out_prev if it is not NULL. Default: 0. */
+MX_API mx_status_t mx_set_training(int32_t is_train, int32_t* out_prev);
+
+/* Seeds every device's random generator; later random ops draw the same numbers for the same
+ * seed. */
+MX_API mx_status_t mx_random_seed(uint64_t seed);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,0 +1,220 @@
+#include "ndarray/ndarray.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+#include <thread>
+
+#include "base/error.h"
+#include "engine/engine.h"
+#include "storage/storage.h"
+
+namespace mx {
+namespace {
+
+std::vector<float> Iota(size_t n, float start = 0) {
+  std::vector<float> v(n);
+  std::iota(v.begin(), v.end(), start);
+  return v;
+}
+
+std::vector<float> Read(const NDArray& a) {
+  std::vector<float> v(a.Size());
+  a.SyncCopyToCPU(v.data(), v.size());
+  return v;
+}
+
+NDArray FromVector(const Shape& s, const std::vector<float>& v, Context ctx = Context::CPU()) {
+  NDArray a(s, ctx);
+  a.SyncCopyFromCPU(v.data(), v.size());
+  return a;
+}
+
+std::string TempPath(const std::string& name) {
+  return testing::TempDir() + "/mx_ndarray_test_" + name;
+}
+
+TEST(NDArray, CopyInAndOut) {
+  NDArray a = FromVector(Shape{2, 3}, Iota(6));
+  EXPECT_EQ(Read(a), Iota(6));
+  EXPECT_EQ(a.shape(), (Shape{2, 3}));
+  EXPECT_EQ(a.dtype(), DType::kFloat32);
+  EXPECT_EQ(a.ctx(), Context::CPU());
+}
+
+TEST(NDArray, ViewsShareMemoryAndOrdering) {
+  NDArray a = FromVector(Shape{4, 3}, Iota(12));
+  NDArray rows = a.Slice(1, 3);
+  EXPECT_EQ(rows.shape(), (Shape{2, 3}));
+  EXPECT_EQ(Read(rows), Iota(6, 3));
+  NDArray row = a.At(2);
+  EXPECT_EQ(row.shape(), (Shape{3}));
+  EXPECT_EQ(Read(row), Iota(3, 6));
+  NDArray flat = a.Reshape(Shape{12});
+  // Writing through a view is seen by the base and the other views.
+  row.SyncCopyFromCPU(std::vector<float>{-1, -2, -3}.data(), 3);
+  std::vector<float> expect = Iota(12);
+  expect[6] = -1;
+  expect[7] = -2;
+  expect[8] = -3;
+  EXPECT_EQ(Read(flat), expect);
+  EXPECT_EQ(Read(rows)[3], -1);
+  EXPECT_TRUE(row.SharesChunkWith(a));
+}
+
+TEST(NDArray, BadViewsAreErrors) {
+  NDArray a(Shape{4, 3}, Context::CPU());
+  EXPECT_THROW(a.Slice(3, 5), Error);
+  EXPECT_THROW(a.Slice(2, 1), Error);
+  EXPECT_THROW(a.At(4), Error);
+  EXPECT_THROW(a.At(-1), Error);
+  EXPECT_THROW(a.Reshape(Shape{5, 2}), Error);
+  EXPECT_THROW(NDArray(Shape{}, Context::CPU()).At(0), Error);
+  try {
+    a.Reshape(Shape{5});
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("(4,3)"), std::string::npos) << e.what();
+  }
+  float buf[5];
+  EXPECT_THROW(a.SyncCopyToCPU(buf, 5), Error);
+  EXPECT_THROW(a.SyncCopyFromCPU(buf, 5), Error);
+}
+
+TEST(NDArray, CopyBetweenCpuDevicesAndTypes) {
+  NDArray a = FromVector(Shape{5}, Iota(5, 1));
+  NDArray b = a.CopyTo(Context::CPU(1));
+  EXPECT_EQ(b.ctx(), Context::CPU(1));
+  EXPECT_EQ(Read(b), Iota(5, 1));
+  NDArray d(Shape{5}, Context::CPU(), DType::kFloat64);
+  NDArray::CopyFromTo(a, d);
+  std::vector<double> back(5);
+  d.SyncCopyToCPU(back.data(), 5);
+  EXPECT_EQ(back[4], 5.0);
+  NDArray i(Shape{5}, Context::CPU(), DType::kInt32);
+  NDArray::CopyFromTo(d, i);
+  std::vector<int32_t> ints(5);
+  i.SyncCopyToCPU(ints.data(), 5);
+  EXPECT_EQ(ints[2], 3);
+  EXPECT_THROW(NDArray::CopyFromTo(a, NDArray(Shape{6}, Context::CPU())), Error);
+}
+
+TEST(NDArray, GpuArraysNeedAGpu) {
+  if (GpuCount() > 0) GTEST_SKIP() << "a GPU is present";
+  EXPECT_THROW(NDArray(Shape{2}, Context::GPU(0)), Error);
+}
+
+// Only reads block: a copy into an array whose writer is still running returns at once.
+TEST(NDArray, WritesReturnAtOnce) {
+  NDArray a = FromVector(Shape{3}, {1, 2, 3});
+  std::atomic<bool> started{false}, release{false}, finished{false};
+  engine::VarHandle v = a.var();
+  engine::Engine::Get()->PushSync(
+      [&](engine::RunContext) {
+        started = true;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!release.load() && std::chrono::steady_clock::now() < deadline) {
+          std::this_thread::yield();
+        }
+        finished = true;
+      },
+      Context::CPU(), nullptr, 0, &v, 1);
+  while (!started.load()) std::this_thread::yield();
+  const std::vector<float> next{7, 8, 9};
+  a.SyncCopyFromCPU(next.data(), 3);  // must not wait for the op above
+  NDArray b = a.CopyTo(Context::CPU(1));
+  EXPECT_FALSE(finished.load()) << "a write or a copy blocked on a pending op";
+  release = true;
+  EXPECT_EQ(Read(b), next);
+}
+
+TEST(NDArray, MemoryReturnsToThePool) {
+  const Context ctx = Context::CPU(7);
+  const uint64_t before = Storage::Get()->Stats(ctx).bytes_in_use;
+  {
+    NDArray a(Shape{1024, 1024}, ctx, DType::kFloat32, false);
+    EXPECT_GE(Storage::Get()->Stats(ctx).bytes_in_use, before + (4u << 20));
+    NDArray view = a.Slice(0, 10);
+    a = NDArray();
+    EXPECT_GE(Storage::Get()->Stats(ctx).bytes_in_use, before + (4u << 20)) << "view keeps it";
+  }
+  engine::Engine::Get()->WaitForAll();
+  EXPECT_EQ(Storage::Get()->Stats(ctx).bytes_in_use, before);
+}
+
+TEST(NDArray, SaveLoadListAndMap) {
+  const std::string path = TempPath("list");
+  NDArray a = FromVector(Shape{2, 2}, {1, 2, 3, 4});
+  NDArray b(Shape{3}, Context::CPU(), DType::kInt64);
+  std::vector<int64_t> ints{-1, 0, 1LL << 40};
+  b.SyncCopyFromCPU(ints.data(), 3);
+  NDArray::Save(path, {a, b}, {});
+  std::vector<NDArray> arrays;
+  std::vector<std::string> names;
+  NDArray::Load(path, &arrays, &names);
+  ASSERT_EQ(arrays.size(), 2u);
+  EXPECT_TRUE(names.empty());
+  EXPECT_EQ(arrays[0].shape(), (Shape{2, 2}));
+  EXPECT_EQ(Read(arrays[0]), (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(arrays[1].dtype(), DType::kInt64);
+  std::vector<int64_t> back(3);
+  arrays[1].SyncCopyToCPU(back.data(), 3);
+  EXPECT_EQ(back, ints);
+
+  NDArray::Save(path, {a, b}, {"arg:w", "aux:s"});
+  NDArray::Load(path, &arrays, &names);
+  EXPECT_EQ(names, (std::vector<std::string>{"arg:w", "aux:s"}));
+  std::remove(path.c_str());
+}
+
+TEST(NDArray, CorruptFilesAreErrorsNeverCrashes) {
+  const std::string path = TempPath("good");
+  NDArray::Save(path, {FromVector(Shape{2, 3}, Iota(6)), FromVector(Shape{1}, {5})},
+                {"a", "b"});
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const std::string bad = TempPath("bad");
+  auto write = [&](const std::string& content) {
+    std::ofstream out(bad, std::ios::binary | std::ios::trunc);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  };
+  auto expect_io_error = [&](const std::string& what) {
+    std::vector<NDArray> arrays;
+    std::vector<std::string> names;
+    try {
+      NDArray::Load(bad, &arrays, &names);
+      ADD_FAILURE() << what << ": loaded without error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kIO) << what;
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  };
+  // Every truncation.
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    write(bytes.substr(0, n));
+    expect_io_error("truncated to " + std::to_string(n));
+  }
+  // Every single-byte corruption.
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string c = bytes;
+    c[i] = static_cast<char>(c[i] ^ 0x5A);
+    write(c);
+    expect_io_error("byte " + std::to_string(i) + " flipped");
+  }
+  write(bytes + "x");
+  expect_io_error("trailing byte");
+  std::vector<NDArray> arrays;
+  std::vector<std::string> names;
+  EXPECT_THROW(NDArray::Load(TempPath("missing"), &arrays, &names), Error);
+  std::remove(path.c_str());
+  std::remove(bad.c_str());
+}
+
+}  // namespace
+}  // namespace mx
