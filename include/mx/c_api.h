@@ -140,7 +140,8 @@ MX_API mx_status_t mx_shutdown(void);
  * function. */
 MX_API mx_status_t mx_engine_wait_all(void);
 
-/* The running engine's type: "naive" or "threaded" (a static string). Starts the engine if needed. */
+/* The running engine's type: "naive" or "threaded" (a static string). Starts the engine if
+ * needed. */
 MX_API mx_status_t mx_engine_get_type(const char** out_name);
 
 /* Worker threads for `device_type` (MX_CPU: FIFO plus priority workers; MX_GPU: compute plus copy
@@ -168,9 +169,9 @@ typedef int32_t (*mx_engine_fn)(void* user_data, char* err_buf, size_t err_buf_s
  * in both counts as a write). Returns at once. `fn` is skipped if a variable it touches carries
  * an unreported error. Ownership of `user_data` passes to the library: `free_user_data` (may be
  * NULL) is called with it exactly once, after fn ran or was skipped (mx_engine_wait_all returns
- * only after that), or before this call returns if the push fails. `priority` is a hint for ordering ready ops; `name` (may be NULL) is copied
- * and names the op in error messages. `fn` runs on a library thread and must not wait on the
- * engine. */
+ * only after that), or before this call returns if the push fails. `priority` is a hint for
+ * ordering ready ops; `name` (may be NULL) is copied and names the op in error messages. `fn` runs
+ * on a library thread and must not wait on the engine. */
 MX_API mx_status_t mx_engine_push(mx_engine_fn fn, void* user_data,
                                   void (*free_user_data)(void* user_data),
                                   const mx_engine_var_t* read, int32_t n_read,
@@ -291,7 +292,7 @@ MX_API mx_status_t mx_op_list(int32_t* out_num, const char* const** out_names);
 
 /* Describes one operator; every string and list is static. */
 typedef struct mx_op_info {
-  size_t struct_size;              /* set by the caller to sizeof(mx_op_info_t)                */
+  size_t struct_size; /* set by the caller to sizeof(mx_op_info_t)                */
   const char* name;
   const char* doc;
   int32_t num_params;
@@ -299,11 +300,11 @@ typedef struct mx_op_info {
   const char* const* param_types;    /* e.g. "int, required", "float, optional, default=0" */
   const char* const* param_defaults; /* "" for a required parameter                        */
   const char* const* param_docs;
-  int32_t num_inputs;                /* with default parameters; -1 when it cannot be known */
+  int32_t num_inputs; /* with default parameters; -1 when it cannot be known */
   const char* const* input_names;
-  const char* variadic_param;        /* e.g. "num_args" for Concat, or ""                  */
-  int32_t num_outputs;               /* with default parameters; -1 when it cannot be known */
-  int32_t hidden;                    /* 1 for internal operators                           */
+  const char* variadic_param; /* e.g. "num_args" for Concat, or ""                  */
+  int32_t num_outputs;        /* with default parameters; -1 when it cannot be known */
+  int32_t hidden;             /* 1 for internal operators                           */
 } mx_op_info_t;
 
 /* Information about operator `name`. Set out_info->struct_size first. Unknown names are
