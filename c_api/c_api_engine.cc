@@ -8,6 +8,7 @@
 
 #include "c_api/c_api_common.h"
 #include "engine/engine.h"
+#include "resource/resource.h"
 
 using mx::capi::CheckArg;
 using mx::capi::CheckOut;
@@ -123,7 +124,11 @@ MX_API mx_status_t mx_shutdown(void) {
   return Guard([&] {
     std::lock_guard<std::mutex> lock(g_init_mu);
     if (g_init_refs > 0) --g_init_refs;
-    if (g_init_refs == 0) Engine::Shutdown();
+    if (g_init_refs == 0) {
+      // Resources hold engine variables: release them with the engine that made them.
+      mx::ResourceManager::Get()->Reset();
+      Engine::Shutdown();
+    }
   });
 }
 

@@ -64,4 +64,34 @@ void ResourceManager::SeedRandom(uint64_t seed) {
   }
 }
 
+void ResourceManager::Reset() {
+  std::map<Context, std::unique_ptr<DeviceResources>> devices;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    devices.swap(devices_);
+  }
+  engine::Engine* eng = engine::Engine::Peek();
+  for (auto& kv : devices) {
+    DeviceResources* dev = kv.second.get();
+    if (eng == nullptr) {
+      Storage::Get()->Free(dev->temp.handle);
+      continue;
+    }
+    // The scratch block goes back to the pool after the last op using it.
+    eng->PushSync([block = PooledBlock(dev->temp.handle)](engine::RunContext) {}, Context::CPU(),
+                  nullptr, 0, &dev->temp_var, 1, engine::FnProperty::kNormal, 0,
+                  "release_temp_space");
+    eng->DeleteVar(dev->temp_var);
+    eng->DeleteVar(dev->random_var);
+  }
+  // Pending ops may still use the scratch space and generators: drain before they are destroyed.
+  // Errors of that work are the shutdown's to drop.
+  if (eng != nullptr) {
+    try {
+      eng->WaitForAll();
+    } catch (...) {
+    }
+  }
+}
+
 }  // namespace mx

@@ -76,6 +76,9 @@ class ResourceManager {
   Resource Request(Context ctx, ResourceType type);
   // Seeds every device's generator (pushed: runs after draws already pushed).
   void SeedRandom(uint64_t seed);
+  // Forgets every device's resources, releasing their engine variables and scratch memory once
+  // pending work is done. Called before the engine shuts down; later requests start afresh.
+  void Reset();
 
  private:
   struct DeviceResources;

@@ -169,6 +169,23 @@ static void test_storage_stats(void) {
   MT_CHECK(mx_storage_get_stats(kCpu, &s) == MX_ERR_INVALID_ARGUMENT);
 }
 
+/* Shutting down and starting again (lazily) leaves a working library. */
+static void test_restart(void) {
+  const float x[2] = {1, 4};
+  float out[2] = {0};
+  int64_t shape[1] = {2};
+  mx_ndarray_t a = NULL, *outs = NULL;
+  int32_t n = 0;
+  MT_CHECK(mx_init(NULL) == MX_OK);
+  MT_CHECK(mx_shutdown() == MX_OK);
+  MT_CHECK(mx_ndarray_create(shape, 1, MX_DTYPE_FLOAT32, kCpu, &a) == MX_OK);
+  MT_CHECK(mx_ndarray_copy_from_host(a, x, sizeof x) == MX_OK);
+  MT_CHECK(mx_op_invoke("sqrt", 1, &a, 0, NULL, NULL, &n, &outs) == MX_OK);
+  MT_CHECK(mx_ndarray_copy_to_host(outs[0], out, sizeof out) == MX_OK && out[1] == 2);
+  mx_ndarray_free(outs[0]);
+  mx_ndarray_free(a);
+}
+
 int main(void) {
   test_create_and_read();
   test_invoke();
@@ -176,6 +193,7 @@ int main(void) {
   test_bad_inputs_then_keep_working();
   test_save_load();
   test_storage_stats();
+  test_restart();
   MT_CHECK(mx_engine_wait_all() == MX_OK);
   return mt_finish();
 }
