@@ -1,6 +1,7 @@
 #include "ndarray/ndarray.h"
 
 #include <cstring>
+#include <type_traits>
 
 #include "base/error.h"
 #include "ndarray/copy.h"
@@ -124,6 +125,18 @@ NDArray NDArray::Reshape(const Shape& shape) const {
   return r;
 }
 
+NDArray NDArray::ReinterpretAs(const Shape& shape, DType dtype) const {
+  MX_CHECK(chunk_ != nullptr, kInvalidArgument) << "cannot view an empty array";
+  MX_CHECK(shape.IsKnown() && static_cast<size_t>(shape.Size()) * DTypeSize(dtype) <= Bytes(),
+           kInvalidArgument)
+      << "a view of shape " << shape << " and " << DTypeName(dtype) << " does not fit in "
+      << Bytes() << " bytes";
+  NDArray r = *this;
+  r.shape_ = shape;
+  r.dtype_ = dtype;
+  return r;
+}
+
 void NDArray::WaitToRead() const {
   if (chunk_ == nullptr) return;
   Engine::Get()->WaitForVar(chunk_->var);
@@ -175,6 +188,36 @@ void NDArray::SyncCopyToCPU(void* dst, size_t size) const {
   CopyFromTo(*this, host);
   host.WaitToRead();
   std::memcpy(dst, host.data().dptr, Bytes());
+}
+
+namespace {
+template <typename T>
+void FillTyped(T* p, int64_t n, double value) {
+  const T v = static_cast<T>(value);
+  for (int64_t i = 0; i < n; ++i) p[i] = v;
+}
+// float16 is only ever zero-filled (checked by Fill), which the memset path does.
+template <>
+void FillTyped(Half*, int64_t, double) {}
+}  // namespace
+
+void NDArray::Fill(double value) const {
+  MX_CHECK(chunk_ != nullptr, kInvalidArgument) << "cannot fill an empty array";
+  MX_CHECK(dtype_ != DType::kFloat16 || value == 0.0, kUnsupported)
+      << "filling a float16 array with " << value << " is not supported yet";
+  const TBlob blob = data();
+  MX_CHECK(blob.ctx.is_host(), kUnsupported)
+      << "Fill on " << blob.ctx << " arrives with the GPU backend";
+  VarHandle v = chunk_->var;
+  Engine::Get()->PushSync(
+      [blob, value](const RunContext&) {
+        if (value == 0.0) {
+          std::memset(blob.dptr, 0, blob.Bytes());
+          return;
+        }
+        MX_DTYPE_SWITCH(blob.dtype, T, { FillTyped(blob.data<T>(), blob.Size(), value); });
+      },
+      chunk_->ctx, nullptr, 0, &v, 1, FnProperty::kNormal, 0, "fill");
 }
 
 void NDArray::CopyFromTo(const NDArray& from, const NDArray& to, int priority) {

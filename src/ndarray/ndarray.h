@@ -59,6 +59,9 @@ class NDArray {
   NDArray At(int64_t index) const;
   // The same elements with another shape (same size).
   NDArray Reshape(const Shape& shape) const;
+  // The first bytes of this array's memory seen as `shape` of `dtype` (executors carve entries
+  // out of planned storage blocks this way). Throws if they do not fit.
+  NDArray ReinterpretAs(const Shape& shape, DType dtype) const;
 
   // ---- blocking ----
   void WaitToRead() const;
@@ -68,6 +71,9 @@ class NDArray {
   void SyncCopyFromCPU(const void* data, size_t size) const;
   // Copies the array to host memory; blocks until every pending write to it has run.
   void SyncCopyToCPU(void* data, size_t size) const;
+
+  // Pushes a write of `value` to every element (converted to the dtype; float16 takes 0 only).
+  void Fill(double value) const;
 
   // Pushes a copy of `from` into `to` (same shape; any devices; converts dtype on the host).
   static void CopyFromTo(const NDArray& from, const NDArray& to, int priority = 0);

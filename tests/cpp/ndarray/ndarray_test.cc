@@ -102,6 +102,24 @@ TEST(NDArray, CopyBetweenCpuDevicesAndTypes) {
   EXPECT_THROW(NDArray::CopyFromTo(a, NDArray(Shape{6}, Context::CPU())), Error);
 }
 
+TEST(NDArray, FillAndReinterpret) {
+  NDArray a(Shape{2, 3}, Context::CPU());
+  a.Fill(2.5);
+  EXPECT_EQ(Read(a), std::vector<float>(6, 2.5f));
+  NDArray i(Shape{4}, Context::CPU(), DType::kInt64);
+  i.Fill(-7);
+  std::vector<int64_t> ints(4);
+  i.SyncCopyToCPU(ints.data(), 4);
+  EXPECT_EQ(ints, std::vector<int64_t>(4, -7));
+  NDArray bytes(Shape{64}, Context::CPU(), DType::kUint8);
+  bytes.Fill(0);
+  NDArray view = bytes.ReinterpretAs(Shape{4, 2}, DType::kFloat64);
+  view.Fill(1.0);
+  EXPECT_EQ(Read(bytes.ReinterpretAs(Shape{2}, DType::kFloat32))[1], 1.875f);  // 1.0 as double
+  EXPECT_THROW(bytes.ReinterpretAs(Shape{9}, DType::kFloat64), Error);
+  EXPECT_THROW(NDArray(Shape{2}, Context::CPU(), DType::kFloat16).Fill(1.0), Error);
+}
+
 TEST(NDArray, GpuArraysNeedAGpu) {
   if (GpuCount() > 0) GTEST_SKIP() << "a GPU is present";
   EXPECT_THROW(NDArray(Shape{2}, Context::GPU(0)), Error);
@@ -172,8 +190,7 @@ TEST(NDArray, SaveLoadListAndMap) {
 
 TEST(NDArray, CorruptFilesAreErrorsNeverCrashes) {
   const std::string path = TempPath("good");
-  NDArray::Save(path, {FromVector(Shape{2, 3}, Iota(6)), FromVector(Shape{1}, {5})},
-                {"a", "b"});
+  NDArray::Save(path, {FromVector(Shape{2, 3}, Iota(6)), FromVector(Shape{1}, {5})}, {"a", "b"});
   std::string bytes;
   {
     std::ifstream in(path, std::ios::binary);
