@@ -1,0 +1,129 @@
+// FullyConnected forward and backward through the imperative path vs direct cblas_sgemm.
+//
+// For each shape (batch, input_dim -> num_hidden): GFLOP/s of
+//   fc fwd:   FullyConnected via Invoke (engine push; many iterations, one final wait)
+//   fc bwd:   _backward_FullyConnected via Invoke (data, weight and bias gradients)
+//   sgemm:    the same GEMMs called directly on this thread (1 for forward, 2 for backward)
+// and the ratio fc / sgemm. Budget (DESIGN.md): ratio >= 0.9. Best of several timed runs each.
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "ndarray/ndarray.h"
+#include "op/invoke.h"
+#include "op/op.h"
+
+namespace {
+
+using mx::NDArray;
+using mx::Shape;
+using Clock = std::chrono::steady_clock;
+
+constexpr double kRepSeconds = 0.12;  // per timed run
+constexpr int kReps = 4;
+
+NDArray Filled(const Shape& s, float scale) {
+  NDArray a(s, mx::Context::CPU(), mx::DType::kFloat32);
+  std::vector<float> v(s.Size());
+  for (size_t i = 0; i < v.size(); ++i) v[i] = scale * static_cast<float>((i * 37) % 101) / 101.0f;
+  a.SyncCopyFromCPU(v.data(), v.size());
+  return a;
+}
+
+// Seconds per iteration of `step` (which may be asynchronous; `sync` waits for it), best of kReps.
+double TimePerIter(const std::function<void()>& step, const std::function<void()>& sync) {
+  // Calibrate the iteration count so a run takes about kRepSeconds.
+  int iters = 1;
+  for (;;) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < iters; ++i) step();
+    sync();
+    const double t = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (t > kRepSeconds / 4) {
+      iters = std::max(1, static_cast<int>(iters * kRepSeconds / t));
+      break;
+    }
+    iters *= 4;
+  }
+  double best = 1e30;
+  for (int r = 0; r < kReps; ++r) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < iters; ++i) step();
+    sync();
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count() / iters);
+  }
+  return best;
+}
+
+void Bench(int64_t batch, int64_t in, int64_t out) {
+  const std::string nh = std::to_string(out);
+  const mx::Op* fwd_op = mx::OpRegistry::Get()->Get("FullyConnected");
+  const mx::Op* bwd_op = mx::OpRegistry::Get()->Get("_backward_FullyConnected");
+  const mx::NodeAttrs fwd = mx::MakeAttrs(fwd_op, {{"num_hidden", nh}});
+  const mx::NodeAttrs bwd = mx::MakeAttrs(bwd_op, {{"num_hidden", nh}});
+  NDArray x = Filled(Shape{batch, in}, 1.0f), w = Filled(Shape{out, in}, 0.1f);
+  NDArray b = Filled(Shape{out}, 1.0f), y = Filled(Shape{batch, out}, 0.0f);
+  NDArray og = Filled(Shape{batch, out}, 1.0f);
+  NDArray gx = Filled(Shape{batch, in}, 0.0f), gw = Filled(Shape{out, in}, 0.0f);
+  NDArray gb = Filled(Shape{out}, 0.0f);
+  std::vector<NDArray> fwd_out{y}, bwd_out{gx, gw, gb};
+  auto* engine = mx::engine::Engine::Get();
+  auto wait = [engine] { engine->WaitForAll(); };
+
+  const double t_fwd = TimePerIter([&] { mx::Invoke(fwd, {x, w, b}, &fwd_out); }, wait);
+  const double t_bwd = TimePerIter([&] { mx::Invoke(bwd, {og, x, w}, &bwd_out); }, wait);
+
+  // The same GEMMs on raw buffers, called directly.
+  std::vector<float> hx(batch * in, 0.5f), hw(out * in, 0.01f), hy(batch * out);
+  std::vector<float> hog(batch * out, 1.0f), hgx(batch * in), hgw(out * in);
+  const int m = static_cast<int>(batch), k = static_cast<int>(in), n = static_cast<int>(out);
+  const double t_gemm_fwd = TimePerIter(
+      [&] {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, hx.data(), k, hw.data(),
+                    k, 0.0f, hy.data(), n);
+      },
+      [] {});
+  const double t_gemm_bwd = TimePerIter(
+      [&] {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0f, hog.data(), n,
+                    hw.data(), k, 0.0f, hgx.data(), k);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, 1.0f, hog.data(), n,
+                    hx.data(), k, 0.0f, hgw.data(), k);
+      },
+      [] {});
+
+  const double flop = 2.0 * batch * in * out;
+  const double fc_f = flop / t_fwd * 1e-9, fc_b = 2 * flop / t_bwd * 1e-9;
+  const double bl_f = flop / t_gemm_fwd * 1e-9, bl_b = 2 * flop / t_gemm_bwd * 1e-9;
+  std::printf(
+      "%5lld x %4lld -> %4lld | fwd %7.1f vs sgemm %7.1f GFLOP/s  ratio %.2f (%6.1f us)"
+      " | bwd %7.1f vs sgemm %7.1f GFLOP/s  ratio %.2f (%6.1f us)\n",
+      static_cast<long long>(batch), static_cast<long long>(in), static_cast<long long>(out), fc_f,
+      bl_f, fc_f / bl_f, t_fwd * 1e6, fc_b, bl_b, fc_b / bl_b, t_bwd * 1e6);
+}
+
+}  // namespace
+
+int main() {
+  try {
+    std::printf(
+        "FullyConnected (imperative, engine) vs direct cblas_sgemm, float32; budget: "
+        "ratio >= 0.9\n");
+    Bench(128, 784, 128);
+    Bench(128, 128, 10);
+    Bench(256, 784, 1024);
+    Bench(256, 1024, 1024);
+    Bench(256, 1024, 10);
+    Bench(1024, 1024, 1024);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fc_bench: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
