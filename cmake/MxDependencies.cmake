@@ -27,6 +27,9 @@ target_link_libraries(mx_deps INTERFACE dmlc::dmlc)
 target_compile_definitions(mx_deps INTERFACE
   DMLC_LOG_FATAL_THROW=1 DMLC_LOG_STACK_TRACE=0 DMLC_LOG_CUSTOMIZE=1 DMLC_LOG_BEFORE_THROW=0)
 
+find_package(ZLIB REQUIRED)  # gzip'ed MNIST files (src/io)
+target_link_libraries(mx_deps INTERFACE ZLIB::ZLIB)
+
 # OpenBLAS, the OpenMP build, so BLAS and our kernels share one OpenMP runtime.
 set(BLA_VENDOR OpenBLAS)
 find_package(BLAS REQUIRED)

@@ -336,6 +336,119 @@ MX_API mx_status_t mx_set_training(int32_t is_train, int32_t* out_prev);
  * seed. */
 MX_API mx_status_t mx_random_seed(uint64_t seed);
 
+/* ---- Data iterators -------------------------------------------------------------------------
+ * Batches of samples for training and evaluation, prepared on a background thread while the
+ * current batch is in use. An iterator walks an epoch: mx_data_iter_next makes the next batch
+ * current and reports whether there was one; mx_data_iter_reset starts the next epoch
+ * (reshuffling when asked to). Batches are float32 arrays on the CPU of shape (batch_size,
+ * sample shape...); labels (batch_size, label shape...).
+ *
+ * Batch memory is reused: the arrays of the current batch are refilled after the next call to
+ * mx_data_iter_next or mx_data_iter_reset on the iterator. Finish using a batch, or copy it,
+ * before moving on. Work already pushed that reads the batch (an mx_ndarray_copy_to into an
+ * executor's input, an operator) is safe: the iterator waits for it before refilling.
+ *
+ *   mx_data_iter_mnist_options_t opt;
+ *   mx_data_iter_t it;
+ *   mx_ndarray_t x, y;
+ *   int32_t has_batch = 0;
+ *   memset(&opt, 0, sizeof opt);
+ *   opt.struct_size = sizeof opt;
+ *   opt.image_path = "data/mnist/train-images-idx3-ubyte.gz";
+ *   opt.label_path = "data/mnist/train-labels-idx1-ubyte.gz";
+ *   opt.batch_size = 128;
+ *   opt.shuffle = 1;
+ *   opt.flat = 1;
+ *   mx_data_iter_create_mnist(&opt, &it);
+ *   while (mx_data_iter_next(it, &has_batch) == MX_OK && has_batch) {
+ *     mx_data_iter_get_data(it, &x);            (x: 128 x 784, y: 128)
+ *     mx_data_iter_get_label(it, &y);
+ *     ... copy x and y into the executor's inputs, forward, backward, update ...
+ *     mx_ndarray_free(x);
+ *     mx_ndarray_free(y);
+ *   }
+ *   mx_data_iter_free(it);                                                                       */
+
+/* What happens to the samples that do not fill a whole last batch of an epoch. */
+enum {
+  MX_LAST_BATCH_PAD = 0,      /* complete it from the epoch's start (default); see get_pad */
+  MX_LAST_BATCH_DISCARD = 1,  /* drop them */
+  MX_LAST_BATCH_ROLL_OVER = 2 /* keep them for the first batch of the next epoch */
+};
+
+/* Options of mx_data_iter_create_ndarray. Zero every field (memset), then set struct_size to
+ * sizeof(mx_data_iter_ndarray_options_t) and the fields you need. `synchronous` nonzero prepares
+ * each batch inside mx_data_iter_next instead of on a background thread (for debugging). */
+typedef struct mx_data_iter_ndarray_options {
+  size_t struct_size;         /* sizeof(mx_data_iter_ndarray_options_t) */
+  const float* data;          /* the samples, row-major; the first axis indexes them */
+  const int64_t* data_shape;  /* data_ndim dims */
+  int32_t data_ndim;          /* >= 1 */
+  int32_t label_ndim;         /* 0 when label is NULL */
+  const float* label;         /* NULL (no labels), or one row per sample of data */
+  const int64_t* label_shape; /* label_ndim dims */
+  int64_t batch_size;         /* >= 1 */
+  int32_t shuffle;            /* nonzero: a new order each epoch, determined by seed */
+  int32_t last_batch_handle;  /* MX_LAST_BATCH_* */
+  uint64_t seed;              /* of the shuffle */
+  int32_t synchronous;        /* nonzero: no background thread */
+} mx_data_iter_ndarray_options_t;
+
+/* An iterator over host memory. data (and label) are copied in, so the caller may free or change
+ * its buffers as soon as this returns. Bad shapes or options are MX_ERR_INVALID_ARGUMENT. */
+MX_API mx_status_t mx_data_iter_create_ndarray(const mx_data_iter_ndarray_options_t* options,
+                                               mx_data_iter_t* out_iter);
+
+/* Options of mx_data_iter_create_mnist; zero it, then set struct_size and the fields. */
+typedef struct mx_data_iter_mnist_options {
+  size_t struct_size;        /* sizeof(mx_data_iter_mnist_options_t) */
+  const char* image_path;    /* IDX image file (magic 2051), gzip'ed or raw */
+  const char* label_path;    /* IDX label file (magic 2049), gzip'ed or raw */
+  int64_t batch_size;        /* >= 1 */
+  int32_t shuffle;           /* nonzero: a new order each epoch, determined by seed */
+  int32_t flat;              /* nonzero: samples of (rows * cols); zero: (1, rows, cols) */
+  uint64_t seed;             /* of the shuffle */
+  int32_t last_batch_handle; /* MX_LAST_BATCH_* */
+  int32_t synchronous;       /* nonzero: no background thread (for debugging) */
+} mx_data_iter_mnist_options_t;
+
+/* An iterator over MNIST-format IDX files (MNIST, Fashion-MNIST): pixels scaled to [0, 1], labels
+ * as float class indices. Both files are read here; a file that cannot be read, is corrupt or
+ * truncated, has the wrong magic number or disagrees with the other file's count is MX_ERR_IO
+ * naming the file and the problem. */
+MX_API mx_status_t mx_data_iter_create_mnist(const mx_data_iter_mnist_options_t* options,
+                                             mx_data_iter_t* out_iter);
+
+/* Starts the next epoch. The current batch's arrays will be refilled. */
+MX_API mx_status_t mx_data_iter_reset(mx_data_iter_t iter);
+
+/* Makes the next batch current: *out_has_batch is 1, or 0 at the end of the epoch (and until
+ * mx_data_iter_reset). An error preparing the batch is reported here; the iterator stays usable. */
+MX_API mx_status_t mx_data_iter_next(mx_data_iter_t iter, int32_t* out_has_batch);
+
+/* The current batch's data as a new handle the caller frees. The handle shares the batch's
+ * memory, which the iterator refills after the next mx_data_iter_next or mx_data_iter_reset.
+ * MX_ERR_INVALID_ARGUMENT when there is no current batch. */
+MX_API mx_status_t mx_data_iter_get_data(mx_data_iter_t iter, mx_ndarray_t* out_data);
+
+/* The current batch's labels, like mx_data_iter_get_data; *out_label is NULL when the iterator
+ * has no labels. */
+MX_API mx_status_t mx_data_iter_get_label(mx_data_iter_t iter, mx_ndarray_t* out_label);
+
+/* How many samples at the end of the current batch are padding (MX_LAST_BATCH_PAD's last batch;
+ * 0 otherwise). Exclude them from metrics. */
+MX_API mx_status_t mx_data_iter_get_pad(mx_data_iter_t iter, int64_t* out_pad);
+
+/* The shape of every batch's data and labels (*out_label_ndim is 0 and *out_label_dims NULL
+ * without labels). The arrays stay valid until the iterator is freed. */
+MX_API mx_status_t mx_data_iter_get_shapes(mx_data_iter_t iter, int32_t* out_data_ndim,
+                                           const int64_t** out_data_dims, int32_t* out_label_ndim,
+                                           const int64_t** out_label_dims);
+
+/* Releases the iterator (NULL is fine), stopping its background thread. Batch arrays the caller
+ * still holds stay valid arrays (with the last contents written). */
+MX_API mx_status_t mx_data_iter_free(mx_data_iter_t iter);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

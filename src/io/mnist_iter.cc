@@ -1,0 +1,58 @@
+#include "io/mnist_iter.h"
+
+#include <utility>
+#include <vector>
+
+#include "base/error.h"
+#include "io/idx_file.h"
+
+namespace mx {
+namespace io {
+namespace {
+
+// Keeps the bytes as they are in the file (a quarter of the float size) and scales while
+// copying into a batch, on the prefetch thread.
+class MnistSource final : public SampleSource {
+ public:
+  MnistSource(IdxImages images, std::vector<uint8_t> labels, bool flat)
+      : images_(std::move(images)),
+        labels_(std::move(labels)),
+        pixels_(images_.rows * images_.cols),
+        sample_(flat ? Shape{pixels_} : Shape{1, images_.rows, images_.cols}) {
+    for (int v = 0; v < 256; ++v) scale_[v] = static_cast<float>(v) / 255.0f;
+  }
+
+  int64_t num_samples() const override { return images_.count; }
+  Shape data_shape() const override { return sample_; }
+  Shape label_shape() const override { return Shape(); }
+  void CopyData(int64_t i, float* dst) const override {
+    const uint8_t* src = images_.pixels.data() + i * pixels_;
+    for (int64_t k = 0; k < pixels_; ++k) dst[k] = scale_[src[k]];
+  }
+  void CopyLabel(int64_t i, float* dst) const override { *dst = static_cast<float>(labels_[i]); }
+
+ private:
+  IdxImages images_;
+  std::vector<uint8_t> labels_;
+  int64_t pixels_;
+  Shape sample_;
+  float scale_[256];  // v / 255 exactly (multiplying by 1/255 would not give 1.0 for 255)
+};
+
+}  // namespace
+
+std::unique_ptr<DataIter> CreateMNISTIter(const std::string& image_path,
+                                          const std::string& label_path, bool flat,
+                                          const BatchIterParams& params) {
+  IdxImages images = ReadIdxImages(image_path);
+  std::vector<uint8_t> labels = ReadIdxLabels(label_path);
+  MX_CHECK(images.count == static_cast<int64_t>(labels.size()), kIO)
+      << "MNIST: '" << image_path << "' holds " << images.count << " images but '" << label_path
+      << "' holds " << labels.size() << " labels";
+  MX_CHECK(images.count > 0, kIO) << "MNIST: '" << image_path << "' holds no images";
+  return std::make_unique<BatchIter>(
+      std::make_unique<MnistSource>(std::move(images), std::move(labels), flat), params);
+}
+
+}  // namespace io
+}  // namespace mx
