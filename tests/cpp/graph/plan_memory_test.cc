@@ -14,6 +14,7 @@ namespace mx {
 namespace {
 
 using test::Apply;
+using test::HasOp;
 using test::Var;
 
 uint32_t EntryOf(const Graph& g, const NodeEntry& e) {
@@ -242,6 +243,43 @@ TEST(PlanMemory, DumpListsEntriesAndTotals) {
   EXPECT_NE(dump.find("external"), std::string::npos) << dump;
   EXPECT_NE(dump.find("planned 24 bytes in 1 storage blocks, naive 24 bytes"), std::string::npos)
       << dump;
+}
+
+TEST(PlanMemory, TrainingGraphKeepsOnlyWhatBackwardReads) {
+  if (!HasOp("FullyConnected") || !HasOp("Activation") || !HasOp("SoftmaxOutput")) {
+    GTEST_SKIP() << "MLP ops not registered yet";
+  }
+  NodeEntry x = TypedVar("data", "(8,64)");
+  std::vector<NodeEntry> params;
+  for (int i = 0; i < 6; ++i) {
+    const std::string fc = "fc" + std::to_string(i);
+    params.push_back(Var(fc + "_weight"));
+    params.push_back(Var(fc + "_bias"));
+    x = Apply("FullyConnected", fc, {x, params[params.size() - 2], params.back()},
+              {{"num_hidden", "64"}});
+    x = Apply("Activation", "relu" + std::to_string(i), {x}, {{"act_type", "relu"}});
+  }
+  NodeEntry loss = Apply("SoftmaxOutput", "softmax", {x, Var("label")});
+  std::vector<NodeEntry> outputs = {loss};
+  for (const NodeEntry& g : Gradient({loss}, {NodeEntry{}}, params)) outputs.push_back(g);
+  PlanOptions opt;
+  Graph g = Prepare(outputs, &opt);
+  const IndexedGraph& idx = g.indexed();
+  std::vector<int> readers(idx.num_entries(), 0);
+  for (uint32_t nid = 0; nid < idx.num_nodes(); ++nid) {
+    for (const auto& e : idx[nid].inputs) ++readers[idx.entry_id(e)];
+  }
+  std::set<uint32_t> ext(opt.external_entries.begin(), opt.external_entries.end());
+  for (uint32_t eid = 0; eid < idx.num_entries(); ++eid) {
+    if (readers[eid] == 0 && !ext.count(eid)) opt.null_entries.push_back(eid);
+  }
+  PlanMemory(&g, opt);
+  CheckPlan(g, opt);
+  // relu runs in place on its FullyConnected output, which backward never reads; the relu
+  // outputs live on for backward, the backward chain alternates between two more buffers.
+  EXPECT_EQ(g.inplace_of[EntryOf(g, x)], static_cast<int>(EntryOf(g, x.node->inputs[0])));
+  EXPECT_LE(g.storage_bytes.size(), 6u + 3u);
+  EXPECT_LE(g.planned_bytes * 2, g.naive_bytes) << DumpMemoryPlan(g);
 }
 
 // A random DAG of unary and binary elementwise ops over a few shape/dtype classes, with some
