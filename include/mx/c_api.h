@@ -336,6 +336,118 @@ MX_API mx_status_t mx_set_training(int32_t is_train, int32_t* out_prev);
  * seed. */
 MX_API mx_status_t mx_random_seed(uint64_t seed);
 
+/* ---- Training: initializers, optimizers, metrics ---------------------------------------------
+ * The pieces of a training loop, created by name with string key/value parameters (as
+ * operators are), so every binding reuses the same rules. Semantics follow MXNet's Python
+ * package (initializer.py, optimizer.py, lr_scheduler.py, metric.py).
+ *
+ *   mx_initializer_t init;
+ *   mx_optimizer_t opt;
+ *   mx_metric_t acc;
+ *   const char* ok[] = {"learning_rate", "momentum"}, *ov[] = {"0.1", "0.9"};
+ *   const char* name;
+ *   double value;
+ *   mx_random_seed(42);
+ *   mx_initializer_create("xavier", 0, NULL, NULL, &init);
+ *   mx_initializer_apply(init, "fc1_weight", w);   (Xavier; "fc1_bias" would get zeros)
+ *   mx_optimizer_create("sgd", 2, ok, ov, &opt);
+ *   ... forward, backward ...
+ *   mx_optimizer_update(opt, 0, w, w_grad);        (returns at once; runs on the engine)
+ *   mx_metric_create("acc", 0, NULL, NULL, &acc);
+ *   mx_metric_update(acc, 1, &label, &prob);       (blocks until prob is computed)
+ *   mx_metric_get(acc, &name, &value);             ("accuracy", 0.93)
+ *   mx_metric_free(acc); mx_optimizer_free(opt); mx_initializer_free(init);                      */
+
+typedef struct mx_initializer mx_initializer;
+typedef mx_initializer* mx_initializer_t;
+typedef struct mx_optimizer mx_optimizer;
+typedef mx_optimizer* mx_optimizer_t;
+typedef struct mx_metric mx_metric;
+typedef mx_metric* mx_metric_t;
+
+/* An initializer by name: "uniform" (scale=0.07: U(-scale, scale)), "normal" (sigma=0.01:
+ * N(0, sigma^2)), "xavier" (rnd_type=uniform|gaussian, factor_type=avg|in|out, magnitude=3; the
+ * fans of an (out, in, k...) weight are in*k... and out*k...), "zero", "one", "constant"
+ * (value, required). Unknown names and parameters are MX_ERR_INVALID_ARGUMENT naming them. */
+MX_API mx_status_t mx_initializer_create(const char* name, int32_t num_params,
+                                         const char* const* keys, const char* const* vals,
+                                         mx_initializer_t* out_init);
+
+/* Fills `array` by the rule that the argument's name `arg_name` selects, as in MXNet: a name
+ * ending in "weight" gets the initializer's rule; "bias", "beta", "moving_mean",
+ * "moving_inv_var", "moving_avg", "min" get 0; "gamma", "moving_var", "max" get 1; any other
+ * name is MX_ERR_INVALID_ARGUMENT naming it (data and labels are not initialized). Returns at
+ * once; random rules draw from the generator seeded by mx_random_seed. */
+MX_API mx_status_t mx_initializer_apply(mx_initializer_t init, const char* arg_name,
+                                        mx_ndarray_t array);
+
+/* Releases the initializer (NULL is fine). */
+MX_API mx_status_t mx_initializer_free(mx_initializer_t init);
+
+/* An optimizer by name. Both "sgd" and "adam" take learning_rate, wd (0), rescale_grad (1; set
+ * it to 1/batch_size for summed gradients), clip_gradient (off when negative or "None"),
+ * begin_num_update (0) and a learning-rate schedule driven by the update count: lr_scheduler
+ * "factor" (lr_step updates between reductions, lr_factor (1), lr_stop_factor_lr (1e-8)) or
+ * "multifactor" (lr_steps "[s1, s2, ...]", lr_factor). "sgd": learning_rate (0.01), momentum
+ * (0). "adam": learning_rate (0.001), beta1 (0.9), beta2 (0.999), epsilon (1e-8), with the bias
+ * correction folded into the rate. Unknown names and parameters are errors naming them. */
+MX_API mx_status_t mx_optimizer_create(const char* name, int32_t num_params,
+                                       const char* const* keys, const char* const* vals,
+                                       mx_optimizer_t* out_opt);
+
+/* Names `num` arguments by index (merged with earlier calls), so that multipliers set by name
+ * apply to them. Once named, an argument whose name ends in neither "_weight" nor "_gamma"
+ * (a bias, a batch-norm shift) gets no weight decay unless a wd_mult names it, as in MXNet. */
+MX_API mx_status_t mx_optimizer_set_arg_names(mx_optimizer_t opt, int32_t num,
+                                              const int32_t* indices, const char* const* names);
+
+/* Learning-rate and weight-decay multipliers of the arguments called `names` (merged with
+ * earlier calls; 1 for an argument without one). */
+MX_API mx_status_t mx_optimizer_set_lr_mult(mx_optimizer_t opt, int32_t num,
+                                            const char* const* names, const double* values);
+MX_API mx_status_t mx_optimizer_set_wd_mult(mx_optimizer_t opt, int32_t num,
+                                            const char* const* names, const double* values);
+
+/* Pushes one update of argument `index` (>= 0; one index per argument): `weight` is updated in
+ * place from `grad` (same shape). State (momentum, Adam's moments) is created beside the weight
+ * at the index's first update. Returns at once; the update runs on the engine after the work
+ * already pushed on weight and grad. */
+MX_API mx_status_t mx_optimizer_update(mx_optimizer_t opt, int32_t index, mx_ndarray_t weight,
+                                       mx_ndarray_t grad);
+
+/* Sets the base learning rate (>= 0). An error when the optimizer has an lr_scheduler, which
+ * owns the rate then. */
+MX_API mx_status_t mx_optimizer_set_learning_rate(mx_optimizer_t opt, double lr);
+
+/* The learning rate at the current update count, before multipliers. */
+MX_API mx_status_t mx_optimizer_get_learning_rate(mx_optimizer_t opt, double* out_lr);
+
+/* Releases the optimizer and its state arrays (NULL is fine). */
+MX_API mx_status_t mx_optimizer_free(mx_optimizer_t opt);
+
+/* A metric by name: "acc"/"accuracy" (axis=1: the argmax of each prediction row against the
+ * label; predictions shaped like the labels are compared directly), "top_k_accuracy" (top_k=1),
+ * "ce"/"cross-entropy" (eps=1e-12: mean of -log(p[label] + eps)), "mse" (the mean of each
+ * batch's mean squared error). Unknown names and parameters are errors naming them. */
+MX_API mx_status_t mx_metric_create(const char* name, int32_t num_params,
+                                    const char* const* keys, const char* const* vals,
+                                    mx_metric_t* out_metric);
+
+/* Adds `num` (label, prediction) pairs of arrays to the running score. Blocks until the arrays
+ * are computed (errors of that computation surface here). */
+MX_API mx_status_t mx_metric_update(mx_metric_t metric, int32_t num, const mx_ndarray_t* labels,
+                                    const mx_ndarray_t* preds);
+
+/* The metric's name (valid until the metric is freed) and its value since the last reset: NaN
+ * before any update. */
+MX_API mx_status_t mx_metric_get(mx_metric_t metric, const char** out_name, double* out_value);
+
+/* Starts the running score afresh. */
+MX_API mx_status_t mx_metric_reset(mx_metric_t metric);
+
+/* Releases the metric (NULL is fine). */
+MX_API mx_status_t mx_metric_free(mx_metric_t metric);
+
 /* ---- Data iterators -------------------------------------------------------------------------
  * Batches of samples for training and evaluation, prepared on a background thread while the
  * current batch is in use. An iterator walks an epoch: mx_data_iter_next makes the next batch

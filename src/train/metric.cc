@@ -140,7 +140,8 @@ class MSE : public Metric {
 
 }  // namespace
 
-std::unique_ptr<Metric> Metric::Create(const std::string& name, const ParamMap& params) {
+std::unique_ptr<Metric> Metric::Create(const std::string& given, const ParamMap& params) {
+  const std::string name = Lower(given);
   ParamReader r("metric '" + name + "'", params);
   std::unique_ptr<Metric> m;
   if (name == "acc" || name == "accuracy") {
@@ -160,7 +161,7 @@ std::unique_ptr<Metric> Metric::Create(const std::string& name, const ParamMap& 
     m = std::make_unique<MSE>();
   } else {
     MX_THROW(kInvalidArgument)
-        << "unknown metric '" << name
+        << "unknown metric '" << given
         << "' (known: acc, accuracy, top_k_accuracy, top_k_acc, ce, cross-entropy, mse)";
   }
   r.Finish();

@@ -91,7 +91,8 @@ std::unique_ptr<LRScheduler> SchedulerFrom(ParamReader* r) {
 
 }  // namespace
 
-std::unique_ptr<Optimizer> Optimizer::Create(const std::string& name, const ParamMap& params) {
+std::unique_ptr<Optimizer> Optimizer::Create(const std::string& given, const ParamMap& params) {
+  const std::string name = Lower(given);
   ParamReader r("optimizer '" + name + "'", params);
   std::unique_ptr<Optimizer> opt;
   double lr = 0;
@@ -113,7 +114,7 @@ std::unique_ptr<Optimizer> Optimizer::Create(const std::string& name, const Para
         << r.what() << ": epsilon=" << epsilon << " is negative";
     opt = std::make_unique<Adam>(beta1, beta2, epsilon);
   } else {
-    MX_THROW(kInvalidArgument) << "unknown optimizer '" << name << "' (known: sgd, adam)";
+    MX_THROW(kInvalidArgument) << "unknown optimizer '" << given << "' (known: sgd, adam)";
   }
   MX_CHECK(lr >= 0, kInvalidArgument) << r.what() << ": learning_rate=" << lr << " is negative";
   opt->lr_ = lr;

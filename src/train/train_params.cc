@@ -21,6 +21,11 @@ std::string Trim(const std::string& s) {
 
 }  // namespace
 
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 const std::string* ParamReader::Find(const std::string& key) {
   known_.insert(key);
   auto it = params_.find(key);

@@ -22,6 +22,10 @@ namespace train {
 
 using ParamMap = std::map<std::string, std::string>;
 
+// `s` in lower case: names of optimizers, initializers and metrics are matched case-insensitively,
+// as MXNet's registries do ("SGD", "Adam").
+std::string Lower(std::string s);
+
 class ParamReader {
  public:
   // `what` names the object in messages, e.g. "optimizer 'sgd'".

@@ -179,7 +179,8 @@ TEST(OptimizerTest, ScheduleDrivesUpdates) {
 }
 
 TEST(OptimizerTest, SetLearningRate) {
-  auto opt = Optimizer::Create("sgd", {});
+  auto opt = Optimizer::Create("SGD", {});  // names are case-insensitive, as in MXNet
+  EXPECT_EQ(opt->name(), "sgd");
   EXPECT_DOUBLE_EQ(opt->LearningRate(), 0.01);
   opt->SetLearningRate(0.5);
   EXPECT_DOUBLE_EQ(opt->LearningRate(), 0.5);
