@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "graph/symbol.h"
 #include "mx/c_api.h"
 #include "ndarray/ndarray.h"
 
@@ -25,6 +26,15 @@ struct mx_ndarray {
   ~mx_ndarray() { magic = 0; }
 };
 
+struct mx_symbol {
+  static constexpr uint32_t kMagic = 0x53594D42;  // "SYMB"
+  uint32_t magic = kMagic;
+  mx::Symbol symbol;
+
+  explicit mx_symbol(mx::Symbol s) : symbol(std::move(s)) {}
+  ~mx_symbol() { magic = 0; }
+};
+
 namespace mx {
 namespace capi {
 
@@ -38,6 +48,18 @@ inline const NDArray& ArrayOf(mx_ndarray_t h, const char* arg) {
 
 // A new handle owning `a`.
 inline mx_ndarray_t NewHandle(NDArray a) { return new mx_ndarray(std::move(a)); }
+
+// The symbol behind `h` (mutable: compose and attributes change it in place); throws naming
+// `arg` for NULL or a dead handle.
+inline Symbol& SymbolOf(mx_symbol_t h, const char* arg) {
+  MX_CHECK(h != nullptr, kInvalidArgument) << "argument '" << arg << "' must not be NULL";
+  MX_CHECK(h->magic == mx_symbol::kMagic, kInvalidArgument)
+      << "argument '" << arg << "' is not a live mx_symbol_t (freed, or another kind of handle)";
+  return h->symbol;
+}
+
+// A new handle owning `s`.
+inline mx_symbol_t NewHandle(Symbol s) { return new mx_symbol(std::move(s)); }
 
 // Arrays from a C list of handles, each checked.
 inline std::vector<NDArray> ArraysOf(const mx_ndarray_t* handles, int32_t n, const char* arg) {

@@ -336,6 +336,137 @@ MX_API mx_status_t mx_set_training(int32_t is_train, int32_t* out_prev);
  * seed. */
 MX_API mx_status_t mx_random_seed(uint64_t seed);
 
+/* ---- Symbols --------------------------------------------------------------------------------
+ * A symbol is a stateless graph: variables (data, weights, labels: all just arguments), operator
+ * nodes and outputs. An operator symbol is created by name with string parameters, then composed
+ * with its inputs; inputs left out become variables named "<node>_<input>". Nodes without a name
+ * are named by the library ("fullyconnected0", "_plusscalar0"; the number counts per name in
+ * this process), so every binding gets the same names. Outputs are named "<node>_output" (or
+ * "<node>_<output name>" for several outputs); a variable's output is its name. Listing order is
+ * stable: depth first from the outputs, inputs in order, first visit wins.
+ *
+ *   mx_symbol_t ab[2], sum, net;
+ *   const char* keys[] = {"scalar"}, *vals[] = {"1"};
+ *   mx_symbol_create_variable("A", &ab[0]);
+ *   mx_symbol_create_variable("B", &ab[1]);
+ *   mx_symbol_create_op("elemwise_add", 0, NULL, NULL, &sum);
+ *   mx_symbol_compose(sum, NULL, 2, NULL, ab);      // sum = A + B, named "elemwiseadd<n>"
+ *   mx_symbol_create_op("_plus_scalar", 1, keys, vals, &net);
+ *   mx_symbol_compose(net, "out", 1, NULL, &sum);   // net = (A + B) + 1, named "out"
+ *   // mx_symbol_list_arguments(net, ...) gives A, B; mx_symbol_list_outputs gives out_output.
+ *   mx_symbol_free(net);
+ *   mx_symbol_free(sum);
+ *   mx_symbol_free(ab[1]);
+ *   mx_symbol_free(ab[0]);
+ *
+ * Handles share graph nodes: a symbol made from another (an output, internals, children, a
+ * group) sees attributes later set on the nodes they share. A handle may be used from any
+ * thread, but not from two threads at once while one of them changes it (compose, set_attr). */
+
+/* A variable (an argument of the graph) named `name` (not empty). */
+MX_API mx_status_t mx_symbol_create_variable(const char* name, mx_symbol_t* out_symbol);
+
+/* An operator symbol, not composed yet: operator `op_name` with `num_params` string parameters
+ * (keys[i] = vals[i]). Parameters are checked now: an unknown operator is MX_ERR_NOT_FOUND with
+ * a suggestion, a bad parameter MX_ERR_INVALID_ARGUMENT naming the operator and the key. */
+MX_API mx_status_t mx_symbol_create_op(const char* op_name, int32_t num_params,
+                                       const char* const* keys, const char* const* vals,
+                                       mx_symbol_t* out_symbol);
+
+/* Binds inputs, changing `symbol` in place. For an operator symbol just created: `args` fill the
+ * operator's inputs in order (keys == NULL), or by input name (keys[i] names args[i]); inputs
+ * left out become variables "<name>_<input>"; `name` names the node (NULL or "": a name is made
+ * up). For any other symbol: its variables are replaced, in mx_symbol_list_arguments order
+ * (keys == NULL) or by variable name; the graph is copied first, so other symbols sharing it are
+ * unaffected, and `name` is ignored. Each input must have exactly one output. An unknown input
+ * name, too many inputs or an input that is itself an operator not composed yet are
+ * MX_ERR_INVALID_ARGUMENT naming the problem; `symbol` is then unchanged. */
+MX_API mx_status_t mx_symbol_compose(mx_symbol_t symbol, const char* name, int32_t num_args,
+                                     const char* const* keys, const mx_symbol_t* args);
+
+/* A deep copy: new nodes with the same names and attributes. */
+MX_API mx_status_t mx_symbol_copy(mx_symbol_t symbol, mx_symbol_t* out_symbol);
+
+/* The outputs of `num` symbols, in order, as one symbol. */
+MX_API mx_status_t mx_symbol_group(int32_t num, const mx_symbol_t* symbols,
+                                   mx_symbol_t* out_symbol);
+
+/* Every output of every node (variables included), in topological order, as one symbol. Pick one
+ * with mx_symbol_get_output_by_name (e.g. "fc1_output") to read an intermediate value. */
+MX_API mx_status_t mx_symbol_get_internals(mx_symbol_t symbol, mx_symbol_t* out_symbol);
+
+/* The inputs of a single-output symbol's node, as one symbol (with no outputs for a variable). */
+MX_API mx_status_t mx_symbol_get_children(mx_symbol_t symbol, mx_symbol_t* out_symbol);
+
+/* Output `index` (0 <= index < mx_symbol_get_num_outputs) as a symbol. */
+MX_API mx_status_t mx_symbol_get_output(mx_symbol_t symbol, int32_t index, mx_symbol_t* out_symbol);
+
+/* The first output named `name`, as mx_symbol_list_outputs names them. An unknown name is
+ * MX_ERR_NOT_FOUND; the message lists the outputs. */
+MX_API mx_status_t mx_symbol_get_output_by_name(mx_symbol_t symbol, const char* name,
+                                                mx_symbol_t* out_symbol);
+
+/* The number of outputs. */
+MX_API mx_status_t mx_symbol_get_num_outputs(mx_symbol_t symbol, int32_t* out_num);
+
+/* The node name of a single-output symbol, or "" for a group. The string stays valid until this
+ * thread's next call to mx_symbol_get_name. */
+MX_API mx_status_t mx_symbol_get_name(mx_symbol_t symbol, const char** out_name);
+
+/* The arguments (variables no operator writes), in the stable order. The list and its strings
+ * stay valid until this thread's next call to mx_symbol_list_arguments. */
+MX_API mx_status_t mx_symbol_list_arguments(mx_symbol_t symbol, int32_t* out_num,
+                                            const char*** out_names);
+
+/* The output names ("<node>_output", ...). Valid until this thread's next call to
+ * mx_symbol_list_outputs. */
+MX_API mx_status_t mx_symbol_list_outputs(mx_symbol_t symbol, int32_t* out_num,
+                                          const char*** out_names);
+
+/* The auxiliary states (variables an operator writes, e.g. batch-norm statistics). Valid until
+ * this thread's next call to mx_symbol_list_auxiliary_states. */
+MX_API mx_status_t mx_symbol_list_auxiliary_states(mx_symbol_t symbol, int32_t* out_num,
+                                                   const char*** out_names);
+
+/* Sets user attribute `key` (lr_mult, wd_mult, or any key) to `value` on the node of a
+ * single-output symbol, or on every output node of a group. An operator parameter cannot be set
+ * this way (MX_ERR_INVALID_ARGUMENT). */
+MX_API mx_status_t mx_symbol_set_attr(mx_symbol_t symbol, const char* key, const char* value);
+
+/* Reads attribute `key` of a single-output symbol's node: an operator parameter or a user
+ * attribute. *out_found is 1 and *out_value the value, or 0 and NULL when there is none (a group
+ * has none). The value stays valid until this thread's next call to mx_symbol_get_attr. */
+MX_API mx_status_t mx_symbol_get_attr(mx_symbol_t symbol, const char* key, const char** out_value,
+                                      int32_t* out_found);
+
+/* Attributes (operator parameters and user attributes) as *out_num pairs. With recursive == 0:
+ * those of the node of a single-output symbol (none for a group), keys as set. With recursive
+ * != 0: those of every node of the graph, keys "<node>$<key>" (MXNet's attr_dict flattening),
+ * sorted by node name, then key. The lists and strings stay valid until this thread's next call
+ * to mx_symbol_list_attrs. */
+MX_API mx_status_t mx_symbol_list_attrs(mx_symbol_t symbol, int32_t recursive, int32_t* out_num,
+                                        const char*** out_keys, const char*** out_values);
+
+/* The symbol as JSON (format: docs/design/symbol_json.md). The string stays valid until this
+ * thread's next call to mx_symbol_to_json. An operator not composed yet cannot be saved. */
+MX_API mx_status_t mx_symbol_to_json(mx_symbol_t symbol, const char** out_json);
+
+/* A symbol from JSON written by mx_symbol_to_json (or by MXNet, for operators libmx has).
+ * Malformed or inconsistent JSON (syntax, missing keys, wrong types, node ids out of range or
+ * not earlier than their user, unknown operators, bad parameters) is MX_ERR_INVALID_ARGUMENT
+ * naming the place ("nodes[3].inputs[0]: ...") and the problem. */
+MX_API mx_status_t mx_symbol_from_json(const char* json, mx_symbol_t* out_symbol);
+
+/* Writes the symbol's JSON to the file `path`. Failures are MX_ERR_IO naming the file. */
+MX_API mx_status_t mx_symbol_save(mx_symbol_t symbol, const char* path);
+
+/* Reads a symbol from a file written by mx_symbol_save. A file that cannot be read, or whose
+ * contents are not a valid symbol, is MX_ERR_IO naming the file and the problem. */
+MX_API mx_status_t mx_symbol_load(const char* path, mx_symbol_t* out_symbol);
+
+/* Releases the handle (NULL is fine). Nodes shared with other symbols stay alive for them. */
+MX_API mx_status_t mx_symbol_free(mx_symbol_t symbol);
+
 /* ---- Training: initializers, optimizers, metrics ---------------------------------------------
  * The pieces of a training loop, created by name with string key/value parameters (as
  * operators are), so every binding reuses the same rules. Semantics follow MXNet's Python

@@ -70,7 +70,9 @@ Symbol Symbol::CreateOp(const std::string& op_name,
 bool Symbol::IsAtomic() const {
   if (outputs.empty()) return false;
   const NodePtr& n = outputs[0].node;
-  if (n->is_variable() || !n->inputs.empty() || n->num_inputs() == 0) return false;
+  // An op without inputs (zeros, ...) counts as atomic until Compose has given it a name.
+  if (n->is_variable() || !n->inputs.empty()) return false;
+  if (n->num_inputs() == 0 && !n->attrs.name.empty()) return false;
   for (const NodeEntry& e : outputs) {
     if (e.node != n) return false;
   }
@@ -82,6 +84,10 @@ namespace {
 NodeEntry SingleOutput(const Symbol& s, const std::string& what) {
   MX_CHECK(s.outputs.size() == 1, kInvalidArgument)
       << what << " must have exactly one output, got a group of " << s.outputs.size();
+  // An op symbol not composed yet has no inputs: using it would leave a hole in the graph.
+  const Node& n = *s.outputs[0].node;
+  MX_CHECK(n.is_variable() || static_cast<int>(n.inputs.size()) == n.num_inputs(), kInvalidArgument)
+      << what << " is operator '" << n.attrs.op->name << "', which has not been composed yet";
   return s.outputs[0];
 }
 
@@ -93,10 +99,11 @@ void Symbol::Compose(const std::vector<Symbol>& args, const std::map<std::string
       << "compose takes positional or keyword inputs, not both";
   if (IsAtomic()) {
     const NodePtr& n = outputs[0].node;
-    n->attrs.name = name.empty() ? NewNodeName(NameHint(n->attrs.op->name)) : name;
+    // The node changes only once every check has passed: a failed compose leaves it as it was.
+    const std::string node_name = name.empty() ? NewNodeName(NameHint(n->attrs.op->name)) : name;
     const std::vector<std::string> in_names = n->attrs.op->InputNames(n->attrs);
     MX_CHECK(args.size() <= in_names.size(), kInvalidArgument)
-        << "operator '" << n->attrs.op->name << "' (node '" << n->attrs.name << "') takes "
+        << "operator '" << n->attrs.op->name << "' (node '" << node_name << "') takes "
         << in_names.size() << " inputs, got " << args.size();
     std::vector<NodeEntry> inputs(in_names.size());
     for (size_t i = 0; i < args.size(); ++i) {
@@ -117,13 +124,14 @@ void Symbol::Compose(const std::vector<Symbol>& args, const std::map<std::string
         std::string valid;
         for (const auto& in : in_names) valid += (valid.empty() ? "" : ", ") + in;
         MX_THROW(kInvalidArgument)
-            << "operator '" << n->attrs.op->name << "' (node '" << n->attrs.name
-            << "') has no input '" << kv.first << "'; its inputs are: " << valid;
+            << "operator '" << n->attrs.op->name << "' (node '" << node_name << "') has no input '"
+            << kv.first << "'; its inputs are: " << valid;
       }
     }
     for (size_t i = 0; i < inputs.size(); ++i) {
-      if (!inputs[i].node) inputs[i] = {MakeVariable(n->attrs.name + "_" + in_names[i]), 0};
+      if (!inputs[i].node) inputs[i] = {MakeVariable(node_name + "_" + in_names[i]), 0};
     }
+    n->attrs.name = node_name;
     n->inputs = std::move(inputs);
     return;
   }
@@ -158,14 +166,15 @@ void Symbol::Compose(const std::vector<Symbol>& args, const std::map<std::string
       e = it->second;
     }
   }
-  MX_CHECK(replaced == replace.size(), kInvalidArgument)
-      << "compose: some inputs name no argument of the symbol (arguments: " <<
-      [&] {
-        std::string s;
-        for (const auto& a : ListArguments()) s += (s.empty() ? "" : ", ") + a;
-        return s;
-      }()
-      << ")";
+  if (replaced != replace.size()) {
+    std::string unknown, known;
+    for (const auto& kv : replace) {
+      if (!seen.count(kv.first)) unknown += (unknown.empty() ? "'" : ", '") + kv.first + "'";
+    }
+    for (const auto& a : ListArguments()) known += (known.empty() ? "" : ", ") + a;
+    MX_THROW(kInvalidArgument) << "compose: " << unknown
+                               << " names no argument of the symbol (arguments: " << known << ")";
+  }
   outputs = std::move(copy.outputs);
   (void)name;  // a composed graph keeps its node names
 }
