@@ -47,11 +47,13 @@ Op& Op::SetNoParam() {
 }
 
 Op& Op::SetInputs(std::vector<std::string> names) {
+  fixed_num_inputs = static_cast<int>(names.size());
   input_names = [names](const NodeAttrs&) { return names; };
   return *this;
 }
 
 Op& Op::SetInputs(FNames names) {
+  fixed_num_inputs = -1;
   input_names = std::move(names);
   return *this;
 }
@@ -137,6 +139,7 @@ Op& Op::SetBackwardOf(const std::string& forward) {
 // ---- Op queries ----
 
 int Op::NumInputs(const NodeAttrs& attrs) const {
+  if (fixed_num_inputs >= 0) return fixed_num_inputs;
   return static_cast<int>(input_names(attrs).size());
 }
 

@@ -131,6 +131,7 @@ class Op {
   std::vector<ParamDoc> params;
   std::function<void(NodeAttrs*)> parse;
   FNames input_names;
+  int fixed_num_inputs = -1;  // set by SetInputs(vector): NumInputs without building names
   FNumber num_outputs;
   FNames output_names;
   FInferShape infer_shape;

@@ -31,15 +31,19 @@ void AssignShape(std::vector<Shape>* shapes, size_t i, const Shape& value,
   (*shapes)[i] = merged;
 }
 
+// Both run on every imperative call: names and messages are built only on failure.
 bool ElemwiseShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
   Shape common = Shape::Unknown();
-  const std::vector<std::string> names = attrs.op->InputNames(attrs);
-  auto merge = [&](const Shape& s, const std::string& what) {
-    MX_CHECK(MergeShape(&common, s), kInvalidArgument)
-        << "elementwise shapes differ: " << what << " has shape " << s << ", expected " << common;
-  };
-  for (size_t i = 0; i < in->size(); ++i) merge((*in)[i], "input '" + names[i] + "'");
-  for (size_t i = 0; i < out->size(); ++i) merge((*out)[i], "output " + std::to_string(i));
+  for (size_t i = 0; i < in->size(); ++i) {
+    MX_CHECK(MergeShape(&common, (*in)[i]), kInvalidArgument)
+        << "elementwise shapes differ: input '" << attrs.op->InputNames(attrs).at(i)
+        << "' has shape " << (*in)[i] << ", expected " << common;
+  }
+  for (size_t i = 0; i < out->size(); ++i) {
+    MX_CHECK(MergeShape(&common, (*out)[i]), kInvalidArgument)
+        << "elementwise shapes differ: output " << i << " has shape " << (*out)[i]
+        << ", expected " << common;
+  }
   for (auto& s : *in) s = common;
   for (auto& s : *out) s = common;
   return common.IsKnown();
@@ -47,15 +51,16 @@ bool ElemwiseShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<S
 
 bool ElemwiseType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int>* out) {
   int common = -1;
-  auto merge = [&](int t, const std::string& what) {
+  auto merge = [&](int t, const char* kind, size_t i) {
     if (t < 0) return;
     MX_CHECK(common < 0 || common == t, kInvalidArgument)
-        << "elementwise types differ: " << what << " is " << DTypeName(static_cast<DType>(t))
-        << ", expected " << DTypeName(static_cast<DType>(common));
+        << "elementwise types differ: " << kind << " " << i << " is "
+        << DTypeName(static_cast<DType>(t)) << ", expected "
+        << DTypeName(static_cast<DType>(common));
     common = t;
   };
-  for (size_t i = 0; i < in->size(); ++i) merge((*in)[i], "input " + std::to_string(i));
-  for (size_t i = 0; i < out->size(); ++i) merge((*out)[i], "output " + std::to_string(i));
+  for (size_t i = 0; i < in->size(); ++i) merge((*in)[i], "input", i);
+  for (size_t i = 0; i < out->size(); ++i) merge((*out)[i], "output", i);
   for (auto& t : *in) t = common;
   for (auto& t : *out) t = common;
   return common >= 0;
