@@ -560,9 +560,8 @@ MX_API mx_status_t mx_optimizer_free(mx_optimizer_t opt);
  * label; predictions shaped like the labels are compared directly), "top_k_accuracy" (top_k=1),
  * "ce"/"cross-entropy" (eps=1e-12: mean of -log(p[label] + eps)), "mse" (the mean of each
  * batch's mean squared error). Unknown names and parameters are errors naming them. */
-MX_API mx_status_t mx_metric_create(const char* name, int32_t num_params,
-                                    const char* const* keys, const char* const* vals,
-                                    mx_metric_t* out_metric);
+MX_API mx_status_t mx_metric_create(const char* name, int32_t num_params, const char* const* keys,
+                                    const char* const* vals, mx_metric_t* out_metric);
 
 /* Adds `num` (label, prediction) pairs of arrays to the running score. Blocks until the arrays
  * are computed (errors of that computation surface here). */
@@ -691,6 +690,136 @@ MX_API mx_status_t mx_data_iter_get_shapes(mx_data_iter_t iter, int32_t* out_dat
 /* Releases the iterator (NULL is fine), stopping its background thread. Batch arrays the caller
  * still holds stay valid arrays (with the last contents written). */
 MX_API mx_status_t mx_data_iter_free(mx_data_iter_t iter);
+
+/* ---- Shape and type inference ---------------------------------------------------------------
+ * From the shapes (types) of some inputs, infer those of every argument, output and auxiliary
+ * state. Unknown dims are -1 (an unknown rank is ndim -1). Lists stay valid until this thread's
+ * next call to the same function.                                                              */
+
+typedef struct mx_shape_list {
+  int32_t num;
+  const int32_t* ndims;       /* ndims[i]: rank of shape i, -1 if unknown  */
+  const int64_t* const* dims; /* dims[i][j]: extent j of shape i, -1 if unknown */
+} mx_shape_list_t;
+
+typedef struct mx_dtype_list {
+  int32_t num;
+  const int32_t* dtypes; /* MX_DTYPE_*, or -1 if unknown */
+} mx_dtype_list_t;
+
+/* Infers shapes given `num_known` input shapes (names[i] has ndims[i] dims at dims[i]). Writes
+ * the arguments' (list_arguments order), outputs' and auxiliary states' shapes, and
+ * *out_complete = 1 when every one is known (0: a partial result, not an error). A conflict is
+ * MX_ERR_INVALID_ARGUMENT naming the node, the argument and the given vs inferred shapes. */
+MX_API mx_status_t mx_symbol_infer_shape(mx_symbol_t symbol, int32_t num_known,
+                                         const char* const* names, const int32_t* ndims,
+                                         const int64_t* const* dims, mx_shape_list_t* out_args,
+                                         mx_shape_list_t* out_outputs, mx_shape_list_t* out_aux,
+                                         int32_t* out_complete);
+
+/* The same for element types: names[i] has dtype dtypes[i]. */
+MX_API mx_status_t mx_symbol_infer_type(mx_symbol_t symbol, int32_t num_known,
+                                        const char* const* names, const int32_t* dtypes,
+                                        mx_dtype_list_t* out_args, mx_dtype_list_t* out_outputs,
+                                        mx_dtype_list_t* out_aux, int32_t* out_complete);
+
+/* ---- Executors ------------------------------------------------------------------------------
+ * A symbol bound to arrays on a device. Binding plans everything once (gradient graph, shapes,
+ * memory, one cached engine op per node); forward and backward only push those ops and return at
+ * once. Read outputs and gradients like any array.
+ *
+ *   mx_simple_bind_options_t o;
+ *   mx_simple_bind_options_default(&o);
+ *   const char* names[] = {"data"};
+ *   int32_t ndims[] = {2};
+ *   int64_t data_shape[] = {128, 784};
+ *   const int64_t* shapes[] = {data_shape};
+ *   o.num_shapes = 1; o.shape_names = names; o.shape_ndims = ndims; o.shapes = shapes;
+ *   mx_executor_t exec;
+ *   mx_executor_simple_bind(net, &o, &exec);
+ *   mx_executor_forward(exec, 1);
+ *   mx_executor_backward(exec, 0, NULL);
+ *   mx_executor_free(exec);                                                                      */
+
+enum { MX_GRAD_NULL = 0, MX_GRAD_WRITE = 1, MX_GRAD_ADD = 2 };
+
+typedef struct mx_bind_options {
+  size_t struct_size;            /* sizeof(mx_bind_options_t)                                  */
+  mx_context_t ctx;              /* the device (default cpu(0))                                */
+  int32_t num_args;              /* = the symbol's number of arguments                         */
+  const mx_ndarray_t* args;      /* in list_arguments order                                    */
+  const mx_ndarray_t* arg_grads; /* NULL, or num_args entries (NULL where there is none)       */
+  const int32_t* grad_reqs;      /* NULL (write where a gradient array is given), or per arg   */
+  int32_t num_aux;               /* = the symbol's number of auxiliary states                  */
+  const mx_ndarray_t* aux;       /* in list_auxiliary_states order                             */
+  mx_executor_t shared_exec;     /* NULL, or an executor whose planned memory may be reused    */
+} mx_bind_options_t;
+
+/* Zeroes `opts` and sets struct_size and ctx = cpu(0). */
+MX_API mx_status_t mx_bind_options_default(mx_bind_options_t* opts);
+
+/* Binds `symbol` to the caller's arrays (which stay the caller's; the executor references them).
+ */
+MX_API mx_status_t mx_executor_bind(mx_symbol_t symbol, const mx_bind_options_t* opts,
+                                    mx_executor_t* out_exec);
+
+typedef struct mx_simple_bind_options {
+  size_t struct_size; /* sizeof(mx_simple_bind_options_t)                        */
+  mx_context_t ctx;   /* default cpu(0)                                          */
+  int32_t num_shapes; /* known input shapes: names, ranks, dims                  */
+  const char* const* shape_names;
+  const int32_t* shape_ndims;
+  const int64_t* const* shapes;
+  int32_t num_dtypes; /* known input types (others follow, else float32)         */
+  const char* const* dtype_names;
+  const int32_t* dtypes;
+  int32_t grad_req; /* for every argument not listed below (default write)     */
+  int32_t num_grad_reqs;
+  const char* const* grad_req_names;
+  const int32_t* grad_reqs;
+  mx_executor_t shared_exec; /* NULL, or an executor whose planned memory may be reused */
+} mx_simple_bind_options_t;
+
+/* Zeroes `opts` and sets struct_size, ctx = cpu(0) and grad_req = MX_GRAD_WRITE. */
+MX_API mx_status_t mx_simple_bind_options_default(mx_simple_bind_options_t* opts);
+
+/* Infers every shape from the given ones, allocates arguments (zeros), gradients and auxiliary
+ * states, and binds. Get the arrays with mx_executor_get_arrays. */
+MX_API mx_status_t mx_executor_simple_bind(mx_symbol_t symbol, const mx_simple_bind_options_t* opts,
+                                           mx_executor_t* out_exec);
+
+/* Pushes the forward pass (training mode when is_train != 0). Returns at once. */
+MX_API mx_status_t mx_executor_forward(mx_executor_t exec, int32_t is_train);
+
+/* Pushes the backward pass. `head_grads`: one array per output, or num = 0 for ones (loss outputs
+ * such as SoftmaxOutput ignore them). Returns at once. */
+MX_API mx_status_t mx_executor_backward(mx_executor_t exec, int32_t num_head_grads,
+                                        const mx_ndarray_t* head_grads);
+
+enum { MX_EXEC_ARGS = 0, MX_EXEC_GRADS = 1, MX_EXEC_AUX = 2, MX_EXEC_OUTPUTS = 3 };
+
+/* The executor's arrays of one kind (MX_EXEC_*): *out_num new handles (NULL for an argument
+ * without gradient), each the caller's to free, and their names. Both lists stay valid until
+ * this thread's next call. */
+MX_API mx_status_t mx_executor_get_arrays(mx_executor_t exec, int32_t kind, int32_t* out_num,
+                                          const char* const** out_names, mx_ndarray_t** out_arrays);
+
+/* Bytes of the planned internal memory and what one buffer per value would take. */
+MX_API mx_status_t mx_executor_get_memory(mx_executor_t exec, uint64_t* out_planned_bytes,
+                                          uint64_t* out_naive_bytes);
+
+/* The memory plan as text (valid until this thread's next call). */
+MX_API mx_status_t mx_executor_get_plan(mx_executor_t exec, const char** out_text);
+
+/* Called on an engine thread with each node output's name and value as it is computed; `value`
+ * is borrowed for the duration of the call. */
+typedef void (*mx_monitor_fn)(const char* name, mx_ndarray_t value, void* user_data);
+
+/* Installs (fn != NULL) or removes the monitor. */
+MX_API mx_status_t mx_executor_set_monitor(mx_executor_t exec, mx_monitor_fn fn, void* user_data);
+
+/* Releases the executor (NULL is fine); pending work finishes first. */
+MX_API mx_status_t mx_executor_free(mx_executor_t exec);
 
 #ifdef __cplusplus
 } /* extern "C" */
