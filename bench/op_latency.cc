@@ -11,14 +11,13 @@
 namespace {
 
 double NowSeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-#define CHECK(call)                                                     \
-  if ((call) != MX_OK) {                                                \
+#define CHECK(call)                                                      \
+  if ((call) != MX_OK) {                                                 \
     std::fprintf(stderr, "%s failed: %s\n", #call, mx_get_last_error()); \
-    return 1;                                                           \
+    return 1;                                                            \
   }
 
 }  // namespace

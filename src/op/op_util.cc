@@ -41,8 +41,8 @@ bool ElemwiseShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<S
   }
   for (size_t i = 0; i < out->size(); ++i) {
     MX_CHECK(MergeShape(&common, (*out)[i]), kInvalidArgument)
-        << "elementwise shapes differ: output " << i << " has shape " << (*out)[i]
-        << ", expected " << common;
+        << "elementwise shapes differ: output " << i << " has shape " << (*out)[i] << ", expected "
+        << common;
   }
   for (auto& s : *in) s = common;
   for (auto& s : *out) s = common;
