@@ -6,6 +6,8 @@
 #   cuda          CUDA build (sm_90) compiles and links; its tests run (GPU tests skip without a GPU)
 #   asan          AddressSanitizer + UndefinedBehaviorSanitizer build, unit tests
 #   tsan          ThreadSanitizer build (no OpenMP), concurrency tests
+#   examples      the MNIST examples (C++ loop, C++ FeedForward, C) train on the fetched digits
+#                 to a stated test accuracy, and the seed snippets run
 # Set MX_GATES="release asan" to run a subset. Exits non-zero if any gate fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +15,7 @@ source scripts/common.sh
 
 bash scripts/setup.sh || exit 1
 
-gates="${MX_GATES:-format release symbols cuda asan tsan}"
+gates="${MX_GATES:-format release symbols examples cuda asan tsan}"
 passed=0
 failed=0
 failed_names=""
@@ -89,6 +91,19 @@ gate_tsan() {
     -DMX_BUILD_BENCH=OFF -DMX_BUILD_EXAMPLES=OFF &&
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" OPENBLAS_NUM_THREADS=1 \
       ctest_in build-tsan -L concurrency
+}
+
+# A short training run of every example must reach this test accuracy on the 8,000/2,000 split.
+gate_examples() {
+  bash scripts/fetch_mnist.sh data/mnist || return 1
+  ./build/examples/lazy_ndarray || return 1
+  local run acc
+  for run in "./build/examples/mnist_mlp --epochs 3" "./build/examples/mnist_mlp --epochs 3 --feedforward" \
+             "./build/examples/mnist_mlp_c --epochs 3"; do
+    acc=$($run --data data/mnist | tee /dev/stderr | sed -n 's/^test accuracy: //p')
+    echo "$run: test accuracy $acc"
+    awk -v a="$acc" 'BEGIN { exit !(a >= 0.88) }' || { echo "below 0.88"; return 1; }
+  done
 }
 
 for g in $gates; do
