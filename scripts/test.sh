@@ -97,10 +97,12 @@ gate_tsan() {
 gate_examples() {
   bash scripts/fetch_mnist.sh data/mnist || return 1
   ./build/examples/lazy_ndarray || return 1
-  local run acc
+  local run acc out
   for run in "./build/examples/mnist_mlp --epochs 3" "./build/examples/mnist_mlp --epochs 3 --feedforward" \
              "./build/examples/mnist_mlp_c --epochs 3"; do
-    acc=$($run --data data/mnist | tee /dev/stderr | sed -n 's/^test accuracy: //p')
+    out=$($run --data data/mnist) || { echo "$out"; return 1; }
+    echo "$out" | tail -4
+    acc=$(echo "$out" | sed -n 's/^test accuracy: //p')
     echo "$run: test accuracy $acc"
     awk -v a="$acc" 'BEGIN { exit !(a >= 0.88) }' || { echo "below 0.88"; return 1; }
   done

@@ -85,6 +85,8 @@ void Invoke(const NodeAttrs& attrs, const std::vector<NDArray>& inputs,
 
   std::vector<Shape> in_shapes, out_shapes(n_out, Shape::Unknown());
   std::vector<int> in_types, out_types(n_out, -1);
+  in_shapes.reserve(n_in);
+  in_types.reserve(n_in);
   for (const NDArray& a : inputs) {
     in_shapes.push_back(a.shape());
     in_types.push_back(static_cast<int>(a.dtype()));
@@ -95,12 +97,16 @@ void Invoke(const NodeAttrs& attrs, const std::vector<NDArray>& inputs,
       out_types[i] = static_cast<int>((*outputs)[i].dtype());
     }
   }
-  const std::vector<Shape> given_in = in_shapes;
   InferOpShapes(attrs, &in_shapes, &out_shapes);
-  MX_CHECK(in_shapes == given_in, kInvalidArgument)
-      << "operator '" << op->name << "': input shapes "
-      << ShapesToString(op->InputNames(attrs), given_in) << " are inconsistent (expected "
-      << ShapesToString(op->InputNames(attrs), in_shapes) << ")";
+  for (int i = 0; i < n_in; ++i) {
+    if (in_shapes[i] == inputs[i].shape()) continue;
+    std::vector<Shape> given;
+    for (const NDArray& x : inputs) given.push_back(x.shape());
+    MX_THROW(kInvalidArgument) << "operator '" << op->name << "': input shapes "
+                               << ShapesToString(op->InputNames(attrs), given)
+                               << " are inconsistent (expected "
+                               << ShapesToString(op->InputNames(attrs), in_shapes) << ")";
+  }
   InferOpTypes(attrs, &in_types, &out_types);
 
   const FCompute* fn = op->Compute(ctx.dev_type);
@@ -168,25 +174,24 @@ void Invoke(const NodeAttrs& attrs, const std::vector<NDArray>& inputs,
     }
   }
 
-  auto shared_attrs = std::make_shared<NodeAttrs>(attrs);
+  // One allocation carries everything the op needs when it runs.
   struct Call {
-    std::shared_ptr<NodeAttrs> attrs;
+    NodeAttrs attrs;
     const FCompute* fn;
     std::vector<TBlob> in, out;
     std::vector<OpReq> req;
     std::vector<Resource> resources;
     bool is_train;
   };
-  auto call =
-      std::make_shared<Call>(Call{shared_attrs, fn, std::move(in_blobs), std::move(out_blobs),
-                                  std::move(req), std::move(resources), is_train});
+  auto call = std::make_shared<Call>(Call{attrs, fn, std::move(in_blobs), std::move(out_blobs),
+                                          std::move(req), std::move(resources), is_train});
   engine::Engine::Get()->PushSync(
       [call](const engine::RunContext& rctx) {
         OpContext octx;
         octx.run = rctx;
         octx.is_train = call->is_train;
         octx.requested = &call->resources;
-        (*call->fn)(*call->attrs, octx, call->in, call->req, call->out);
+        (*call->fn)(call->attrs, octx, call->in, call->req, call->out);
       },
       ctx, reads.data(), static_cast<int>(reads.size()), writes.data(),
       static_cast<int>(writes.size()), engine::FnProperty::kNormal, 0, op->name.c_str());
