@@ -38,7 +38,7 @@ run_gate() {
 ctest_in() {
   local dir="$1"
   shift
-  (cd "$dir" && ctest --output-on-failure --timeout 900 "$@")
+  (cd "$dir" && ctest --output-on-failure --timeout 300 "$@")
 }
 
 gate_format() {

@@ -15,6 +15,9 @@ using engine::Engine;
 
 // One node's engine operator and everything its compute needs, built once at bind.
 struct Executor::CachedOp {
+  // The node is owned here too: pushed instances may still run after the executor (and its graph)
+  // is gone, and they read the node's parameters.
+  NodePtr node;
   const NodeAttrs* attrs = nullptr;
   const FCompute* fn = nullptr;
   std::vector<TBlob> in, out;
@@ -283,7 +286,8 @@ void Executor::BuildOps() {
     const Node& node = *idx[nid].node;
     if (node.is_variable()) continue;
     auto op = std::make_shared<CachedOp>();
-    op->attrs = &node.attrs;
+    op->node = idx[nid].node;
+    op->attrs = &op->node->attrs;
     op->fn = node.attrs.op->Compute(ctx_.dev_type);
     MX_CHECK(op->fn != nullptr, kUnsupported)
         << "bind: operator '" << node.attrs.op->name << "' (node '" << node.attrs.name
