@@ -1,0 +1,19 @@
+"""libmx for Python: the classic MXNet Python API over libmx's C ABI (ctypes + numpy only).
+
+    import mx
+    a = mx.nd.ones((2, 3))
+    print((a * 2).asnumpy())
+
+Every failure raises mx.MXError with the library's message. See docs/python.md.
+"""
+from . import base
+from .base import MXError, __version__
+from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus
+from . import ndarray
+from . import ndarray as nd
+from . import symbol
+from . import symbol as sym
+from . import executor
+
+__all__ = ["MXError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus",
+           "nd", "ndarray", "sym", "symbol", "executor", "__version__"]

@@ -1,0 +1,642 @@
+"""mx.nd: lazy n-dimensional arrays on a device.
+
+Every operation pushes work to the library's dependency engine and returns at once; reading
+values (``asnumpy``, ``asscalar``, ``wait_to_read``, ``mx.nd.waitall``) blocks, and that is
+where an error of the asynchronous work surfaces, as an :class:`mx.MXError`.
+
+Besides the functions below, every operator the library registers is a function here,
+generated from the C ABI's op list (``mx.nd.FullyConnected``, ``mx.nd.softmax``, ...), with the
+operator's documentation as its docstring. Internal operators live in ``mx.nd._internal``.
+
+    >>> a = mx.nd.ones((2, 3))
+    >>> b = (a * 2 + 1).T          # lazy
+    >>> b.asnumpy()                # blocks
+    array([[3., 3.], [3., 3.], [3., 3.]], dtype=float32)
+"""
+import builtins
+import ctypes
+import numbers
+import sys
+import types
+
+import numpy as np
+
+from . import _capi, _ops
+from ._capi import NDArrayHandle
+from .base import MXError, c_handle_array, c_str, c_str_array, check_call, lib, py_str
+from .context import Context, current_context
+
+__all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "save", "load",
+           "waitall", "concatenate", "concat", "maximum", "minimum", "add", "subtract",
+           "multiply", "divide", "power", "dtype_code", "np_dtype", "invoke"]
+
+_internal = types.ModuleType("mx.nd._internal", "Every registered operator, hidden ones included.")
+_code_of_name = {}
+_np_of_code = {}
+
+
+def dtype_code(dtype):
+    """The library's MX_DTYPE_* code of a numpy dtype, type or name (asks the library)."""
+    name = np.dtype(dtype).name
+    code = _code_of_name.get(name)
+    if code is None:
+        c = ctypes.c_int32()
+        check_call(lib.mx_dtype_from_name(c_str(name), ctypes.byref(c)))
+        code = _code_of_name[name] = c.value
+    return code
+
+
+def np_dtype(code):
+    """The numpy type (np.float32, ...) of an MX_DTYPE_* code."""
+    t = _np_of_code.get(code)
+    if t is None:
+        name = ctypes.c_char_p()
+        check_call(lib.mx_dtype_name(code, ctypes.byref(name)))
+        t = _np_of_code[code] = np.dtype(py_str(name.value)).type
+    return t
+
+
+def _new_handle():
+    return NDArrayHandle()
+
+
+def invoke(op_name, inputs, params=None, out=None):
+    """Runs operator `op_name` on NDArrays `inputs` with string `params`; returns one NDArray,
+    a list for several outputs, or `out` (an NDArray or list the results are written into)."""
+    params = params or {}
+    keys = list(params)
+    ckeys = c_str_array(keys)
+    cvals = c_str_array([params[k] for k in keys])
+    cin = c_handle_array(inputs, NDArrayHandle)
+    if out is not None:
+        outs = list(out) if isinstance(out, (list, tuple)) else [out]
+        for o in outs:
+            if not isinstance(o, NDArray):
+                raise MXError("%s: out must be an NDArray or a list of them, got %s"
+                              % (op_name, type(o).__name__))
+            o._check_writable()
+        check_call(lib.mx_op_invoke_into(c_str(op_name), len(inputs), cin, len(keys), ckeys,
+                                         cvals, len(outs), c_handle_array(outs, NDArrayHandle)))
+        return out
+    n = ctypes.c_int32()
+    handles = ctypes.POINTER(NDArrayHandle)()
+    check_call(lib.mx_op_invoke(c_str(op_name), len(inputs), cin, len(keys), ckeys, cvals,
+                                ctypes.byref(n), ctypes.byref(handles)))
+    # The list is the library's (valid until this thread's next invoke); each handle is ours.
+    result = [NDArray(NDArrayHandle(handles[i].value)) for i in range(n.value)]
+    return result[0] if len(result) == 1 else result
+
+
+def _as_shape(shape):
+    if isinstance(shape, numbers.Integral):
+        return (int(shape),)
+    return tuple(int(d) for d in shape)
+
+
+class NDArray:
+    """A lazy array: a handle to the library's array, released when the object goes.
+
+    Views (``a[1:3]``, ``a[0]``, ``a.reshape(...)``) share memory with the array they come
+    from. ``free()`` releases the handle early; any later use is an MXError, never a crash.
+    """
+
+    __slots__ = ("handle", "writable", "_shape", "_view_of", "__weakref__")
+    # Makes numpy hand `np_array + nd` to NDArray.__radd__ instead of converting us.
+    __array_priority__ = 1000.0
+
+    def __init__(self, handle, writable=True):
+        if handle is not None and not isinstance(handle, NDArrayHandle):
+            handle = NDArrayHandle(handle)
+        self.handle = handle
+        self.writable = writable
+        self._shape = None
+        self._view_of = None
+
+    def __del__(self, _free=lib.mx_ndarray_free):
+        handle = getattr(self, "handle", None)
+        if handle is not None:
+            _free(handle)
+
+    def free(self):
+        """Releases the handle now (the memory is reused once pending work is done)."""
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            check_call(lib.mx_ndarray_free(handle))
+
+    def __reduce__(self):
+        return (_rebuild, (self.asnumpy(), self.context.device_type, self.context.device_id))
+
+    # ---- properties ---------------------------------------------------------------------------
+
+    @property
+    def shape(self):
+        if self._shape is None or self.handle is None:
+            ndim = ctypes.c_int32()
+            dims = ctypes.POINTER(ctypes.c_int64)()
+            check_call(lib.mx_ndarray_get_shape(self.handle, ctypes.byref(ndim),
+                                                ctypes.byref(dims)))
+            self._shape = tuple(dims[i] for i in range(ndim.value))
+        return self._shape
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def dtype(self):
+        code = ctypes.c_int32()
+        check_call(lib.mx_ndarray_get_dtype(self.handle, ctypes.byref(code)))
+        return np_dtype(code.value)
+
+    @property
+    def context(self):
+        c = _capi.Context()
+        check_call(lib.mx_ndarray_get_context(self.handle, ctypes.byref(c)))
+        return Context(c.device_type, c.device_id)
+
+    ctx = context
+
+    @property
+    def T(self):
+        return invoke("transpose", [self])
+
+    def __len__(self):
+        if not self.shape:
+            raise MXError("len() of a 0-d NDArray")
+        return self.shape[0]
+
+    def __repr__(self):
+        shape = "x".join(str(d) for d in self.shape)
+        return "\n%s\n<NDArray %s @%s>" % (self.asnumpy(), shape, self.context)
+
+    # ---- reading and copying ------------------------------------------------------------------
+
+    def asnumpy(self):
+        """The values as a new numpy array. Blocks until they are computed."""
+        out = np.empty(self.shape, dtype=self.dtype)
+        check_call(lib.mx_ndarray_copy_to_host(self.handle, out.ctypes.data_as(ctypes.c_void_p),
+                                               out.nbytes))
+        return out
+
+    def __array__(self, dtype=None):
+        a = self.asnumpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def asscalar(self):
+        """The value of a one-element array as a Python/numpy scalar."""
+        if self.size != 1:
+            raise MXError("asscalar: the array has shape %s, not exactly one element"
+                          % (self.shape,))
+        return self.asnumpy().reshape(())[()]
+
+    def __bool__(self):
+        if self.size == 0:
+            return False
+        if self.size == 1:
+            return bool(self.asscalar())
+        raise MXError("the truth value of an NDArray with %d elements is ambiguous" % self.size)
+
+    def __float__(self):
+        return float(self.asscalar())
+
+    def __int__(self):
+        return int(self.asscalar())
+
+    def wait_to_read(self):
+        """Blocks until pending writes are done; raises their error, if any."""
+        check_call(lib.mx_ndarray_wait_to_read(self.handle))
+
+    def wait_to_write(self):
+        check_call(lib.mx_ndarray_wait_to_write(self.handle))
+
+    def copy(self):
+        """A new array with the same values (lazy)."""
+        return self.copyto(self.context)
+
+    def copyto(self, other):
+        """Copies into `other`: an NDArray (returned) or a Context (a new array there)."""
+        if isinstance(other, Context):
+            target = empty(self.shape, other, self.dtype)
+        elif isinstance(other, NDArray):
+            target = other
+            if target.handle is not None and target.handle.value == self.handle.value:
+                return target
+            target._check_writable()
+        else:
+            raise MXError("copyto: expected an NDArray or a Context, got %s"
+                          % type(other).__name__)
+        check_call(lib.mx_ndarray_copy_to(self.handle, target.handle))
+        return target
+
+    def as_in_context(self, ctx):
+        """This array if it is on `ctx`, else a copy there."""
+        return self if self.context == ctx else self.copyto(ctx)
+
+    def astype(self, dtype, copy=True):
+        """The values converted to `dtype` (lazy)."""
+        if not copy and np.dtype(dtype) == np.dtype(self.dtype):
+            return self
+        return invoke("Cast", [self], {"dtype": np.dtype(dtype).name})
+
+    def reshape(self, *shape, **kwargs):
+        """A view with another shape of the same size; one dim may be -1."""
+        if "shape" in kwargs:
+            shape = kwargs.pop("shape")
+        elif len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+            shape = shape[0]
+        if kwargs:
+            raise MXError("reshape: unknown arguments %s" % ", ".join(kwargs))
+        shape = _as_shape(shape)
+        view = _new_handle()
+        check_call(lib.mx_ndarray_reshape(self.handle, (ctypes.c_int64 * len(shape))(*shape),
+                                          len(shape), ctypes.byref(view)))
+        return NDArray(view, self.writable)
+
+    # ---- indexing: views along the first axis -------------------------------------------------
+
+    def _index(self, i):
+        n = len(self)
+        if i < 0:
+            i += n
+        view = _new_handle()
+        check_call(lib.mx_ndarray_at(self.handle, i, ctypes.byref(view)))
+        return NDArray(view, self.writable)
+
+    def __getitem__(self, key):
+        if isinstance(key, numbers.Integral):
+            return self._index(int(key))
+        if isinstance(key, slice):
+            if key.step not in (None, 1):
+                raise MXError("NDArray slicing supports step 1 only, got step %r" % (key.step,))
+            if key.start is None and key.stop is None:
+                return self
+            start, stop, _ = key.indices(len(self))
+            view = _new_handle()
+            check_call(lib.mx_ndarray_slice(self.handle, start, builtins.max(start, stop),
+                                            ctypes.byref(view)))
+            result = NDArray(view, self.writable)
+            result._view_of = (self, start, builtins.max(start, stop))
+            return result
+        if isinstance(key, tuple) and builtins.all(isinstance(k, numbers.Integral) for k in key):
+            result = self
+            for k in key:
+                result = result._index(int(k))
+            return result
+        if key is Ellipsis:
+            return self
+        raise MXError("NDArray indexing takes an int, a slice of the first axis or a tuple of "
+                      "ints (views), got %r" % (key,))
+
+    def __setitem__(self, key, value):
+        self._check_writable()
+        target = self[key]
+        if isinstance(value, NDArray):
+            if value is target or _same_view(value, target):
+                return  # `a[1:3] += x` already wrote in place
+            if value.shape != target.shape:
+                value = invoke("broadcast_to", [value], {"shape": _ops.param_str(target.shape)})
+            check_call(lib.mx_ndarray_copy_to(value.handle, target.handle))
+        elif isinstance(value, (numbers.Number, np.generic)) and np.ndim(value) == 0:
+            invoke("_full", [], {"shape": _ops.param_str(target.shape),
+                                 "value": _ops.param_str(float(value)),
+                                 "dtype": np.dtype(target.dtype).name,
+                                 "ctx": str(target.context)}, out=target)
+        else:
+            src = np.asarray(value, dtype=target.dtype)
+            if src.shape != target.shape:
+                try:
+                    src = np.broadcast_to(src, target.shape)
+                except ValueError:
+                    raise MXError("cannot assign an array of shape %s to an NDArray (view) of "
+                                  "shape %s" % (src.shape, target.shape)) from None
+            src = np.ascontiguousarray(src)
+            check_call(lib.mx_ndarray_copy_from_host(target.handle,
+                                                     src.ctypes.data_as(ctypes.c_void_p),
+                                                     src.nbytes))
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def _check_writable(self):
+        if not self.writable:
+            raise MXError("this NDArray is read-only")
+
+    # ---- arithmetic ---------------------------------------------------------------------------
+
+    def __add__(self, other):
+        return _binary(self, other, "elemwise_add", "broadcast_add", "_plus_scalar")
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return _binary(self, other, "elemwise_sub", "broadcast_sub", "_minus_scalar")
+
+    def __rsub__(self, other):
+        return _binary(self, other, None, None, "_rminus_scalar")
+
+    def __mul__(self, other):
+        return _binary(self, other, "elemwise_mul", "broadcast_mul", "_mul_scalar")
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return _binary(self, other, "elemwise_div", "broadcast_div", "_div_scalar")
+
+    def __rtruediv__(self, other):
+        return _binary(self, other, None, None, "_rdiv_scalar")
+
+    def __pow__(self, other):
+        return _binary(self, other, "_power", "broadcast_power", "_power_scalar")
+
+    def __rpow__(self, other):
+        return _binary(self, other, None, None, "_rpower_scalar")
+
+    def __neg__(self):
+        return invoke("negative", [self])
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return invoke("abs", [self])
+
+    def __iadd__(self, other):
+        return _binary(self, other, "elemwise_add", "broadcast_add", "_plus_scalar", out=self)
+
+    def __isub__(self, other):
+        return _binary(self, other, "elemwise_sub", "broadcast_sub", "_minus_scalar", out=self)
+
+    def __imul__(self, other):
+        return _binary(self, other, "elemwise_mul", "broadcast_mul", "_mul_scalar", out=self)
+
+    def __itruediv__(self, other):
+        return _binary(self, other, "elemwise_div", "broadcast_div", "_div_scalar", out=self)
+
+    # Elementwise comparisons give 0/1 arrays (of this array's type), as MXNet's do.
+    def __eq__(self, other):
+        if other is None:
+            return False
+        return _binary(self, other, "_equal", "broadcast_equal", "_equal_scalar")
+
+    def __ne__(self, other):
+        if other is None:
+            return True
+        return _binary(self, other, "_not_equal", "broadcast_not_equal", "_not_equal_scalar")
+
+    def __gt__(self, other):
+        return _binary(self, other, "_greater", "broadcast_greater", "_greater_scalar")
+
+    def __ge__(self, other):
+        return _binary(self, other, "_greater_equal", "broadcast_greater_equal",
+                       "_greater_equal_scalar")
+
+    def __lt__(self, other):
+        return _binary(self, other, "_lesser", "broadcast_lesser", "_lesser_scalar")
+
+    def __le__(self, other):
+        return _binary(self, other, "_lesser_equal", "broadcast_lesser_equal",
+                       "_lesser_equal_scalar")
+
+    __hash__ = object.__hash__
+
+
+def _binary(lhs, rhs, elem_op, bcast_op, scalar_op, out=None):
+    """lhs (an NDArray) op rhs: an NDArray (elementwise when the shapes agree, else
+    broadcasting) or a number (the scalar op; the reversed ops pass elem_op None)."""
+    if isinstance(rhs, NDArray):
+        if elem_op is None:  # reflected op with an NDArray on the left: not reached normally
+            raise MXError("unsupported operand order")
+        op = elem_op if lhs.shape == rhs.shape else bcast_op
+        return invoke(op, [lhs, rhs], out=out)
+    if isinstance(rhs, (numbers.Number, np.generic)) and np.ndim(rhs) == 0:
+        return invoke(scalar_op, [lhs], {"scalar": _ops.param_str(float(rhs))}, out=out)
+    raise MXError("unsupported operand: NDArray and %s (use an NDArray or a number)"
+                  % type(rhs).__name__)
+
+
+def _same_view(a, b):
+    # Compared by identity: NDArray == NDArray is elementwise.
+    va, vb = a._view_of, b._view_of
+    return va is not None and vb is not None and va[0] is vb[0] and va[1:] == vb[1:]
+
+
+def _rebuild(values, device_type, device_id):
+    return array(values, Context(device_type, device_id), values.dtype)
+
+
+# ---- creation --------------------------------------------------------------------------------
+
+
+def _ctx(ctx):
+    return current_context() if ctx is None else Context(ctx)
+
+
+def empty(shape, ctx=None, dtype="float32"):
+    """An array whose values are not set (memory is allocated at the first write)."""
+    shape = _as_shape(shape)
+    handle = _new_handle()
+    check_call(lib.mx_ndarray_create((ctypes.c_int64 * len(shape))(*shape), len(shape),
+                                     dtype_code(dtype), _ctx(ctx).as_c(), ctypes.byref(handle)))
+    return NDArray(handle)
+
+
+def _filled(op, shape, ctx, dtype, **params):
+    p = {"shape": _ops.param_str(_as_shape(shape)), "ctx": str(_ctx(ctx)),
+         "dtype": np.dtype(dtype).name}
+    p.update({k: _ops.param_str(v) for k, v in params.items()})
+    return invoke(op, [], p)
+
+
+def zeros(shape, ctx=None, dtype="float32", **kwargs):
+    """An array of zeros."""
+    return _filled("_zeros", shape, ctx, dtype or "float32", **kwargs)
+
+
+def ones(shape, ctx=None, dtype="float32", **kwargs):
+    """An array of ones."""
+    return _filled("_ones", shape, ctx, dtype or "float32", **kwargs)
+
+
+def full(shape, val, ctx=None, dtype="float32", out=None):
+    """An array filled with `val`."""
+    if out is not None:
+        out[:] = val
+        return out
+    return _filled("_full", shape, ctx, dtype or "float32", value=float(val))
+
+
+def arange(start, stop=None, step=1.0, repeat=1, ctx=None, dtype="float32"):
+    """Evenly spaced values in [start, stop) (stop None: [0, start)), each repeated."""
+    params = {"start": _ops.param_str(float(start)), "step": _ops.param_str(float(step)),
+              "repeat": str(int(repeat)), "ctx": str(_ctx(ctx)), "dtype": np.dtype(dtype).name}
+    if stop is not None:
+        params["stop"] = _ops.param_str(float(stop))
+    return invoke("_arange", [], params)
+
+
+def array(source_array, ctx=None, dtype=None):
+    """An array with a copy of `source_array` (numpy array, nested lists, NDArray).
+
+    The type is `dtype`, else the source's for an NDArray, else float32 (as MXNet does)."""
+    if isinstance(source_array, NDArray):
+        dtype = source_array.dtype if dtype is None else dtype
+        src = source_array.as_in_context(_ctx(ctx)) if ctx is not None else source_array
+        result = src.astype(dtype) if np.dtype(dtype) != np.dtype(src.dtype) else src.copy()
+        return result
+    src = np.ascontiguousarray(np.asarray(source_array, dtype=dtype or np.float32))
+    arr = empty(src.shape, ctx, src.dtype)
+    check_call(lib.mx_ndarray_copy_from_host(arr.handle, src.ctypes.data_as(ctypes.c_void_p),
+                                             src.nbytes))
+    return arr
+
+
+# ---- files -----------------------------------------------------------------------------------
+
+
+def save(fname, data):
+    """Saves an NDArray, a list of them, or a dict name -> NDArray to `fname`."""
+    if isinstance(data, NDArray):
+        data = [data]
+    if isinstance(data, dict):
+        names = list(data)
+        arrays = [data[k] for k in names]
+        cnames = c_str_array(names)
+    else:
+        arrays, cnames = list(data), None
+    for a in arrays:
+        if not isinstance(a, NDArray):
+            raise MXError("save: expected NDArrays, got %s" % type(a).__name__)
+    check_call(lib.mx_ndarray_save(c_str(fname), len(arrays),
+                                   c_handle_array(arrays, NDArrayHandle), cnames))
+
+
+def load(fname):
+    """Loads a file written by save: a list, or a dict when it was saved with names."""
+    n = ctypes.c_int32()
+    handles = ctypes.POINTER(NDArrayHandle)()
+    names = ctypes.POINTER(ctypes.c_char_p)()
+    check_call(lib.mx_ndarray_load(c_str(fname), ctypes.byref(n), ctypes.byref(handles),
+                                   ctypes.byref(names)))
+    arrays = [NDArray(NDArrayHandle(handles[i].value)) for i in range(n.value)]
+    if not names:
+        return arrays
+    return {py_str(names[i]): arrays[i] for i in range(n.value)}
+
+
+def waitall():
+    """Blocks until all pushed work is done; raises the first unreported error of it."""
+    check_call(lib.mx_engine_wait_all())
+
+
+# ---- functions with Python conveniences over the generated ones ------------------------------
+
+
+def _either(lhs, rhs, elem_op, bcast_op, scalar_op):
+    if isinstance(lhs, NDArray):
+        return _binary(lhs, rhs, elem_op, bcast_op, scalar_op)
+    if isinstance(rhs, NDArray):
+        return _binary(rhs, lhs, elem_op, bcast_op, scalar_op)
+    raise MXError("expected at least one NDArray, got %s and %s"
+                  % (type(lhs).__name__, type(rhs).__name__))
+
+
+def maximum(lhs, rhs):
+    """Elementwise maximum of two arrays (broadcasting) or an array and a number."""
+    return _either(lhs, rhs, "_maximum", "broadcast_maximum", "_maximum_scalar")
+
+
+def minimum(lhs, rhs):
+    """Elementwise minimum of two arrays (broadcasting) or an array and a number."""
+    return _either(lhs, rhs, "_minimum", "broadcast_minimum", "_minimum_scalar")
+
+
+def add(lhs, rhs):
+    return lhs + rhs
+
+
+def subtract(lhs, rhs):
+    return lhs - rhs
+
+
+def multiply(lhs, rhs):
+    return lhs * rhs
+
+
+def divide(lhs, rhs):
+    return lhs / rhs
+
+
+def power(base, exp):
+    return base ** exp
+
+
+def concatenate(arrays, axis=0, always_copy=True):
+    """Joins arrays along `axis` (numpy-style name; the Concat operator does the work)."""
+    if not arrays:
+        raise MXError("concatenate: no arrays given")
+    if len(arrays) == 1 and not always_copy:
+        return arrays[0]
+    return invoke("Concat", list(arrays), {"dim": str(axis), "num_args": str(len(arrays))})
+
+
+def concat(*arrays, dim=1, out=None):
+    """Joins arrays along `dim` (the Concat operator)."""
+    return invoke("Concat", list(arrays), {"dim": str(dim), "num_args": str(len(arrays))}, out)
+
+
+# ---- generated operator functions ------------------------------------------------------------
+
+
+def _make_function(op):
+    def fn(*args, out=None, name=None, **kwargs):
+        inputs, named, params, _ = _ops.split_call(op, args, kwargs,
+                                                   lambda v: isinstance(v, NDArray))
+        if named:
+            order = [n for n in op.inputs[len(inputs):] if n in named]
+            unknown = set(named) - set(order)
+            if unknown:
+                raise MXError("%s: unknown input%s %s; its inputs are %s"
+                              % (op.name, "s" if len(unknown) > 1 else "",
+                                 ", ".join(sorted(unknown)), ", ".join(op.inputs)))
+            expected = op.inputs[len(inputs):len(inputs) + len(order)]
+            if order != expected:
+                missing = [n for n in expected if n not in named]
+                raise MXError("%s: input %s is missing" % (op.name, ", ".join(missing)))
+            inputs += [named[n] for n in order]
+        if "ctx" in op.param_names and "ctx" not in params and not inputs:
+            params["ctx"] = str(current_context())
+        return invoke(op.name, inputs, params, out)
+    return fn
+
+
+def _fluent(op_name):
+    def method(self, *args, **kwargs):
+        return getattr(_internal, op_name)(self, *args, **kwargs)
+    method.__name__ = op_name
+    method.__doc__ = "self.%s(...) is mx.nd.%s(self, ...)." % (op_name, op_name)
+    return method
+
+
+def _init_ops():
+    module = sys.modules[__name__]
+    public = {}
+    _ops.generate(_ops.list_ops(), _make_function, public, _internal.__dict__)
+    for name, fn in public.items():
+        if not hasattr(module, name):
+            setattr(module, name, fn)
+            __all__.append(name)
+    for name in ("sum", "mean", "max", "min", "prod", "argmax", "argmin", "exp", "log", "sqrt",
+                 "square", "abs", "sign", "relu", "sigmoid", "tanh", "softmax", "log_softmax",
+                 "transpose", "flatten", "expand_dims", "clip", "one_hot", "broadcast_to",
+                 "slice_axis", "take", "sin", "cos", "rsqrt", "zeros_like", "ones_like"):
+        op_name = "Flatten" if name == "flatten" else name
+        if op_name in _internal.__dict__ and not hasattr(NDArray, name):
+            setattr(NDArray, name, _fluent(op_name))
+
+
+_init_ops()
