@@ -6,48 +6,15 @@
 
 #include "c_api/c_api_common.h"
 #include "c_api/c_api_handles.h"
-#include "train/initializer.h"
-#include "train/metric.h"
-#include "train/optimizer.h"
+#include "c_api/c_api_train_handles.h"
 
 using mx::capi::CheckArg;
 using mx::capi::CheckOut;
 using mx::capi::Guard;
 
-// Handles carry a magic number while alive, as the other handles do (c_api_handles.h), so a
-// freed or wrong handle is an error naming the argument rather than a crash.
-struct mx_initializer {
-  static constexpr uint32_t kMagic = 0x494E4954;  // "INIT"
-  uint32_t magic = kMagic;
-  std::unique_ptr<mx::train::Initializer> impl;
-  ~mx_initializer() { magic = 0; }
-};
-
-struct mx_optimizer {
-  static constexpr uint32_t kMagic = 0x4F505449;  // "OPTI"
-  uint32_t magic = kMagic;
-  std::unique_ptr<mx::train::Optimizer> impl;
-  ~mx_optimizer() { magic = 0; }
-};
-
-struct mx_metric {
-  static constexpr uint32_t kMagic = 0x4D545243;  // "MTRC"
-  uint32_t magic = kMagic;
-  std::unique_ptr<mx::train::Metric> impl;
-  ~mx_metric() { magic = 0; }
-};
-
 namespace mx {
 namespace capi {
 namespace {
-
-template <typename H>
-H* Live(H* h, const char* arg, const char* type) {
-  MX_CHECK(h != nullptr, kInvalidArgument) << "argument '" << arg << "' must not be NULL";
-  MX_CHECK(h->magic == H::kMagic, kInvalidArgument)
-      << "argument '" << arg << "' is not a live " << type << " (freed, or another kind of handle)";
-  return h;
-}
 
 train::ParamMap ParamsOf(int32_t n, const char* const* keys, const char* const* vals) {
   MX_CHECK(n >= 0, kInvalidArgument) << "argument 'num_params' is negative: " << n;

@@ -553,7 +553,8 @@ MX_API mx_status_t mx_optimizer_set_learning_rate(mx_optimizer_t opt, double lr)
 /* The learning rate at the current update count, before multipliers. */
 MX_API mx_status_t mx_optimizer_get_learning_rate(mx_optimizer_t opt, double* out_lr);
 
-/* Releases the optimizer and its state arrays (NULL is fine). */
+/* Releases the handle (NULL is fine), and with it the optimizer and its state arrays unless a
+ * key-value store shares them (mx_kvstore_set_optimizer). */
 MX_API mx_status_t mx_optimizer_free(mx_optimizer_t opt);
 
 /* A metric by name: "acc"/"accuracy" (axis=1: the argmax of each prediction row against the
@@ -820,6 +821,64 @@ MX_API mx_status_t mx_executor_set_monitor(mx_executor_t exec, mx_monitor_fn fn,
 
 /* Releases the executor (NULL is fine); pending work finishes first. */
 MX_API mx_status_t mx_executor_free(mx_executor_t exec);
+
+/* ---- Key-value stores -----------------------------------------------------------------------
+ * Parameter synchronisation for data parallelism (MXNet's KVStore). Each key (a string; MXNet's
+ * integer keys are their decimal spelling) holds one array. mx_kvstore_push sums the values given
+ * for a key in one call (the gradients of several devices), then runs the store's optimizer on
+ * the stored value with that sum as gradient, or stores the sum when it has no optimizer;
+ * mx_kvstore_pull copies the stored value into every output given for the key. Calls return at
+ * once: the work runs on the engine, after the work already pushed on the arrays.
+ *
+ *   mx_kvstore_t kv;
+ *   const char* keys[2] = {"fc1_weight", "fc1_weight"};
+ *   mx_ndarray_t grads[2] = {g_dev0, g_dev1}, weights[2] = {w_dev0, w_dev1};
+ *   mx_kvstore_create("local", &kv);
+ *   mx_kvstore_init(kv, 1, keys, &w);             (stores a copy of w)
+ *   mx_kvstore_set_optimizer(kv, sgd);
+ *   mx_kvstore_push(kv, 2, keys, grads, 0);       (g_dev0 + g_dev1, then one SGD step)
+ *   mx_kvstore_pull(kv, 2, keys, weights, 0);     (both devices get the new weight)
+ *   mx_kvstore_free(kv);
+ *
+ * Types: "local" keeps and sums every key on the CPU; "device" keeps each key on the device of
+ * the value it was initialised with and sums there. Both run in one process: rank 0 of 1 worker.
+ * The distributed types ("dist_sync", "dist_async", "dist_device_sync") synchronise processes
+ * through MPI, which this libmx is built without: creating one is MX_ERR_UNSUPPORTED. Use a store
+ * from one thread at a time.                                                                   */
+
+/* A new store of `type` ("local" or "device"). */
+MX_API mx_status_t mx_kvstore_create(const char* type, mx_kvstore_t* out_kv);
+
+/* Releases the store (NULL is fine); work already pushed still completes. */
+MX_API mx_status_t mx_kvstore_free(mx_kvstore_t kv);
+
+/* The store's type ("local", "device"); the string is valid until the store is freed. */
+MX_API mx_status_t mx_kvstore_get_type(mx_kvstore_t kv, const char** out_type);
+
+/* This process's rank among the store's workers (0) and their number (1). */
+MX_API mx_status_t mx_kvstore_get_rank(mx_kvstore_t kv, int32_t* out_rank);
+MX_API mx_status_t mx_kvstore_get_num_workers(mx_kvstore_t kv, int32_t* out_num);
+
+/* Stores a copy of values[i] under keys[i] for each of the `num` pairs. A key initialised before
+ * (or twice in the call) is MX_ERR_INVALID_ARGUMENT, and the store is then unchanged. */
+MX_API mx_status_t mx_kvstore_init(mx_kvstore_t kv, int32_t num, const char* const* keys,
+                                   const mx_ndarray_t* values);
+
+/* Pushes `num` (key, value) pairs; values of the same key are summed, then each key is updated
+ * once. A key not initialised is MX_ERR_NOT_FOUND, a value whose shape differs from the key's
+ * MX_ERR_INVALID_ARGUMENT (nothing is pushed then). `priority` orders the copies it makes. */
+MX_API mx_status_t mx_kvstore_push(mx_kvstore_t kv, int32_t num, const char* const* keys,
+                                   const mx_ndarray_t* values, int32_t priority);
+
+/* Copies the value of keys[i] into outs[i] for each of the `num` pairs (errors as push). */
+MX_API mx_status_t mx_kvstore_pull(mx_kvstore_t kv, int32_t num, const char* const* keys,
+                                   const mx_ndarray_t* outs, int32_t priority);
+
+/* Pushes from now on update with `opt` (see mx_optimizer_update), which the store shares: the
+ * caller may go on using or free its handle. A key spelling a non-negative integer below 2^30 is
+ * the optimizer's argument index (name it with mx_optimizer_set_arg_names); any other key gets an
+ * index of its own and is named after itself, so multipliers set by name apply to it. */
+MX_API mx_status_t mx_kvstore_set_optimizer(mx_kvstore_t kv, mx_optimizer_t opt);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,0 +1,154 @@
+#include "kvstore/kvstore.h"
+
+#include <cstdlib>
+#include <utility>
+
+#include "base/error.h"
+#include "op/invoke.h"
+#include "op/op.h"
+
+namespace mx {
+namespace kvstore {
+namespace {
+
+// A key that spells a non-negative integer below 2^30 is that optimizer index (MXNet's
+// integer keys); -1 otherwise.
+int IntegerKey(const std::string& key) {
+  if (key.empty() || key.size() > 10) return -1;
+  for (char c : key) {
+    if (c < '0' || c > '9') return -1;
+  }
+  const long v = std::strtol(key.c_str(), nullptr, 10);
+  return v < (1L << 30) ? static_cast<int>(v) : -1;
+}
+
+void CheckSameSize(size_t keys, size_t values, const char* what) {
+  MX_CHECK(keys == values, kInvalidArgument)
+      << "kvstore " << what << ": " << keys << " keys but " << values << " arrays";
+}
+
+}  // namespace
+
+std::unique_ptr<KVStore> KVStore::Create(const std::string& type) {
+  if (type == "local" || type == "device") return std::unique_ptr<KVStore>(new KVStore(type));
+  if (type.rfind("dist", 0) == 0) {
+    MX_THROW(kUnsupported) << "kvstore type '" << type
+                           << "' synchronises processes through MPI, and this libmx was built "
+                              "without MPI; use 'local' or 'device' in one process";
+  }
+  MX_THROW(kInvalidArgument) << "unknown kvstore type '" << type
+                             << "': expected 'local', 'device' or 'dist_sync'";
+}
+
+Context KVStore::HomeOf(Context value_ctx) const {
+  return type_ == "device" ? value_ctx : Context::CPU();
+}
+
+KVStore::Entry& KVStore::Find(const std::string& key) {
+  auto it = entries_.find(key);
+  MX_CHECK(it != entries_.end(), kNotFound)
+      << "kvstore: key '" << key << "' has not been initialised (call init first)";
+  return it->second;
+}
+
+const KVStore::Entry& KVStore::Find(const std::string& key) const {
+  return const_cast<KVStore*>(this)->Find(key);
+}
+
+void KVStore::Init(const std::vector<std::string>& keys, const std::vector<NDArray>& values) {
+  CheckSameSize(keys.size(), values.size(), "init");
+  // Check everything before changing anything, so a failed call leaves the store as it was.
+  std::map<std::string, int> seen;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    MX_CHECK(!values[i].is_none(), kInvalidArgument)
+        << "kvstore init: the array for key '" << keys[i] << "' is empty";
+    MX_CHECK(entries_.count(keys[i]) == 0 && seen.emplace(keys[i], 0).second, kInvalidArgument)
+        << "kvstore init: key '" << keys[i] << "' is already initialised";
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Entry e;
+    e.stored = NDArray(values[i].shape(), HomeOf(values[i].ctx()), values[i].dtype());
+    NDArray::CopyFromTo(values[i], e.stored);
+    const int as_int = IntegerKey(keys[i]);
+    e.index = as_int >= 0 ? as_int : next_named_index_++;
+    if (optimizer_ && as_int < 0) optimizer_->SetArgNames({{e.index, keys[i]}});
+    entries_.emplace(keys[i], std::move(e));
+  }
+}
+
+void KVStore::Push(const std::vector<std::string>& keys, const std::vector<NDArray>& values,
+                   int priority) {
+  CheckSameSize(keys.size(), values.size(), "push");
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<NDArray>> groups;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const Entry& e = Find(keys[i]);
+    MX_CHECK(!values[i].is_none() && values[i].shape() == e.stored.shape(), kInvalidArgument)
+        << "kvstore push: key '" << keys[i] << "' holds shape " << e.stored.shape()
+        << ", got an array of shape " << values[i].shape();
+    auto& group = groups[keys[i]];
+    if (group.empty()) order.push_back(keys[i]);
+    group.push_back(values[i]);
+  }
+  for (const std::string& key : order) {
+    Entry& e = Find(key);
+    const std::vector<NDArray>& vs = groups[key];
+    const Context home = e.stored.ctx();
+    // Values elsewhere (another device, another type) are copied next to the stored value
+    // into buffers kept for the next push; the engine orders their reuse after their readers.
+    std::vector<NDArray> inputs;
+    for (size_t i = 0; i < vs.size(); ++i) {
+      if (vs[i].ctx() == home && vs[i].dtype() == e.stored.dtype()) {
+        inputs.push_back(vs[i]);
+        continue;
+      }
+      if (e.staging.size() <= i) e.staging.resize(i + 1);
+      if (e.staging[i].is_none()) {
+        e.staging[i] = NDArray(e.stored.shape(), home, e.stored.dtype());
+      }
+      NDArray::CopyFromTo(vs[i], e.staging[i], priority);
+      inputs.push_back(e.staging[i]);
+    }
+    NDArray sum = inputs[0];
+    if (inputs.size() > 1) {
+      if (e.merged.is_none()) e.merged = NDArray(e.stored.shape(), home, e.stored.dtype());
+      static const Op* add_n = OpRegistry::Get()->Get("add_n");
+      std::vector<NDArray> out{e.merged};
+      Invoke(MakeAttrs(add_n, {{"num_args", std::to_string(inputs.size())}}), inputs, &out, false,
+             home);
+      sum = e.merged;
+    }
+    if (optimizer_) {
+      optimizer_->Update(e.index, e.stored, sum);
+    } else {
+      NDArray::CopyFromTo(sum, e.stored, priority);
+    }
+  }
+}
+
+void KVStore::Pull(const std::vector<std::string>& keys, const std::vector<NDArray>& outs,
+                   int priority) const {
+  CheckSameSize(keys.size(), outs.size(), "pull");
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const Entry& e = Find(keys[i]);
+    MX_CHECK(!outs[i].is_none() && outs[i].shape() == e.stored.shape(), kInvalidArgument)
+        << "kvstore pull: key '" << keys[i] << "' holds shape " << e.stored.shape()
+        << ", got an output of shape " << outs[i].shape();
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    NDArray::CopyFromTo(Find(keys[i]).stored, outs[i], priority);
+  }
+}
+
+void KVStore::SetOptimizer(std::shared_ptr<train::Optimizer> optimizer) {
+  MX_CHECK(optimizer != nullptr, kInvalidArgument) << "kvstore set_optimizer: no optimizer";
+  std::map<int, std::string> names;
+  for (const auto& kv : entries_) {
+    if (IntegerKey(kv.first) < 0) names[kv.second.index] = kv.first;
+  }
+  if (!names.empty()) optimizer->SetArgNames(names);
+  optimizer_ = std::move(optimizer);
+}
+
+}  // namespace kvstore
+}  // namespace mx
