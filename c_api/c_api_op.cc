@@ -83,7 +83,7 @@ const OpInfoCache& InfoFor(const Op* op) {
     try {
       info->inputs = op->InputNames(attrs);
       info->num_inputs = static_cast<int32_t>(info->inputs.size());
-      info->num_outputs = op->NumOutputs(attrs);
+      info->num_outputs = op->NumVisibleOutputs(attrs);
     } catch (const std::exception&) {
       info->num_inputs = info->num_outputs = -1;
     }
@@ -148,7 +148,10 @@ void InvokeImpl(const char* name, int32_t num_inputs, const mx_ndarray_t* inputs
   Context ctx = Context::CPU();
   auto it = params.find("ctx");
   if (it != params.end()) ctx = ParseContext(it->second);
-  Invoke(MakeAttrs(op, params, op->name), in, outputs, tls_is_train, ctx);
+  const NodeAttrs attrs = MakeAttrs(op, params, op->name);
+  // Callers see the visible outputs only; Invoke allocates and drops the hidden ones.
+  if (outputs->empty()) outputs->resize(op->NumVisibleOutputs(attrs));
+  Invoke(attrs, in, outputs, tls_is_train, ctx);
 }
 
 }  // namespace

@@ -851,7 +851,8 @@ class FeedForward {
     std::string initializer = "xavier";
     std::map<std::string, std::string> initializer_params = {};
     uint64_t seed = 0;
-    int frequent = 50;  // speedometer period in batches (0: silent)
+    int frequent = 50;    // speedometer period in batches (0: none)
+    bool verbose = true;  // epoch summaries (train metric, time, validation metric)
   };
   // Called after every batch and every epoch.
   using BatchCallback = std::function<void(int epoch, int batch, const Metric& metric)>;
@@ -902,12 +903,16 @@ class FeedForward {
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const auto m = metric.Get();
-      std::printf("Epoch[%d] Train-%s=%.4f Time cost=%.2f s (%.0f samples/s)\n", epoch,
-                  m.first.c_str(), m.second, secs, nbatch * batch / secs);
+      if (opt_.verbose) {
+        std::printf("Epoch[%d] Train-%s=%.4f Time cost=%.2f s (%.0f samples/s)\n", epoch,
+                    m.first.c_str(), m.second, secs, nbatch * batch / secs);
+      }
       Capture(exec);
       if (eval != nullptr) {
         const double score = Score(*eval, metric);
-        std::printf("Epoch[%d] Validation-%s=%.4f\n", epoch, metric.Get().first.c_str(), score);
+        if (opt_.verbose) {
+          std::printf("Epoch[%d] Validation-%s=%.4f\n", epoch, metric.Get().first.c_str(), score);
+        }
       }
       if (on_epoch) on_epoch(epoch, *this);
       std::fflush(stdout);

@@ -6,6 +6,10 @@ namespace mx {
 
 int Node::num_outputs() const { return is_variable() ? 1 : attrs.op->NumOutputs(attrs); }
 
+int Node::num_visible_outputs() const {
+  return is_variable() ? 1 : attrs.op->NumVisibleOutputs(attrs);
+}
+
 int Node::num_inputs() const { return is_variable() ? 0 : attrs.op->NumInputs(attrs); }
 
 NodePtr MakeVariable(const std::string& name) {

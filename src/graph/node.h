@@ -48,6 +48,8 @@ struct Node {
 
   bool is_variable() const { return attrs.op == nullptr; }
   int num_outputs() const;
+  // The outputs a symbol of this node exposes (Op::SetNumVisibleOutputs); hidden ones follow.
+  int num_visible_outputs() const;
   int num_inputs() const;
 };
 

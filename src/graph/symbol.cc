@@ -63,7 +63,9 @@ Symbol Symbol::CreateOp(const std::string& op_name,
   auto n = std::make_shared<Node>();
   n->attrs = MakeAttrs(op, params);
   Symbol s;
-  for (int i = 0; i < n->num_outputs(); ++i) s.outputs.push_back({n, static_cast<uint32_t>(i)});
+  for (int i = 0; i < n->num_visible_outputs(); ++i) {
+    s.outputs.push_back({n, static_cast<uint32_t>(i)});
+  }
   return s;
 }
 
@@ -198,7 +200,9 @@ Symbol Symbol::operator[](size_t index) const {
 Symbol Symbol::GetInternals() const {
   Symbol s;
   DFSVisit(outputs, [&s](const NodePtr& n) {
-    for (int i = 0; i < n->num_outputs(); ++i) s.outputs.push_back({n, static_cast<uint32_t>(i)});
+    for (int i = 0; i < n->num_visible_outputs(); ++i) {
+      s.outputs.push_back({n, static_cast<uint32_t>(i)});
+    }
   });
   return s;
 }

@@ -59,9 +59,16 @@ void Invoke(const NodeAttrs& attrs, const std::vector<NDArray>& inputs,
     MX_THROW(kInvalidArgument) << "operator '" << op->name << "' takes " << n_in << " inputs ("
                                << names.str() << "), got " << inputs.size();
   }
-  if (outputs->empty()) outputs->resize(n_out);
+  // Callers may pass just the visible outputs: the hidden ones (Op::SetNumVisibleOutputs) are
+  // then allocated here and dropped after the push (the engine keeps their memory until the op
+  // has run).
+  const int n_visible = op->NumVisibleOutputs(attrs);
+  const bool drop_hidden = n_visible < n_out && static_cast<int>(outputs->size()) == n_visible;
+  if (outputs->empty() || drop_hidden) outputs->resize(n_out);
   MX_CHECK(static_cast<int>(outputs->size()) == n_out, kInvalidArgument)
-      << "operator '" << op->name << "' has " << n_out << " outputs, got " << outputs->size();
+      << "operator '" << op->name << "' has " << n_visible << " outputs"
+      << (n_visible < n_out ? " (and " + std::to_string(n_out - n_visible) + " hidden)" : "")
+      << ", got " << outputs->size();
 
   // The device: the inputs', else a given output's, else `ctx`.
   for (const NDArray& a : inputs) {
@@ -197,6 +204,7 @@ void Invoke(const NodeAttrs& attrs, const std::vector<NDArray>& inputs,
       static_cast<int>(writes.size()), engine::FnProperty::kNormal, 0, op->name.c_str());
 
   for (auto& cb : copy_back) NDArray::CopyFromTo(cb.first, cb.second);
+  if (drop_hidden) outputs->resize(n_visible);
 }
 
 }  // namespace mx

@@ -68,6 +68,11 @@ Op& Op::SetNumOutputs(FNumber n) {
   return *this;
 }
 
+Op& Op::SetNumVisibleOutputs(FNumber n) {
+  num_visible_outputs = std::move(n);
+  return *this;
+}
+
 Op& Op::SetOutputNames(FNames names) {
   output_names = std::move(names);
   return *this;
@@ -144,6 +149,10 @@ int Op::NumInputs(const NodeAttrs& attrs) const {
 }
 
 int Op::NumOutputs(const NodeAttrs& attrs) const { return num_outputs(attrs); }
+
+int Op::NumVisibleOutputs(const NodeAttrs& attrs) const {
+  return num_visible_outputs ? num_visible_outputs(attrs) : num_outputs(attrs);
+}
 
 std::vector<std::string> Op::InputNames(const NodeAttrs& attrs) const { return input_names(attrs); }
 

@@ -99,6 +99,10 @@ class Op {
   Op& SetInputs(FNames names);  // count follows the names
   Op& SetNumOutputs(int n);
   Op& SetNumOutputs(FNumber n);
+  // The first n outputs are the op's results; the others are hidden: state its backward reads
+  // (Dropout's mask, BatchNorm's batch statistics). Symbols, list_outputs and imperative calls
+  // through the C ABI see only the visible ones. Default: every output is visible.
+  Op& SetNumVisibleOutputs(FNumber n);
   Op& SetOutputNames(FNames names);
   Op& SetInferShape(FInferShape f);
   Op& SetInferType(FInferType f);
@@ -119,6 +123,7 @@ class Op {
   // ---- queries ----
   int NumInputs(const NodeAttrs& attrs) const;
   int NumOutputs(const NodeAttrs& attrs) const;
+  int NumVisibleOutputs(const NodeAttrs& attrs) const;
   std::vector<std::string> InputNames(const NodeAttrs& attrs) const;
   std::vector<std::string> OutputNames(const NodeAttrs& attrs) const;
   // Parses attrs->dict into attrs->parsed; errors name the op, the key and the valid keys.
@@ -133,6 +138,7 @@ class Op {
   FNames input_names;
   int fixed_num_inputs = -1;  // set by SetInputs(vector): NumInputs without building names
   FNumber num_outputs;
+  FNumber num_visible_outputs;
   FNames output_names;
   FInferShape infer_shape;
   FInferType infer_type;

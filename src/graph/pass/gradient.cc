@@ -152,7 +152,10 @@ class GradientBuilder {
     if (!any || op->not_differentiable) return;
     MX_CHECK(op->gradient != nullptr, kUnsupported)
         << "node '" << node->attrs.name << "' (" << op->name << ") has no gradient";
-    for (uint32_t i = 0; i < n_out; ++i) {
+    // Hidden outputs (state for the backward op, not results) keep a null gradient: their ops
+    // never read it, so no zeros are materialised for them.
+    const uint32_t n_visible = static_cast<uint32_t>(node->num_visible_outputs());
+    for (uint32_t i = 0; i < n_visible; ++i) {
       if (IsZeroGradient(ograds[i]) && !IsLazy(lazy_ones, i)) ograds[i] = ZerosLike(node, i);
     }
 

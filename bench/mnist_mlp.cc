@@ -1,0 +1,146 @@
+// MNIST MLP training throughput and test accuracy, libmx against Debian's PyTorch in one run.
+//
+// Two networks, the same recipe in both libraries (Xavier-uniform weights, zero bias, plain SGD,
+// shuffled whole batches, 10 epochs):
+//   seed: 784 -> FC 128 -> ReLU -> FC 10 -> softmax, batch 128, lr 0.1
+//   big:  784 -> FC 1024 -> ReLU -> FC 1024 -> ReLU -> FC 10 -> softmax, batch 256, lr 0.1
+// libmx trains through mx::FeedForward (the model class users call); samples/s counts training
+// only (the test pass is timed apart). PyTorch runs bench/mnist_mlp_torch.py with
+// OMP_WAIT_POLICY=PASSIVE, once with 1 and once with 2 threads; the faster run is its figure.
+// Budget (issue 6): libmx >= 1.5x PyTorch on the seed network, >= 1.1x on the big one, test
+// accuracy within 0.5 points.
+//
+//   mnist_mlp [--data data/mnist] [--epochs 10] [--torch bench/mnist_mlp_torch.py]
+#include <mx/mx.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Net {
+  const char* name;
+  std::vector<int> hidden;
+  int batch;
+};
+
+struct Result {
+  double samples_per_s = 0;
+  double accuracy = 0;
+};
+
+mx::Symbol Mlp(const std::vector<int>& hidden) {
+  mx::Symbol x = mx::Symbol::Variable("data");
+  for (size_t i = 0; i < hidden.size(); ++i) {
+    const std::string n = std::to_string(i + 1);
+    x = mx::Activation("relu" + n, mx::FullyConnected("fc" + n, x, hidden[i]), "relu");
+  }
+  x = mx::FullyConnected("fc" + std::to_string(hidden.size() + 1), x, 10);
+  return mx::SoftmaxOutput("softmax", x);
+}
+
+Result TrainLibmx(const std::string& data, const Net& net, int epochs, double lr) {
+  mx::DataIter train = mx::DataIter::MNIST(data + "/train-images-idx3-ubyte.gz",
+                                           data + "/train-labels-idx1-ubyte.gz", net.batch, true,
+                                           true, 0, MX_LAST_BATCH_DISCARD);
+  mx::DataIter test = mx::DataIter::MNIST(data + "/t10k-images-idx3-ubyte.gz",
+                                          data + "/t10k-labels-idx1-ubyte.gz", net.batch, false);
+  int64_t samples = 0;
+  train.Reset();
+  while (train.Next()) samples += net.batch;
+  mx::FeedForward::Options o;
+  o.num_epoch = epochs;
+  o.optimizer_params = {{"learning_rate", std::to_string(lr)}};
+  o.initializer_params = {{"rnd_type", "uniform"}, {"factor_type", "avg"}, {"magnitude", "3"}};
+  o.frequent = 0;
+  o.verbose = false;
+  mx::FeedForward model(Mlp(net.hidden), o);
+  mx::Metric acc("acc");
+  const auto t0 = std::chrono::steady_clock::now();
+  model.Fit(train, nullptr, acc);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  Result r;
+  r.samples_per_s = static_cast<double>(samples) * epochs / secs;
+  r.accuracy = model.Score(test, acc);
+  return r;
+}
+
+// Runs the PyTorch peer with `threads` threads; false when it could not run.
+bool TrainTorch(const std::string& script, const std::string& data, const Net& net, int epochs,
+                double lr, int threads, Result* r) {
+  std::string hidden;
+  for (int h : net.hidden) hidden += (hidden.empty() ? "" : ",") + std::to_string(h);
+  const std::string cmd = "OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 " + script + " --data " + data +
+                          " --hidden " + hidden + " --batch " + std::to_string(net.batch) +
+                          " --epochs " + std::to_string(epochs) + " --lr " + std::to_string(lr) +
+                          " --threads " + std::to_string(threads) + " 2>&1";
+  std::FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return false;
+  char line[512];
+  bool ok = false;
+  while (std::fgets(line, sizeof(line), p) != nullptr) {
+    const char* colon = std::strstr(line, ": ");
+    if (colon != nullptr && std::sscanf(colon, ": %lf samples/s test_accuracy=%lf",
+                                        &r->samples_per_s, &r->accuracy) == 2) {
+      ok = true;
+    } else {
+      std::printf("  torch: %s", line);
+    }
+  }
+  return pclose(p) == 0 && ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string data = "data/mnist", script = "bench/mnist_mlp_torch.py";
+  int epochs = 10;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--data") data = argv[i + 1];
+    if (a == "--epochs") epochs = std::atoi(argv[i + 1]);
+    if (a == "--torch") script = argv[i + 1];
+  }
+  const double lr = 0.1;
+  const Net nets[] = {{"seed 784-128-10, batch 128", {128}, 128},
+                      {"big 784-1024-1024-10, batch 256", {1024, 1024}, 256}};
+  const double budgets[] = {1.5, 1.1};
+  std::printf("MNIST MLP training, %d epochs, lr %g, data %s\n", epochs, lr, data.c_str());
+  int i = 0;
+  for (const Net& net : nets) {
+    Result mx_r;
+    try {
+      mx_r = TrainLibmx(data, net, epochs, lr);
+    } catch (const mx::Error& e) {
+      std::fprintf(stderr, "libmx: %s\n", e.what());
+      return 1;
+    }
+    Result best, t;
+    int best_threads = 0;
+    for (int threads = 1; threads <= 2; ++threads) {
+      if (TrainTorch(script, data, net, epochs, lr, threads, &t) &&
+          t.samples_per_s > best.samples_per_s) {
+        best = t;
+        best_threads = threads;
+      }
+    }
+    std::printf("%s\n", net.name);
+    std::printf("  libmx:   %8.0f samples/s  test accuracy %.4f\n", mx_r.samples_per_s,
+                mx_r.accuracy);
+    if (best_threads == 0) {
+      std::printf("  PyTorch: did not run (python3-torch missing?)\n");
+    } else {
+      std::printf("  PyTorch: %8.0f samples/s  test accuracy %.4f  (%d thread%s, PASSIVE)\n",
+                  best.samples_per_s, best.accuracy, best_threads, best_threads == 1 ? "" : "s");
+      std::printf("  ratio libmx / PyTorch: %.2fx (budget >= %.1fx), accuracy %+.2f points\n",
+                  mx_r.samples_per_s / best.samples_per_s, budgets[i],
+                  100 * (mx_r.accuracy - best.accuracy));
+    }
+    ++i;
+  }
+  return 0;
+}
