@@ -14,6 +14,22 @@ from . import ndarray as nd
 from . import symbol
 from . import symbol as sym
 from . import executor
+from . import io
+from . import initializer
+from . import initializer as init
+from . import lr_scheduler
+from . import optimizer
+from . import metric
+from . import callback
+from . import kvstore
+from . import kvstore as kv
+from . import model
+from . import random
+from . import random as rnd
+from . import viz
+from .model import FeedForward
 
 __all__ = ["MXError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus",
-           "nd", "ndarray", "sym", "symbol", "executor", "__version__"]
+           "nd", "ndarray", "sym", "symbol", "executor", "io", "init", "initializer",
+           "lr_scheduler", "optimizer", "metric", "callback", "kv", "kvstore", "model",
+           "random", "rnd", "viz", "FeedForward", "__version__"]

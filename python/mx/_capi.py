@@ -250,6 +250,15 @@ PROTOTYPES = {
     "mx_executor_get_plan": (S, [ExecutorHandle, P(c_char_p)]),
     "mx_executor_set_monitor": (S, [ExecutorHandle, MONITOR_FN, c_void_p]),
     "mx_executor_free": (S, [ExecutorHandle]),
+    "mx_kvstore_create": (S, [c_char_p, P(KVStoreHandle)]),
+    "mx_kvstore_free": (S, [KVStoreHandle]),
+    "mx_kvstore_get_type": (S, [KVStoreHandle, P(c_char_p)]),
+    "mx_kvstore_get_rank": (S, [KVStoreHandle, P(c_int32)]),
+    "mx_kvstore_get_num_workers": (S, [KVStoreHandle, P(c_int32)]),
+    "mx_kvstore_init": (S, [KVStoreHandle, c_int32, P(c_char_p), P(NDArrayHandle)]),
+    "mx_kvstore_push": (S, [KVStoreHandle, c_int32, P(c_char_p), P(NDArrayHandle), c_int32]),
+    "mx_kvstore_pull": (S, [KVStoreHandle, c_int32, P(c_char_p), P(NDArrayHandle), c_int32]),
+    "mx_kvstore_set_optimizer": (S, [KVStoreHandle, OptimizerHandle]),
 }
 
 
