@@ -10,6 +10,7 @@ void RegisterAllOps(OpRegistry* reg) {
   RegisterMatrixOps(reg);
   RegisterInitOps(reg);
   RegisterNNOps(reg);
+  RegisterCNNOps(reg);
   RegisterLossOps(reg);
   RegisterOptimizerOps(reg);
 }

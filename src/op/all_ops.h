@@ -18,6 +18,7 @@ void RegisterReduceOps(OpRegistry* reg);
 void RegisterMatrixOps(OpRegistry* reg);
 void RegisterInitOps(OpRegistry* reg);
 void RegisterNNOps(OpRegistry* reg);
+void RegisterCNNOps(OpRegistry* reg);
 void RegisterLossOps(OpRegistry* reg);
 void RegisterOptimizerOps(OpRegistry* reg);
 

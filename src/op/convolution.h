@@ -1,0 +1,78 @@
+// Convolution's parameters and its two CPU implementations: im2col + OpenBLAS GEMM (always built,
+// every dtype, the reference the other path is tested against) and oneDNN (MX_USE_ONEDNN,
+// float32), chosen per call by ConvUsesOneDNN.
+#ifndef MX_OP_CONVOLUTION_H_
+#define MX_OP_CONVOLUTION_H_
+
+#include <dmlc/parameter.h>
+
+#include <vector>
+
+#include "op/conv_util.h"
+#include "op/op.h"
+#include "op/param_types.h"
+
+namespace mx {
+
+struct ConvolutionParam : public dmlc::Parameter<ConvolutionParam> {
+  Tuple kernel, stride, dilate, pad;
+  int num_filter;
+  int num_group;
+  uint64_t workspace;
+  bool no_bias;
+  // Plain enums with "None" rather than dmlc::optional<int>, whose copies trip g++ 12's
+  // -Wmaybe-uninitialized; the accepted strings are MXNet's.
+  int cudnn_tune;
+  bool cudnn_off;
+  int layout;
+  DMLC_DECLARE_PARAMETER(ConvolutionParam) {
+    DMLC_DECLARE_FIELD(kernel).describe("Window size: (w,) for NCW data, (h, w) for NCHW data.");
+    DMLC_DECLARE_FIELD(stride).set_default(Tuple()).describe(
+        "Window step per spatial axis; empty means 1.");
+    DMLC_DECLARE_FIELD(dilate).set_default(Tuple()).describe(
+        "Spacing between kernel taps per spatial axis; empty means 1.");
+    DMLC_DECLARE_FIELD(pad).set_default(Tuple()).describe(
+        "Zero padding added to both sides of each spatial axis; empty means 0.");
+    DMLC_DECLARE_FIELD(num_filter).set_lower_bound(1).describe("Number of output channels.");
+    DMLC_DECLARE_FIELD(num_group).set_default(1).set_lower_bound(1).describe(
+        "Split input and output channels into this many independent groups.");
+    DMLC_DECLARE_FIELD(workspace).set_default(1024).describe(
+        "Upper bound on the scratch memory (MB) of the im2col path; it unfolds that many "
+        "samples at once.");
+    DMLC_DECLARE_FIELD(no_bias).set_default(false).describe("Leave out the bias input.");
+    DMLC_DECLARE_FIELD(cudnn_tune)
+        .add_enum("None", -1)
+        .add_enum("off", 0)
+        .add_enum("limited_workspace", 1)
+        .add_enum("fastest", 2)
+        .set_default(-1)
+        .describe("cuDNN algorithm choice on the GPU (accepted for MXNet compatibility).");
+    DMLC_DECLARE_FIELD(cudnn_off).set_default(false).describe(
+        "Do not use cuDNN on the GPU (accepted for MXNet compatibility).");
+    DMLC_DECLARE_FIELD(layout)
+        .add_enum("None", -1)
+        .add_enum("NCW", 1)
+        .add_enum("NCHW", 2)
+        .set_default(-1)
+        .describe("Data layout; only channel-first layouts are supported (the default).");
+  }
+};
+
+const ConvolutionParam& ConvParam(const NodeAttrs& attrs);
+Window ConvWindow(const NodeAttrs& attrs);
+
+#if MX_USE_ONEDNN
+// True when the oneDNN path computes this call: float32, and not switched off with MX_ONEDNN=0
+// in the environment (read once), which leaves every call to the im2col path.
+bool ConvUsesOneDNN(const std::vector<TBlob>& in);
+// Forward: in = (data, weight[, bias]); backward: in = (ograd, data, weight), out = (data_grad,
+// weight_grad[, bias_grad]). Same contracts as the im2col path.
+void OneDNNConvForward(const ConvolutionParam& p, const Window& w, const std::vector<TBlob>& in,
+                       OpReq req, const TBlob& out);
+void OneDNNConvBackward(const ConvolutionParam& p, const Window& w, const std::vector<TBlob>& in,
+                        const std::vector<OpReq>& req, const std::vector<TBlob>& out);
+#endif
+
+}  // namespace mx
+
+#endif  // MX_OP_CONVOLUTION_H_
