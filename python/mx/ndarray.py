@@ -298,6 +298,8 @@ class NDArray:
             if value is target or _same_view(value, target):
                 return  # `a[1:3] += x` already wrote in place
             if value.shape != target.shape:
+                if value.ndim < target.ndim:  # numpy's rule: missing leading axes are 1
+                    value = value.reshape((1,) * (target.ndim - value.ndim) + value.shape)
                 value = invoke("broadcast_to", [value], {"shape": _ops.param_str(target.shape)})
             check_call(lib.mx_ndarray_copy_to(value.handle, target.handle))
         elif isinstance(value, (numbers.Number, np.generic)) and np.ndim(value) == 0:

@@ -326,6 +326,9 @@ class Symbol:
             reqs = [grad_req.get(n, "null") for n in names]
         else:
             reqs = list(grad_req)
+        if grads is not None and len(grads) == len(reqs):
+            # As in MXNet, an argument without a gradient array gets no gradient.
+            reqs = ["null" if g is None else r for r, g in zip(reqs, grads)]
         codes = [_grad_req_code(r, n) for r, n in zip(reqs, names)]
         opts = _capi.BindOptions()
         check_call(lib.mx_bind_options_default(ctypes.byref(opts)))
