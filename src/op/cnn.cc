@@ -4,6 +4,10 @@
 
 namespace mx {
 
-void RegisterCNNOps(OpRegistry* reg) { RegisterConvolutionOps(reg); }
+void RegisterCNNOps(OpRegistry* reg) {
+  RegisterConvolutionOps(reg);
+  RegisterPoolingOps(reg);
+  RegisterBatchNormOps(reg);
+}
 
 }  // namespace mx

@@ -7,6 +7,8 @@
 namespace mx {
 
 void RegisterConvolutionOps(OpRegistry* reg);  // convolution.cc
+void RegisterPoolingOps(OpRegistry* reg);      // pooling.cc
+void RegisterBatchNormOps(OpRegistry* reg);    // batch_norm.cc
 
 }  // namespace mx
 

@@ -199,13 +199,15 @@ void CheckCase(const OpCase& c, uint64_t seed) {
   if (!c.check_grad && !c.grad_reference) return;
   if (op->not_differentiable) return;
 
-  // Random output gradients w: the checked function is L(x) = sum_k w_k . f_k(x).
+  // Random output gradients w: the checked function is L(x) = sum_k w_k . f_k(x) over the
+  // visible outputs (hidden ones are state for the backward op, which ignores their gradient).
   std::uniform_real_distribution<double> wdist(-1.0, 1.0);
+  const size_t n_visible = static_cast<size_t>(op->NumVisibleOutputs(MakeAttrs(op, c.params)));
   Vals w;
   std::vector<NDArray> ograds;
   for (size_t k = 0; k < out64.size(); ++k) {
     std::vector<double> wk(out64[k].size());
-    for (auto& x : wk) x = wdist(rng);
+    for (auto& x : wk) x = k < n_visible ? wdist(rng) : 0.0;
     const std::vector<NDArray> outs = RunOp(c.op, c.params, ToArrays(c, in, DType::kFloat64));
     ograds.push_back(MakeArray(outs[k].shape(), wk));
     w.push_back(std::move(wk));

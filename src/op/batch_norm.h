@@ -1,0 +1,62 @@
+// BatchNorm's parameters, shared by its plain-loop kernels (batch_norm.cc) and the oneDNN path.
+#ifndef MX_OP_BATCH_NORM_H_
+#define MX_OP_BATCH_NORM_H_
+
+#include <dmlc/parameter.h>
+
+#include <vector>
+
+#include "op/op.h"
+
+namespace mx {
+
+struct BatchNormParam : public dmlc::Parameter<BatchNormParam> {
+  double eps;
+  float momentum;
+  bool fix_gamma;
+  bool use_global_stats;
+  bool output_mean_var;
+  int axis;
+  bool cudnn_off;
+  DMLC_DECLARE_PARAMETER(BatchNormParam) {
+    DMLC_DECLARE_FIELD(eps).set_default(1e-3).set_lower_bound(0).describe(
+        "Added to the variance before the square root, for stability.");
+    DMLC_DECLARE_FIELD(momentum).set_default(0.9f).set_range(0, 1).describe(
+        "Moving statistics decay: moving = moving * momentum + batch * (1 - momentum).");
+    DMLC_DECLARE_FIELD(fix_gamma).set_default(true).describe(
+        "Use a scale of 1 instead of gamma (whose gradient is then 0).");
+    DMLC_DECLARE_FIELD(use_global_stats)
+        .set_default(false)
+        .describe("Normalise with the moving statistics in training too (and leave them as is).");
+    DMLC_DECLARE_FIELD(output_mean_var)
+        .set_default(false)
+        .describe("Also output the batch mean and variance (outputs 1 and 2).");
+    DMLC_DECLARE_FIELD(axis).set_default(1).describe(
+        "The channel axis; negative counts from the last axis.");
+    DMLC_DECLARE_FIELD(cudnn_off).set_default(false).describe(
+        "Do not use cuDNN on the GPU (accepted for MXNet compatibility).");
+  }
+};
+
+// Data viewed around the channel axis: (outer, channels, inner).
+struct ChannelView {
+  int64_t outer = 1, c = 1, inner = 1;
+  int64_t Count() const { return outer * inner; }  // elements per channel
+};
+ChannelView ChannelViewOf(const BatchNormParam& p, const Shape& data);
+
+#if MX_USE_ONEDNN
+// oneDNN computes float32 NCHW-like data (axis 1).
+bool BatchNormUsesOneDNN(const BatchNormParam& p, const std::vector<TBlob>& in);
+// Same contracts as the loops: forward in = (data, gamma, beta, moving_mean, moving_var),
+// out = (output, mean, var); backward in = (ograd, data, gamma, mean, var), out = (data_grad,
+// gamma_grad, beta_grad).
+void OneDNNBatchNormForward(const BatchNormParam& p, bool training, const std::vector<TBlob>& in,
+                            const std::vector<OpReq>& req, const std::vector<TBlob>& out);
+void OneDNNBatchNormBackward(const BatchNormParam& p, const std::vector<TBlob>& in,
+                             const std::vector<OpReq>& req, const std::vector<TBlob>& out);
+#endif
+
+}  // namespace mx
+
+#endif  // MX_OP_BATCH_NORM_H_

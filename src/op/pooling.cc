@@ -1,0 +1,223 @@
+// Pooling (max, avg, sum over 1-D or 2-D windows; global; valid/full conventions) and its
+// gradient. Plain loops, parallel over (sample, channel) planes; float32 goes through oneDNN when
+// libmx is built with it.
+#include "op/pooling.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "op/cnn_ops.h"
+#include "op/kernel.h"
+#include "op/op_util.h"
+
+namespace mx {
+namespace {
+
+// The input rows/columns window (oy, ox) covers, clipped to the data, and the divisor avg uses.
+struct Span {
+  int64_t y0, y1, x0, x1;
+  int64_t count;  // divisor of avg
+};
+
+Span WindowAt(const PoolingParam& p, const Window& w, const Plane& x, int64_t oy, int64_t ox) {
+  Span s;
+  s.y0 = oy * w.stride[0] - w.pad[0];
+  s.x0 = ox * w.stride[1] - w.pad[1];
+  // With padding counted, the window is clipped only where it hangs over the padded data.
+  s.y1 = std::min(s.y0 + w.kernel[0], x.h + w.pad[0]);
+  s.x1 = std::min(s.x0 + w.kernel[1], x.w + w.pad[1]);
+  const int64_t padded = (s.y1 - s.y0) * (s.x1 - s.x0);
+  s.y0 = std::max<int64_t>(s.y0, 0);
+  s.x0 = std::max<int64_t>(s.x0, 0);
+  s.y1 = std::min(s.y1, x.h);
+  s.x1 = std::min(s.x1, x.w);
+  const int64_t inside = std::max<int64_t>(0, s.y1 - s.y0) * std::max<int64_t>(0, s.x1 - s.x0);
+  s.count = p.count_include_pad ? padded : inside;
+  return s;
+}
+
+template <typename T>
+void Forward(const PoolingParam& p, const Window& w, const TBlob& in, OpReq req, const TBlob& out) {
+  const Plane x = Plane::Of(in.shape), y = Plane::Of(out.shape);
+  const T* src = in.data<T>();
+  T* dst = out.data<T>();
+#pragma omp parallel for schedule(static) if (in.Size() >= kOmpMinWork)
+  for (int64_t nc = 0; nc < x.n * x.c; ++nc) {
+    const T* xp = src + nc * x.Area();
+    T* yp = dst + nc * y.Area();
+    for (int64_t oy = 0; oy < y.h; ++oy) {
+      for (int64_t ox = 0; ox < y.w; ++ox) {
+        const Span s = WindowAt(p, w, x, oy, ox);
+        T v = 0;
+        if (p.pool_type == kMaxPool) {
+          T m = -std::numeric_limits<T>::infinity();
+          for (int64_t iy = s.y0; iy < s.y1; ++iy)
+            for (int64_t ix = s.x0; ix < s.x1; ++ix) m = std::max(m, xp[iy * x.w + ix]);
+          v = s.y0 < s.y1 && s.x0 < s.x1 ? m : T(0);  // a window wholly in the padding
+        } else {
+          for (int64_t iy = s.y0; iy < s.y1; ++iy)
+            for (int64_t ix = s.x0; ix < s.x1; ++ix) v += xp[iy * x.w + ix];
+          if (p.pool_type == kAvgPool) v = s.count > 0 ? v / T(s.count) : T(0);
+        }
+        T& o = yp[oy * y.w + ox];
+        o = req == OpReq::kAdd ? o + v : v;
+      }
+    }
+  }
+}
+
+// in = (ograd, data, output). Max sends each output's gradient to the first input that equals it
+// (the one the forward pass picked); avg and sum spread it over the window.
+template <typename T>
+void Backward(const PoolingParam& p, const Window& w, const std::vector<TBlob>& in, OpReq req,
+              const TBlob& out) {
+  const Plane x = Plane::Of(in[1].shape), y = Plane::Of(in[0].shape);
+  const T* dy = in[0].data<T>();
+  const T* src = in[1].data<T>();
+  const T* fwd = in[2].data<T>();
+  T* dx = out.data<T>();
+  if (req != OpReq::kAdd) std::fill(dx, dx + out.Size(), T(0));
+#pragma omp parallel for schedule(static) if (out.Size() >= kOmpMinWork)
+  for (int64_t nc = 0; nc < x.n * x.c; ++nc) {
+    const T* xp = src + nc * x.Area();
+    T* gp = dx + nc * x.Area();
+    const T* dyp = dy + nc * y.Area();
+    const T* yp = fwd + nc * y.Area();
+    for (int64_t oy = 0; oy < y.h; ++oy) {
+      for (int64_t ox = 0; ox < y.w; ++ox) {
+        const Span s = WindowAt(p, w, x, oy, ox);
+        const T g = dyp[oy * y.w + ox];
+        if (p.pool_type == kMaxPool) {
+          const T m = yp[oy * y.w + ox];
+          bool done = false;
+          for (int64_t iy = s.y0; iy < s.y1 && !done; ++iy) {
+            for (int64_t ix = s.x0; ix < s.x1; ++ix) {
+              if (xp[iy * x.w + ix] == m) {
+                gp[iy * x.w + ix] += g;
+                done = true;
+                break;
+              }
+            }
+          }
+        } else {
+          const T share = p.pool_type == kAvgPool ? (s.count > 0 ? g / T(s.count) : T(0)) : g;
+          for (int64_t iy = s.y0; iy < s.y1; ++iy)
+            for (int64_t ix = s.x0; ix < s.x1; ++ix) gp[iy * x.w + ix] += share;
+        }
+      }
+    }
+  }
+}
+
+void ForwardCPU(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+                const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+  if (req[0] == OpReq::kNull) return;
+  const PoolingParam& p = PoolParam(attrs);
+  const Window w = PoolWindow(p, attrs.op->name, in[0].shape);
+#if MX_USE_ONEDNN
+  if (PoolUsesOneDNN(p, in)) return OneDNNPoolForward(p, w, in[0], req[0], out[0]);
+#endif
+  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Forward<T>(p, w, in[0], req[0], out[0]); });
+}
+
+void BackwardCPU(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+  if (req[0] == OpReq::kNull) return;
+  const PoolingParam& p = PoolParam(attrs);
+  const Window w = PoolWindow(p, attrs.op->name, in[1].shape);
+#if MX_USE_ONEDNN
+  if (PoolUsesOneDNN(p, {in[1]})) return OneDNNPoolBackward(p, w, in, req[0], out[0]);
+#endif
+  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, w, in, req[0], out[0]); });
+}
+
+bool InferShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
+  const PoolingParam& p = PoolParam(attrs);
+  const Shape& data = (*in)[0];
+  if (data.ndim() < 0) return false;
+  MX_CHECK(data.ndim() == 3 || data.ndim() == 4, kInvalidArgument)
+      << "input 'data' must be 3-D (N, C, W) or 4-D (N, C, H, W), got shape " << data;
+  const Window w = PoolWindow(p, attrs.op->name, data);
+  MX_CHECK(w.ndim + 2 == data.ndim(), kInvalidArgument)
+      << "kernel " << p.kernel << " has " << w.ndim << " value" << (w.ndim == 1 ? "" : "s")
+      << " but input 'data' has " << data.ndim() - 2 << " spatial axes (shape " << data << ")";
+  Shape o = data;
+  for (int a = 0; a < w.ndim; ++a) {
+    o[2 + a] = PoolOut(p, w, w.ndim == 1 ? 1 : a, data[2 + a], attrs.op->name);
+  }
+  AssignShape(out, 0, o, "output");
+  return data.IsKnown();
+}
+
+bool BackwardShape(const NodeAttrs&, std::vector<Shape>* in, std::vector<Shape>* out) {
+  AssignShape(out, 0, (*in)[1], "output 'data_grad'");
+  return (*out)[0].IsKnown();
+}
+
+}  // namespace
+
+DMLC_REGISTER_PARAMETER(PoolingParam);
+
+const PoolingParam& PoolParam(const NodeAttrs& attrs) {
+  return std::any_cast<const PoolingParam&>(attrs.parsed);
+}
+
+Window PoolWindow(const PoolingParam& p, const std::string& op, const Shape& data) {
+  if (p.global_pool) {
+    Window w;
+    w.ndim = data.ndim() - 2;
+    w.kernel[0] = data.ndim() == 4 ? data[2] : 1;
+    w.kernel[1] = data[data.ndim() - 1];
+    return w;
+  }
+  MX_CHECK(!p.kernel.empty(), kInvalidArgument)
+      << "operator '" << op << "': kernel is required unless global_pool is set";
+  return Window::FromParams(op, p.kernel, p.stride, Tuple(), p.pad);
+}
+
+int64_t PoolOut(const PoolingParam& p, const Window& w, int a, int64_t in, const std::string& op) {
+  if (in < 0) return -1;
+  if (p.global_pool) return 1;
+  const int64_t room = in + 2 * w.pad[a] - w.kernel[a];
+  MX_CHECK(room >= 0, kInvalidArgument)
+      << "operator '" << op << "': the window (" << w.kernel[a] << ") is larger than the padded "
+      << "input (" << in << " + 2*" << w.pad[a] << ")";
+  MX_CHECK(w.pad[a] < w.kernel[a], kInvalidArgument)
+      << "operator '" << op << "': pad " << w.pad[a] << " must be smaller than the window "
+      << w.kernel[a];
+  const int64_t s = w.stride[a];
+  return (p.pooling_convention == kPoolFull ? (room + s - 1) / s : room / s) + 1;
+}
+
+void RegisterPoolingOps(OpRegistry* reg) {
+  reg->Add("Pooling")
+      .Describe(
+          "Max, average or sum pooling over 1-D (N, C, W) or 2-D (N, C, H, W) windows.\n\n"
+          "Output extent per spatial axis: floor((in + 2*pad - kernel) / stride) + 1 with "
+          "pooling_convention=valid, rounded up with full; global_pool reduces the whole plane "
+          "to 1x1. Padding never wins a max; avg divides by the window size including padding "
+          "unless count_include_pad=false.")
+      .SetParam<PoolingParam>()
+      .SetInputs({"data"})
+      .SetNumOutputs(1)
+      .SetInferShape(InferShape)
+      .SetInferType(ElemwiseType)
+      .SetCompute(DeviceType::kCPU, ForwardCPU)
+      .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
+        return std::vector<NodeEntry>{MakeGradEntry("_backward_Pooling", n, "backward",
+                                                    {og[0], InputOf(n, 0), OutputOf(n)},
+                                                    n->attrs.dict)};
+      });
+
+  reg->Add("_backward_Pooling")
+      .Describe("Gradient of Pooling with respect to its data.")
+      .SetParam<PoolingParam>()
+      .SetInputs({"ograd", "data", "output"})
+      .SetNumOutputs(1)
+      .SetInferShape(BackwardShape)
+      .SetInferType(ElemwiseType)
+      .SetCompute(DeviceType::kCPU, BackwardCPU)
+      .SetBackwardOf("Pooling");
+}
+
+}  // namespace mx
