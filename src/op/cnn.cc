@@ -8,6 +8,7 @@ void RegisterCNNOps(OpRegistry* reg) {
   RegisterConvolutionOps(reg);
   RegisterPoolingOps(reg);
   RegisterBatchNormOps(reg);
+  RegisterDropoutOps(reg);
 }
 
 }  // namespace mx
