@@ -6,6 +6,7 @@ namespace mx {
 
 void RegisterCNNOps(OpRegistry* reg) {
   RegisterConvolutionOps(reg);
+  RegisterDeconvolutionOps(reg);
   RegisterPoolingOps(reg);
   RegisterBatchNormOps(reg);
   RegisterDropoutOps(reg);

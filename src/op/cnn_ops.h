@@ -6,10 +6,11 @@
 
 namespace mx {
 
-void RegisterConvolutionOps(OpRegistry* reg);  // convolution.cc
-void RegisterPoolingOps(OpRegistry* reg);      // pooling.cc
-void RegisterBatchNormOps(OpRegistry* reg);    // batch_norm.cc
-void RegisterDropoutOps(OpRegistry* reg);      // dropout.cc
+void RegisterConvolutionOps(OpRegistry* reg);    // convolution.cc
+void RegisterDeconvolutionOps(OpRegistry* reg);  // deconvolution.cc
+void RegisterPoolingOps(OpRegistry* reg);        // pooling.cc
+void RegisterBatchNormOps(OpRegistry* reg);      // batch_norm.cc
+void RegisterDropoutOps(OpRegistry* reg);        // dropout.cc
 
 }  // namespace mx
 
