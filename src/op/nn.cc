@@ -8,6 +8,14 @@ void RegisterNNOps(OpRegistry* reg) {
   RegisterFullyConnectedOps(reg);
   RegisterActivationOps(reg);
   RegisterEmbeddingOps(reg);
+  RegisterLeakyReLUOps(reg);
+  RegisterLRNOps(reg);
+  RegisterUpSamplingOps(reg);
+  RegisterCropOps(reg);
+  RegisterPadOps(reg);
+  RegisterSwapAxisOps(reg);
+  RegisterL2NormalizationOps(reg);
+  RegisterInstanceNormOps(reg);
 }
 
 }  // namespace mx
