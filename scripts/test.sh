@@ -8,6 +8,8 @@
 #   tsan          ThreadSanitizer build (no OpenMP), concurrency tests
 #   examples      the MNIST examples (C++ loop, C++ FeedForward, C) train on the fetched digits
 #                 to a stated test accuracy, and the seed snippets run
+#   python        the Python binding (python/mx) against build/libmx.so: its tests, then the
+#                 Python MNIST examples (hand-written loop, FeedForward) train to the same floor
 # Set MX_GATES="release asan" to run a subset. Exits non-zero if any gate fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +17,7 @@ source scripts/common.sh
 
 bash scripts/setup.sh || exit 1
 
-gates="${MX_GATES:-format release symbols examples cuda asan tsan}"
+gates="${MX_GATES:-format release symbols examples python cuda asan tsan}"
 passed=0
 failed=0
 failed_names=""
@@ -102,6 +104,23 @@ gate_examples() {
              "./build/examples/mnist_mlp_c --epochs 3"; do
     out=$($run --data data/mnist) || { echo "$out"; return 1; }
     echo "$out" | tail -4
+    acc=$(echo "$out" | sed -n 's/^test accuracy: //p')
+    echo "$run: test accuracy $acc"
+    awk -v a="$acc" 'BEGIN { exit !(a >= 0.88) }' || { echo "below 0.88"; return 1; }
+  done
+}
+
+# The Python binding finds build/libmx.so from the checkout by itself (MX_LIBRARY_PATH is unset
+# so that this lookup is what runs); the examples get the same 3-epoch floor as gate_examples.
+gate_python() {
+  [ -f build/libmx.so ] || { echo "build/libmx.so is missing (the release gate builds it)"; return 1; }
+  bash scripts/fetch_mnist.sh data/mnist || return 1
+  env -u MX_LIBRARY_PATH /usr/bin/python3 -m pytest tests/python -q -p no:cacheprovider || return 1
+  local run acc out
+  for run in "examples/python/mnist_mlp.py --epochs 3" "examples/python/mnist_feedforward.py --epochs 3"; do
+    # shellcheck disable=SC2086
+    out=$(env -u MX_LIBRARY_PATH /usr/bin/python3 $run --data data/mnist) || { echo "$out"; return 1; }
+    echo "$out" | grep -v "Batch \[" | tail -4
     acc=$(echo "$out" | sed -n 's/^test accuracy: //p')
     echo "$run: test accuracy $acc"
     awk -v a="$acc" 'BEGIN { exit !(a >= 0.88) }' || { echo "below 0.88"; return 1; }

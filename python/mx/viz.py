@@ -45,6 +45,12 @@ class Network(str):
         return out
 
 
+def _dims(text, default=""):
+    """'(5, 5)' -> '5x5' (MXNet's way of printing kernels and strides)."""
+    parts = [p for p in str(text or default).strip("()[]").replace(" ", "").split(",") if p]
+    return "x".join(parts)
+
+
 def _label(op, attrs, name):
     def a(key, default=""):
         return attrs.get(key, default)
@@ -52,9 +58,8 @@ def _label(op, attrs, name):
     if op == "null":
         return name, _COLORS[0]
     if op == "Convolution":
-        kernel = "x".join(a("kernel").strip("()[]").replace(" ", "").split(",")).rstrip("x")
-        stride = "x".join(a("stride", "1").strip("()[]").replace(" ", "").split(",")).rstrip("x")
-        return "Convolution\n%s/%s, %s" % (kernel, stride or "1", a("num_filter")), _COLORS[1]
+        return "Convolution\n%s/%s, %s" % (_dims(a("kernel")), _dims(a("stride"), "1"),
+                                            a("num_filter")), _COLORS[1]
     if op == "FullyConnected":
         return "FullyConnected\n%s" % a("num_hidden"), _COLORS[1]
     if op == "BatchNorm":
@@ -62,8 +67,10 @@ def _label(op, attrs, name):
     if op in ("Activation", "LeakyReLU"):
         return "%s\n%s" % (op, a("act_type", "leaky")), _COLORS[2]
     if op == "Pooling":
-        return "Pooling\n%s, %s/%s" % (a("pool_type", "max"), a("kernel"), a("stride", "1")), \
-            _COLORS[4]
+        if a("global_pool") in ("True", "true", "1"):
+            return "Pooling\n%s, global" % a("pool_type", "max"), _COLORS[4]
+        return "Pooling\n%s, %s/%s" % (a("pool_type", "max"), _dims(a("kernel")),
+                                        _dims(a("stride"), "1")), _COLORS[4]
     if op in ("Concat", "Flatten", "Reshape", "SliceChannel"):
         return op, _COLORS[5]
     if op.startswith("Softmax") or op.endswith("RegressionOutput"):
@@ -91,15 +98,18 @@ def plot_network(symbol, title="plot", save_format="pdf", shape=None, node_attrs
         if out_shapes is None:
             raise MXError("plot_network: the shapes %s do not determine every shape" % shape)
         names = internals.list_outputs()
-        row = graph.get("node_row_ptr")
-        # Internals list every node's outputs in the JSON's node order, so node_row_ptr
-        # indexes them; the names are checked so a mismatch cannot mislabel an edge.
-        if row and len(names) == row[-1]:
-            for nid, node in enumerate(nodes):
-                for k in range(row[nid + 1] - row[nid]):
-                    entry = names[row[nid] + k]
-                    if entry == node["name"] or entry.startswith(node["name"] + "_"):
-                        shape_of[(nid, k)] = out_shapes[row[nid] + k]
+        # Internals list the outputs in the JSON's node order: a variable's is its name, an
+        # operator's visible ones follow as "<node>_<output>" (hidden ones, such as batch-norm
+        # statistics, are not listed and feed no other node). Walk both lists together.
+        pos = 0
+        for nid, node in enumerate(nodes):
+            k = 0
+            while pos < len(names) and (
+                    names[pos] == node["name"] if node["op"] == "null" and k == 0 else
+                    node["op"] != "null" and names[pos].startswith(node["name"] + "_")):
+                shape_of[(nid, k)] = out_shapes[pos]
+                pos += 1
+                k += 1
     style = {"shape": "box", "fixedsize": "true", "width": "1.3", "height": "0.8034",
              "style": "filled"}
     style.update(node_attrs or {})

@@ -2,10 +2,15 @@
 Convolution, Pooling and BatchNorm against numpy references and finite differences, and a small
 LeNet trained with FeedForward (batch-norm statistics as auxiliary states in checkpoints).
 LeakyReLU and Dropout are checked when the library registers them."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 import mx
+from conftest import ROOT
 from gradcheck import check_gradient
 from mx import _ops
 
@@ -176,8 +181,29 @@ def test_dropout_in_training_and_inference():
     drop = mx.sym.Dropout(data=d, p=0.25)
     x = np.ones((100, 100))
     mx.random.seed(1)
-    train = forward(drop, is_train=True, data=x).outputs[0].asnumpy()
+    exe = drop.bind(mx.cpu(), {"data": mx.nd.array(x)}, args_grad={"data": mx.nd.zeros(x.shape)})
+    exe.forward(is_train=True)
+    train = exe.outputs[0].asnumpy()
     kept = train != 0
     assert abs(kept.mean() - 0.75) < 0.02
-    np.testing.assert_allclose(train[kept], 1 / 0.75)
-    assert np.array_equal(forward(drop, is_train=False, data=x).outputs[0].asnumpy(), x)
+    np.testing.assert_allclose(train[kept], 1 / 0.75, rtol=1e-6)
+    exe.backward(mx.nd.ones(x.shape))
+    assert np.array_equal(exe.grad_dict["data"].asnumpy() != 0, kept)  # the same mask
+    exe.forward(is_train=False)
+    assert np.array_equal(exe.outputs[0].asnumpy(), x)
+
+
+@pytest.mark.skipif(not has_op("Dropout"), reason="the library has no Dropout yet")
+@pytest.mark.xfail(strict=True, reason="libmx bug: Dropout's training forward in an executor "
+                   "bound without gradients crashes the process (its hidden mask output is "
+                   "not needed, so not allocated, but written)")
+def test_dropout_training_forward_without_gradients_in_a_subprocess():
+    # Run where a crash cannot take the test session down with it.
+    code = ("import mx\n"
+            "d = mx.sym.Dropout(data=mx.sym.Variable('data'), p=0.5)\n"
+            "e = d.bind(mx.cpu(), {'data': mx.nd.ones((10, 10))})\n"
+            "e.forward(is_train=True)\n"
+            "print(e.outputs[0].asnumpy().mean())\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python")))
+    assert result.returncode == 0, "exit status %d: %s" % (result.returncode, result.stderr)

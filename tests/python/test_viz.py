@@ -46,3 +46,14 @@ def test_render_needs_graphviz(tmp_path):
     else:
         out = dot.render(str(tmp_path / "g"))
         assert out.endswith(".svg") and open(out).read().lstrip().startswith("<")
+
+
+def test_edges_from_multi_output_nodes_get_their_own_shapes():
+    data = mx.sym.Variable("data")
+    parts = mx.sym.SliceChannel(data, num_outputs=2, axis=1, name="split")
+    net = mx.sym.FullyConnected(parts[1], num_hidden=3, name="fc") + \
+        mx.sym.FullyConnected(parts[0], num_hidden=3, name="fc0")
+    dot = mx.viz.plot_network(net, shape={"data": (2, 10)})
+    assert re.findall(r'-> n\d+ \[[^]]*label="2x5"', dot) and len(
+        re.findall(r'label="2x5"', dot)) == 2
+    assert dot.count('label="2x3"') == 2 and 'label="2x10"' in dot
