@@ -8,50 +8,13 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
+
+#include "mnist_common.h"
 
 namespace {
 
-struct Flags {
-  std::string data = "data/mnist";
-  int epochs = 10;
-  int batch_size = 128;
-  double lr = 0.1;
-  uint64_t seed = 0;
-  bool feedforward = false;
-  bool gpu = false;
-};
-
-bool Parse(int argc, char** argv, Flags* f) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--data") {
-      f->data = value();
-    } else if (a == "--epochs") {
-      f->epochs = std::atoi(value());
-    } else if (a == "--batch-size") {
-      f->batch_size = std::atoi(value());
-    } else if (a == "--lr") {
-      f->lr = std::atof(value());
-    } else if (a == "--seed") {
-      f->seed = std::strtoull(value(), nullptr, 10);
-    } else if (a == "--feedforward") {
-      f->feedforward = true;
-    } else if (a == "--gpu") {
-      f->gpu = true;
-    } else {
-      std::fprintf(stderr,
-                   "usage: %s [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] "
-                   "[--feedforward] [--gpu]\n",
-                   argv[0]);
-      return false;
-    }
-  }
-  return f->epochs > 0 && f->batch_size > 0 && f->lr > 0;
-}
+using example::Flags;
 
 mx::Symbol Mlp() {
   mx::Symbol data = mx::Symbol::Variable("data");
@@ -168,20 +131,17 @@ int TrainFeedForward(const Flags& f, mx::Context ctx, mx::DataIter& train, mx::D
 
 int main(int argc, char** argv) {
   Flags f;
-  if (!Parse(argc, argv, &f)) return 2;
+  if (!example::ParseFlags(argc, argv, {"--feedforward"}, {}, &f)) return 2;
+  const bool feedforward = example::Has(f, "--feedforward");
   try {
     mx::Check(mx_random_seed(f.seed));
     const mx::Context ctx = f.gpu ? mx::Context::GPU(0) : mx::Context::CPU();
-    mx::DataIter train = mx::DataIter::MNIST(f.data + "/train-images-idx3-ubyte.gz",
-                                             f.data + "/train-labels-idx1-ubyte.gz", f.batch_size,
-                                             true, true, f.seed);
-    mx::DataIter test = mx::DataIter::MNIST(f.data + "/t10k-images-idx3-ubyte.gz",
-                                            f.data + "/t10k-labels-idx1-ubyte.gz", f.batch_size,
-                                            false, true, f.seed);
+    mx::DataIter train = example::TrainIter(f, true);
+    mx::DataIter test = example::TestIter(f, true);
     std::printf("libmx %s: MNIST MLP on %s, %d epochs, batch %d, lr %g (%s)\n",
                 mx_get_version_string(), ctx.ToString().c_str(), f.epochs, f.batch_size, f.lr,
-                f.feedforward ? "FeedForward" : "hand-written loop");
-    return f.feedforward ? TrainFeedForward(f, ctx, train, test) : TrainByHand(f, ctx, train, test);
+                feedforward ? "FeedForward" : "hand-written loop");
+    return feedforward ? TrainFeedForward(f, ctx, train, test) : TrainByHand(f, ctx, train, test);
   } catch (const mx::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

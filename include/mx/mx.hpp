@@ -580,6 +580,43 @@ inline Symbol Activation(const std::string& name, const Symbol& data, const std:
 inline Symbol SoftmaxOutput(const std::string& name, const Symbol& data) {
   return Operator("SoftmaxOutput").CreateSymbol(name, {data});
 }
+// 2-D convolution with a square `kernel`, `stride` and `pad`.
+inline Symbol Convolution(const std::string& name, const Symbol& data, int kernel, int num_filter,
+                          int stride = 1, int pad = 0, bool no_bias = false) {
+  return Operator("Convolution")
+      .Set("kernel", std::vector<int64_t>{kernel, kernel})
+      .Set("stride", std::vector<int64_t>{stride, stride})
+      .Set("pad", std::vector<int64_t>{pad, pad})
+      .Set("num_filter", num_filter)
+      .Set("no_bias", no_bias)
+      .CreateSymbol(name, {data});
+}
+// 2-D pooling ("max", "avg", "sum") over square windows; kernel 0 pools the whole plane.
+inline Symbol Pooling(const std::string& name, const Symbol& data, int kernel, int stride,
+                      const std::string& pool_type = "max") {
+  Operator op("Pooling");
+  op.Set("pool_type", pool_type);
+  if (kernel == 0) {
+    op.Set("global_pool", true);
+  } else {
+    op.Set("kernel", std::vector<int64_t>{kernel, kernel})
+        .Set("stride", std::vector<int64_t>{stride, stride});
+  }
+  return op.CreateSymbol(name, {data});
+}
+// Batch normalisation with a learned scale (fix_gamma=false, as convolutional nets use it).
+inline Symbol BatchNorm(const std::string& name, const Symbol& data, double momentum = 0.9) {
+  return Operator("BatchNorm")
+      .Set("fix_gamma", false)
+      .Set("momentum", momentum)
+      .CreateSymbol(name, {data});
+}
+inline Symbol Dropout(const std::string& name, const Symbol& data, double p) {
+  return Operator("Dropout").Set("p", p).CreateSymbol(name, {data});
+}
+inline Symbol Flatten(const std::string& name, const Symbol& data) {
+  return Operator("Flatten").CreateSymbol(name, {data});
+}
 
 // ---- executors -------------------------------------------------------------------------------
 

@@ -1,0 +1,100 @@
+// What the MNIST examples share: their command line and their data iterators.
+//
+//   --data DIR  --epochs N  --batch-size N  --lr X  --seed N  [--gpu]  (and each example's own)
+#ifndef MX_EXAMPLES_CPP_MNIST_COMMON_H_
+#define MX_EXAMPLES_CPP_MNIST_COMMON_H_
+
+#include <mx/mx.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace example {
+
+struct Flags {
+  std::string data = "data/mnist";
+  int epochs = 10;
+  int batch_size = 128;
+  double lr = 0.1;
+  uint64_t seed = 0;
+  bool gpu = false;
+  std::vector<std::string> extra;  // the example's own switches, as given
+};
+
+// Parses the shared flags; `switches` are the example's own (e.g. "--feedforward"), and
+// `options` its own flags that take a value (e.g. "--act"). Prints usage and returns false on an
+// unknown argument.
+inline bool ParseFlags(int argc, char** argv, const std::vector<std::string>& switches,
+                       const std::vector<std::string>& options, Flags* f) {
+  auto is_one_of = [](const std::string& a, const std::vector<std::string>& list) {
+    for (const auto& s : list)
+      if (s == a) return true;
+    return false;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--data") {
+      f->data = value();
+    } else if (a == "--epochs") {
+      f->epochs = std::atoi(value());
+    } else if (a == "--batch-size") {
+      f->batch_size = std::atoi(value());
+    } else if (a == "--lr") {
+      f->lr = std::atof(value());
+    } else if (a == "--seed") {
+      f->seed = std::strtoull(value(), nullptr, 10);
+    } else if (a == "--gpu") {
+      f->gpu = true;
+    } else if (is_one_of(a, switches)) {
+      f->extra.push_back(a);
+    } else if (is_one_of(a, options)) {
+      f->extra.push_back(a);
+      f->extra.push_back(value());
+    } else {
+      std::fprintf(stderr,
+                   "usage: %s [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] "
+                   "[--gpu]",
+                   argv[0]);
+      for (const auto& s : switches) std::fprintf(stderr, " [%s]", s.c_str());
+      for (const auto& s : options) std::fprintf(stderr, " [%s VALUE]", s.c_str());
+      std::fprintf(stderr, "\n");
+      return false;
+    }
+  }
+  return f->epochs > 0 && f->batch_size > 0 && f->lr > 0;
+}
+
+// True when switch `name` was given.
+inline bool Has(const Flags& f, const std::string& name) {
+  for (const auto& e : f.extra)
+    if (e == name) return true;
+  return false;
+}
+
+// The value given for option `name`, or `fallback`.
+inline std::string Option(const Flags& f, const std::string& name, const std::string& fallback) {
+  for (size_t i = 0; i + 1 < f.extra.size(); ++i)
+    if (f.extra[i] == name) return f.extra[i + 1];
+  return fallback;
+}
+
+// The training (shuffled) and test iterators over the four IDX files in f.data; `flat` gives
+// 784-vectors, otherwise 1x28x28 images.
+inline mx::DataIter TrainIter(const Flags& f, bool flat) {
+  return mx::DataIter::MNIST(f.data + "/train-images-idx3-ubyte.gz",
+                             f.data + "/train-labels-idx1-ubyte.gz", f.batch_size, true, flat,
+                             f.seed);
+}
+inline mx::DataIter TestIter(const Flags& f, bool flat) {
+  return mx::DataIter::MNIST(f.data + "/t10k-images-idx3-ubyte.gz",
+                             f.data + "/t10k-labels-idx1-ubyte.gz", f.batch_size, false, flat,
+                             f.seed);
+}
+
+}  // namespace example
+
+#endif  // MX_EXAMPLES_CPP_MNIST_COMMON_H_
