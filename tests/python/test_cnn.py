@@ -1,7 +1,7 @@
 """Convolution-class operators through the binding (they reach Python through the op list):
 Convolution, Pooling and BatchNorm against numpy references and finite differences, and a small
-LeNet trained with FeedForward (batch-norm statistics as auxiliary states in checkpoints).
-LeakyReLU and Dropout are checked when the library registers them."""
+LeNet trained with FeedForward (batch-norm statistics as auxiliary states in checkpoints),
+LeakyReLU and Dropout."""
 import os
 import subprocess
 import sys
@@ -12,11 +12,6 @@ import pytest
 import mx
 from conftest import ROOT
 from gradcheck import check_gradient
-from mx import _ops
-
-
-def has_op(name):
-    return name in _ops.list_ops()
 
 
 def rand(*shape, seed=0):
@@ -163,7 +158,6 @@ def test_lenet_trains_and_checkpoints_batch_norm_statistics(tmp_path):
     assert "Convolution\n5x5/2x2, 8" in dot and "Pooling\nmax" in dot and "40x8x12x12" in dot
 
 
-@pytest.mark.skipif(not has_op("LeakyReLU"), reason="the library has no LeakyReLU yet")
 def test_leaky_relu_kinds():
     x = np.linspace(-2, 2, 12).reshape(3, 4)
     d = mx.sym.Variable("data")
@@ -175,7 +169,6 @@ def test_leaky_relu_kinds():
     check_gradient(mx.sym.LeakyReLU(data=d, slope=0.2), {"data": x + 0.01})
 
 
-@pytest.mark.skipif(not has_op("Dropout"), reason="the library has no Dropout yet")
 def test_dropout_in_training_and_inference():
     d = mx.sym.Variable("data")
     drop = mx.sym.Dropout(data=d, p=0.25)
@@ -193,7 +186,6 @@ def test_dropout_in_training_and_inference():
     assert np.array_equal(exe.outputs[0].asnumpy(), x)
 
 
-@pytest.mark.skipif(not has_op("Dropout"), reason="the library has no Dropout yet")
 @pytest.mark.xfail(strict=True, reason="libmx bug: Dropout's training forward in an executor "
                    "bound without gradients crashes the process (its hidden mask output is "
                    "not needed, so not allocated, but written)")
