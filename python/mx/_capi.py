@@ -263,11 +263,18 @@ PROTOTYPES = {
 
 
 def declare(lib):
-    """Sets restype and argtypes of every prototype on the loaded library."""
+    """Sets restype and argtypes of every prototype on the loaded library. Returns the names
+    the library does not export (an older library than this binding)."""
+    missing = []
     for name, (restype, argtypes) in PROTOTYPES.items():
-        fn = getattr(lib, name)
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            missing.append(name)
+            continue
         fn.restype = restype
         fn.argtypes = argtypes
+    return missing
 
 # ---- constants (the header's enums) ----------------------------------------------------------
 

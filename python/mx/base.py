@@ -72,7 +72,10 @@ lib = _load_lib()
 
 from . import _capi  # noqa: E402  (needs `lib`)
 
-_capi.declare(lib)
+_missing = _capi.declare(lib)
+if _missing:
+    raise MXError("%s is older than this binding: it lacks %s; rebuild it from this checkout or "
+                  "point MX_LIBRARY_PATH at a newer one" % (lib._name, ", ".join(_missing)))
 
 # The ABI this binding was written against: the same major version is required, since the
 # ABI is append-only within one.

@@ -16,7 +16,7 @@ import numpy as np
 from . import _capi
 from ._capi import DataIterHandle, NDArrayHandle
 from .base import MXError, c_str, check_call, lib
-from .ndarray import NDArray
+from .ndarray import NDArray, host_array
 
 __all__ = ["DataDesc", "DataBatch", "DataIter", "NDArrayIter", "MNISTIter"]
 
@@ -181,7 +181,7 @@ def _single(value, what):
         name = None
     if isinstance(value, NDArray):
         value = value.asnumpy()
-    return name, np.ascontiguousarray(np.asarray(value, dtype=np.float32))
+    return name, host_array(value, np.float32)
 
 
 class NDArrayIter(_LibIter):

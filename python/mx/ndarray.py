@@ -28,16 +28,33 @@ from .context import Context, current_context
 
 __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "save", "load",
            "waitall", "concatenate", "concat", "maximum", "minimum", "add", "subtract",
-           "multiply", "divide", "power", "dtype_code", "np_dtype", "invoke"]
+           "multiply", "divide", "power", "dtype_code", "dtype_name", "np_dtype", "invoke"]
 
 _internal = types.ModuleType("mx.nd._internal", "Every registered operator, hidden ones included.")
 _code_of_name = {}
 _np_of_code = {}
 
 
+def dtype_name(dtype):
+    """The numpy name ('float32', ...) of a dtype, type or name; MXError if it is none."""
+    try:
+        return np.dtype(dtype).name
+    except (TypeError, ValueError) as e:
+        raise MXError("%r is not a data type: %s" % (dtype, e)) from None
+
+
+def host_array(value, dtype):
+    """`value` (numpy array, nested lists, number) as a C-contiguous numpy array of `dtype`."""
+    try:
+        return np.ascontiguousarray(np.asarray(value, dtype=dtype_name(dtype)))
+    except (TypeError, ValueError) as e:
+        raise MXError("cannot convert %s to an array of %s: %s"
+                      % (type(value).__name__, dtype_name(dtype), e)) from None
+
+
 def dtype_code(dtype):
     """The library's MX_DTYPE_* code of a numpy dtype, type or name (asks the library)."""
-    name = np.dtype(dtype).name
+    name = dtype_name(dtype)
     code = _code_of_name.get(name)
     if code is None:
         c = ctypes.c_int32()
@@ -88,9 +105,20 @@ def invoke(op_name, inputs, params=None, out=None):
 
 
 def _as_shape(shape):
+    """A shape (an int or a sequence of ints) as a tuple; MXError otherwise (the library checks
+    the values)."""
     if isinstance(shape, numbers.Integral):
         return (int(shape),)
-    return tuple(int(d) for d in shape)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        dims = None
+    if dims is None or not builtins.all(isinstance(d, numbers.Integral) for d in dims):
+        raise MXError("a shape must be an int or a sequence of ints, got %r" % (shape,))
+    return tuple(int(d) for d in dims)
+
+
+as_shape = _as_shape
 
 
 class NDArray:
@@ -238,9 +266,9 @@ class NDArray:
 
     def astype(self, dtype, copy=True):
         """The values converted to `dtype` (lazy)."""
-        if not copy and np.dtype(dtype) == np.dtype(self.dtype):
+        if not copy and dtype_name(dtype) == dtype_name(self.dtype):
             return self
-        return invoke("Cast", [self], {"dtype": np.dtype(dtype).name})
+        return invoke("Cast", [self], {"dtype": dtype_name(dtype)})
 
     def reshape(self, *shape, **kwargs):
         """A view with another shape of the same size; one dim may be -1."""
@@ -305,10 +333,10 @@ class NDArray:
         elif isinstance(value, (numbers.Number, np.generic)) and np.ndim(value) == 0:
             invoke("_full", [], {"shape": _ops.param_str(target.shape),
                                  "value": _ops.param_str(float(value)),
-                                 "dtype": np.dtype(target.dtype).name,
+                                 "dtype": dtype_name(target.dtype),
                                  "ctx": str(target.context)}, out=target)
         else:
-            src = np.asarray(value, dtype=target.dtype)
+            src = host_array(value, target.dtype)
             if src.shape != target.shape:
                 try:
                     src = np.broadcast_to(src, target.shape)
@@ -449,7 +477,7 @@ def empty(shape, ctx=None, dtype="float32"):
 
 def _filled(op, shape, ctx, dtype, **params):
     p = {"shape": _ops.param_str(_as_shape(shape)), "ctx": str(_ctx(ctx)),
-         "dtype": np.dtype(dtype).name}
+         "dtype": dtype_name(dtype)}
     p.update({k: _ops.param_str(v) for k, v in params.items()})
     return invoke(op, [], p)
 
@@ -475,7 +503,7 @@ def full(shape, val, ctx=None, dtype="float32", out=None):
 def arange(start, stop=None, step=1.0, repeat=1, ctx=None, dtype="float32"):
     """Evenly spaced values in [start, stop) (stop None: [0, start)), each repeated."""
     params = {"start": _ops.param_str(float(start)), "step": _ops.param_str(float(step)),
-              "repeat": str(int(repeat)), "ctx": str(_ctx(ctx)), "dtype": np.dtype(dtype).name}
+              "repeat": str(int(repeat)), "ctx": str(_ctx(ctx)), "dtype": dtype_name(dtype)}
     if stop is not None:
         params["stop"] = _ops.param_str(float(stop))
     return invoke("_arange", [], params)
@@ -488,9 +516,8 @@ def array(source_array, ctx=None, dtype=None):
     if isinstance(source_array, NDArray):
         dtype = source_array.dtype if dtype is None else dtype
         src = source_array.as_in_context(_ctx(ctx)) if ctx is not None else source_array
-        result = src.astype(dtype) if np.dtype(dtype) != np.dtype(src.dtype) else src.copy()
-        return result
-    src = np.ascontiguousarray(np.asarray(source_array, dtype=dtype or np.float32))
+        return src.astype(dtype) if dtype_name(dtype) != dtype_name(src.dtype) else src.copy()
+    src = host_array(source_array, dtype or np.float32)
     arr = empty(src.shape, ctx, src.dtype)
     check_call(lib.mx_ndarray_copy_from_host(arr.handle, src.ctypes.data_as(ctypes.c_void_p),
                                              src.nbytes))

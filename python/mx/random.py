@@ -1,6 +1,4 @@
 """mx.random (also mx.rnd): seeding and random arrays, drawn by the library's generators."""
-import numpy as np
-
 from . import ndarray as _nd
 from ._ops import param_str
 from .base import check_call, lib
@@ -18,8 +16,8 @@ def _draw(op, params, shape, ctx, dtype, out):
     if out is not None:
         shape, ctx, dtype = out.shape, out.context, out.dtype
     p = {k: param_str(float(v)) for k, v in params.items()}
-    p.update(shape=param_str(_nd._as_shape(shape)), ctx=str(ctx or current_context()),
-             dtype=np.dtype(dtype).name)
+    p.update(shape=param_str(_nd.as_shape(shape)), ctx=str(ctx or current_context()),
+             dtype=_nd.dtype_name(dtype))
     return _nd.invoke(op, [], p, out)
 
 

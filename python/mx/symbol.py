@@ -27,7 +27,7 @@ from ._capi import SymbolHandle
 from .base import MXError, c_array, c_handle_array, c_str, c_str_array, check_call, lib, py_str, \
     py_str_list
 from .context import Context
-from .ndarray import NDArray, dtype_code, np_dtype
+from .ndarray import NDArray, as_shape, dtype_code, dtype_name, np_dtype
 
 __all__ = ["Symbol", "Variable", "var", "Group", "load", "load_json", "pow", "maximum",
            "minimum"]
@@ -216,8 +216,7 @@ class Symbol:
     def _infer_shape(self, args, kwargs):
         known = self._known(args, kwargs, "infer_shape")
         names = list(known)
-        shapes = [tuple(int(d) for d in ((known[n],) if isinstance(known[n], numbers.Integral)
-                                         else known[n])) for n in names]
+        shapes = [as_shape(known[n]) for n in names]
         dims = (ctypes.POINTER(ctypes.c_int64) * len(names))()
         keep = []
         for i, s in enumerate(shapes):
@@ -360,7 +359,7 @@ class Symbol:
         check_call(lib.mx_simple_bind_options_default(ctypes.byref(opts)))
         opts.ctx = ctx.as_c()
         shape_names = list(kwargs)
-        shapes = [tuple(int(d) for d in kwargs[n]) for n in shape_names]
+        shapes = [as_shape(kwargs[n]) for n in shape_names]
         keep = [(ctypes.c_int64 * builtins.max(len(s), 1))(*s) for s in shapes]
         dims = (ctypes.POINTER(ctypes.c_int64) * len(shapes))()
         for i, arr in enumerate(keep):
@@ -496,9 +495,9 @@ def Variable(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None
     sym = Symbol(handle)
     attrs = dict(attr or {})
     if shape is not None:
-        attrs["__shape__"] = _ops.param_str(tuple(shape))
+        attrs["__shape__"] = _ops.param_str(as_shape(shape))
     if dtype is not None:
-        attrs["__dtype__"] = np.dtype(dtype).name
+        attrs["__dtype__"] = dtype_name(dtype)
     if lr_mult is not None:
         attrs["__lr_mult__"] = str(float(lr_mult))
     if wd_mult is not None:

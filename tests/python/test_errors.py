@@ -188,3 +188,22 @@ def test_many_failures_in_a_row_then_training_still_works():
         num_epoch=20, numpy_batch_size=16, learning_rate=0.5, initializer=mx.init.Xavier())
     model.fit(x, y)
     assert model.score((x, y)) > 0.9
+
+
+def test_python_values_the_binding_cannot_convert():
+    raises(lambda: mx.nd.array("not numbers"), "cannot convert", code="binding")
+    raises(lambda: mx.nd.array([[1, 2], [3]]), "cannot convert")
+    raises(lambda: mx.nd.zeros("abc"), "shape", code="binding")
+    raises(lambda: mx.nd.zeros((2, 2.5)), "shape")
+    raises(lambda: mx.nd.zeros((2, 3), dtype="nonsense"), "not a data type")
+    raises(lambda: mx.nd.zeros((2, 3), dtype="complex64"), "complex64")  # the library's refusal
+    raises(lambda: mx.nd.ones(2).astype("bogus"), "not a data type")
+    a = mx.nd.ones(2)
+
+    def assign():
+        a[:] = "x"
+    raises(assign, "cannot convert")
+    raises(lambda: a[1.5], "indexing")
+    raises(lambda: mx.sym.Variable("d").infer_shape(d="x"), "shape")
+    raises(lambda: mx.sym.Variable(3), "name must be a str")
+    raises(lambda: mx.io.NDArrayIter([["a"]]), "cannot convert")
