@@ -29,7 +29,7 @@ from . import random as rnd
 from . import viz
 from .model import FeedForward
 
-__all__ = ["MXError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus",
-           "nd", "ndarray", "sym", "symbol", "executor", "io", "init", "initializer",
+__all__ = ["base", "MXError", "Context", "cpu", "gpu", "cpu_pinned", "current_context",
+           "num_gpus", "nd", "ndarray", "sym", "symbol", "executor", "io", "init", "initializer",
            "lr_scheduler", "optimizer", "metric", "callback", "kv", "kvstore", "model",
            "random", "rnd", "viz", "FeedForward", "__version__"]

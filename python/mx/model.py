@@ -234,16 +234,16 @@ class FeedForward(BASE_ESTIMATOR):
             kv = _kv.create(kvstore) if len(self.ctx) > 1 or "dist" in kvstore else None
         else:
             kv = kvstore
-        if kv is not None:
-            for name in param_names:
-                kv.init(name, self.arg_params[name])
-            kv.set_optimizer(optimizer)
-
         # Per-device lists, looked up once: the loop below only pushes work.
         dev_inputs = [[exe.arg_dict[n] for n, _ in inputs] for exe in execs]
         dev_labels = [[exe.arg_dict[n] for n, _ in label_inputs] for exe in execs]
         weights = [[exe.arg_dict[n] for exe in execs] for n in param_names]
         grads = [[exe.grad_dict[n] for exe in execs] for n in param_names]
+        if kv is not None:
+            # From the first device's copy: a 'device' store keeps each key where it comes from.
+            for name, w in zip(param_names, weights):
+                kv.init(name, w[0])
+            kv.set_optimizer(optimizer)
         eval_exec = None
 
         for epoch in range(self.begin_epoch, self.num_epoch):

@@ -28,7 +28,8 @@ from .context import Context, current_context
 
 __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "save", "load",
            "waitall", "concatenate", "concat", "maximum", "minimum", "add", "subtract",
-           "multiply", "divide", "power", "dtype_code", "dtype_name", "np_dtype", "invoke"]
+           "multiply", "divide", "power", "as_shape", "dtype_code", "dtype_name", "np_dtype",
+           "host_array", "invoke"]
 
 _internal = types.ModuleType("mx.nd._internal", "Every registered operator, hidden ones included.")
 _code_of_name = {}
@@ -104,7 +105,7 @@ def invoke(op_name, inputs, params=None, out=None):
     return result[0] if len(result) == 1 else result
 
 
-def _as_shape(shape):
+def as_shape(shape):
     """A shape (an int or a sequence of ints) as a tuple; MXError otherwise (the library checks
     the values)."""
     if isinstance(shape, numbers.Integral):
@@ -116,9 +117,6 @@ def _as_shape(shape):
     if dims is None or not builtins.all(isinstance(d, numbers.Integral) for d in dims):
         raise MXError("a shape must be an int or a sequence of ints, got %r" % (shape,))
     return tuple(int(d) for d in dims)
-
-
-as_shape = _as_shape
 
 
 class NDArray:
@@ -278,7 +276,7 @@ class NDArray:
             shape = shape[0]
         if kwargs:
             raise MXError("reshape: unknown arguments %s" % ", ".join(kwargs))
-        shape = _as_shape(shape)
+        shape = as_shape(shape)
         view = _new_handle()
         check_call(lib.mx_ndarray_reshape(self.handle, (ctypes.c_int64 * len(shape))(*shape),
                                           len(shape), ctypes.byref(view)))
@@ -468,7 +466,7 @@ def _ctx(ctx):
 
 def empty(shape, ctx=None, dtype="float32"):
     """An array whose values are not set (memory is allocated at the first write)."""
-    shape = _as_shape(shape)
+    shape = as_shape(shape)
     handle = _new_handle()
     check_call(lib.mx_ndarray_create((ctypes.c_int64 * len(shape))(*shape), len(shape),
                                      dtype_code(dtype), _ctx(ctx).as_c(), ctypes.byref(handle)))
@@ -476,7 +474,7 @@ def empty(shape, ctx=None, dtype="float32"):
 
 
 def _filled(op, shape, ctx, dtype, **params):
-    p = {"shape": _ops.param_str(_as_shape(shape)), "ctx": str(_ctx(ctx)),
+    p = {"shape": _ops.param_str(as_shape(shape)), "ctx": str(_ctx(ctx)),
          "dtype": dtype_name(dtype)}
     p.update({k: _ops.param_str(v) for k, v in params.items()})
     return invoke(op, [], p)
