@@ -5,6 +5,8 @@ cached operators and return at once. Outputs and gradients are ordinary NDArrays
 blocks until they are computed.
 """
 import ctypes
+import threading
+import weakref
 
 from . import _capi
 from ._capi import NDArrayHandle
@@ -13,11 +15,23 @@ from .ndarray import NDArray, array, empty, zeros
 
 __all__ = ["Executor"]
 
+# Set while a monitor callback runs on an engine thread. Freeing an executor waits for its
+# pending work, so an executor collected there (the callback's allocations may run the garbage
+# collector) is freed later from an ordinary thread instead of deadlocking the engine.
+_in_callback = threading.local()
+_deferred_frees = []
+
+
+def _free_deferred():
+    while _deferred_frees and not getattr(_in_callback, "active", False):
+        check_call(lib.mx_executor_free(_deferred_frees.pop()))
+
 
 class Executor:
     """Runs a bound symbol. Not created directly: see Symbol.bind and Symbol.simple_bind."""
 
     def __init__(self, handle, symbol, ctx, args=None, grads=None, aux=None, grad_req=None):
+        _free_deferred()
         self.handle = handle
         self._symbol = symbol
         self._ctx = ctx
@@ -34,9 +48,13 @@ class Executor:
         self.grad_arrays = list(grads) if grads is not None else fetched_grads
         self.aux_arrays = list(aux) if aux else fetched_aux
 
-    def __del__(self, _free=lib.mx_executor_free):
+    def __del__(self, _free=lib.mx_executor_free, _state=_in_callback):
         handle = getattr(self, "handle", None)
-        if handle is not None:
+        if handle is None:
+            return
+        if getattr(_state, "active", False):
+            _deferred_frees.append(handle)
+        else:
             _free(handle)
 
     def free(self):
@@ -80,6 +98,7 @@ class Executor:
         """Pushes the forward pass. Keyword arrays (NDArray or numpy) are first copied into
         the arguments of those names. Returns the outputs (computed lazily)."""
         self._raise_monitor_error()
+        _free_deferred()
         arg_dict = self.arg_dict
         for name, value in kwargs.items():
             if name not in arg_dict:
@@ -154,7 +173,10 @@ class Executor:
             self._monitor = None
             return
 
+        owner = weakref.ref(self)  # no cycle: the executor is freed when its last user lets go
+
         def trampoline(name, handle, _user):
+            _in_callback.active = True
             try:
                 value = handle.value if isinstance(handle, NDArrayHandle) else handle
                 borrowed = NDArray(NDArrayHandle(value))
@@ -165,8 +187,11 @@ class Executor:
                     borrowed.handle = None  # borrowed for the call: never ours to free
                 callback(py_str(name), copy)
             except BaseException as e:  # noqa: B902 - nothing may unwind into the engine
-                if self._monitor_error is None:
-                    self._monitor_error = e
+                exe = owner()
+                if exe is not None and exe._monitor_error is None:
+                    exe._monitor_error = e
+            finally:
+                _in_callback.active = False
         cb = _capi.MONITOR_FN(trampoline)
         check_call(lib.mx_executor_set_monitor(self.handle, cb, None))
         self._monitor = cb

@@ -280,3 +280,30 @@ def test_loss_output_gradients_follow_their_formulas(ctx):
         # MXNet's scaling: the gradient is divided by the number of outputs per sample.
         np.testing.assert_allclose(exe.grad_dict["data"].asnumpy(), (out - y) / 3, rtol=1e-4,
                                    atol=1e-6)
+
+
+def test_an_executor_with_a_monitor_is_freed_when_dropped():
+    import gc
+    import weakref
+    from mx import executor as executor_module
+    exe = (mx.sym.Variable("a") * 2).simple_bind(mx.cpu(), a=(2,))
+    exe.set_monitor_callback(lambda name, arr: None)
+    exe.forward()
+    ref = weakref.ref(exe)
+    gc.disable()  # only reference counting may free it: the monitor must not form a cycle
+    try:
+        del exe
+        assert ref() is None
+    finally:
+        gc.enable()
+    # Collected while a monitor callback runs (on an engine thread), an executor is freed later
+    # from an ordinary thread: freeing waits for engine work.
+    exe = (mx.sym.Variable("a") * 2).simple_bind(mx.cpu(), a=(2,))
+    executor_module._in_callback.active = True
+    try:
+        del exe
+        assert len(executor_module._deferred_frees) == 1
+    finally:
+        executor_module._in_callback.active = False
+    (mx.sym.Variable("b") + 1).simple_bind(mx.cpu(), b=(1,))
+    assert executor_module._deferred_frees == []
