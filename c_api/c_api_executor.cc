@@ -2,6 +2,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "c_api/c_api_common.h"
@@ -13,12 +14,45 @@ using mx::capi::CheckArg;
 using mx::capi::CheckOut;
 using mx::capi::Guard;
 
+namespace mx {
+namespace capi {
+
+// A monitor installed through the C ABI. Monitor calls are engine operations that may still be
+// queued when the caller replaces the monitor or frees the executor; they share this state and
+// skip the call once it is retired, so the caller's function and user_data are never used after
+// mx_executor_set_monitor or mx_executor_free returns (a call already running finishes first).
+// The mutex is recursive so that a callback may itself change or remove its monitor.
+struct MonitorState {
+  mx_monitor_fn fn = nullptr;
+  void* user_data = nullptr;
+  std::recursive_mutex mu;
+  bool live = true;
+
+  void Call(const std::string& name, const NDArray& value) {
+    std::lock_guard<std::recursive_mutex> lock(mu);
+    if (!live) return;
+    mx_ndarray borrowed(value);  // lives for the call only, as documented
+    fn(name.c_str(), &borrowed, user_data);
+  }
+  void Retire() {
+    std::lock_guard<std::recursive_mutex> lock(mu);
+    live = false;
+  }
+};
+
+}  // namespace capi
+}  // namespace mx
+
 struct mx_executor {
   static constexpr uint32_t kMagic = 0x45584543;  // "EXEC"
   uint32_t magic = kMagic;
   std::unique_ptr<mx::Executor> exec;
+  std::shared_ptr<mx::capi::MonitorState> monitor;
   explicit mx_executor(std::unique_ptr<mx::Executor> e) : exec(std::move(e)) {}
-  ~mx_executor() { magic = 0; }
+  ~mx_executor() {
+    if (monitor) monitor->Retire();
+    magic = 0;
+  }
 };
 
 namespace mx {
@@ -371,14 +405,18 @@ MX_API mx_status_t mx_executor_get_plan(mx_executor_t exec, const char** out_tex
 MX_API mx_status_t mx_executor_set_monitor(mx_executor_t exec, mx_monitor_fn fn, void* user_data) {
   return Guard([&] {
     mx::Executor& e = ExecOf(exec, "exec");
+    if (exec->monitor) exec->monitor->Retire();
+    exec->monitor.reset();
     if (fn == nullptr) {
       e.SetMonitor(nullptr);
       return;
     }
-    e.SetMonitor([fn, user_data](const std::string& name, const NDArray& value) {
-      mx_ndarray borrowed(value);  // lives for the call only, as documented
-      fn(name.c_str(), &borrowed, user_data);
-    });
+    auto state = std::make_shared<mx::capi::MonitorState>();
+    state->fn = fn;
+    state->user_data = user_data;
+    e.SetMonitor(
+        [state](const std::string& name, const NDArray& value) { state->Call(name, value); });
+    exec->monitor = std::move(state);
   });
 }
 

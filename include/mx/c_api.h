@@ -816,10 +816,13 @@ MX_API mx_status_t mx_executor_get_plan(mx_executor_t exec, const char** out_tex
  * is borrowed for the duration of the call. */
 typedef void (*mx_monitor_fn)(const char* name, mx_ndarray_t value, void* user_data);
 
-/* Installs (fn != NULL) or removes the monitor. */
+/* Installs (fn != NULL) or removes the monitor. Once this returns, the previous monitor is
+ * never called again (a call already running finishes first; calls still queued are skipped),
+ * so its user_data may be released. */
 MX_API mx_status_t mx_executor_set_monitor(mx_executor_t exec, mx_monitor_fn fn, void* user_data);
 
-/* Releases the executor (NULL is fine); pending work finishes first. */
+/* Releases the executor (NULL is fine); pending work finishes first. Its monitor, if any, is
+ * never called after this returns (as with mx_executor_set_monitor). */
 MX_API mx_status_t mx_executor_free(mx_executor_t exec);
 
 /* ---- Key-value stores -----------------------------------------------------------------------

@@ -14,6 +14,7 @@ The library is looked for, in order:
 import atexit
 import ctypes
 import os
+import threading
 
 __all__ = ["MXError", "check_call", "find_lib_path", "c_str", "py_str", "c_str_array",
            "c_array", "c_handle_array", "lib", "py_str_list"]
@@ -132,6 +133,29 @@ def c_handle_array(objects, handle_type=ctypes.c_void_p):
     for i, o in enumerate(objects):
         arr[i] = None if o is None else o.handle
     return arr
+
+
+# Set while Python code runs on an engine thread (an executor's monitor callback). Freeing an
+# executor or a data iterator waits for engine work, so one collected there (the callback's
+# allocations may run the garbage collector) is freed later, from an ordinary thread, by the
+# next free_deferred(), instead of deadlocking the engine.
+in_engine_callback = threading.local()
+_deferred_frees = []
+
+
+def free_later_if_in_callback(free, handle):
+    """Calls free(handle) now, or queues it when running inside an engine callback."""
+    if getattr(in_engine_callback, "active", False):
+        _deferred_frees.append((free, handle))
+    else:
+        free(handle)
+
+
+def free_deferred():
+    """Frees what free_later_if_in_callback queued (cheap when nothing is queued)."""
+    while _deferred_frees and not getattr(in_engine_callback, "active", False):
+        free, handle = _deferred_frees.pop()
+        free(handle)
 
 
 def _wait_at_exit():

@@ -5,33 +5,21 @@ cached operators and return at once. Outputs and gradients are ordinary NDArrays
 blocks until they are computed.
 """
 import ctypes
-import threading
 import weakref
 
 from . import _capi
 from ._capi import NDArrayHandle
-from .base import MXError, c_handle_array, check_call, lib, py_str, py_str_list
+from .base import MXError, c_handle_array, check_call, free_deferred, \
+    free_later_if_in_callback, in_engine_callback, lib, py_str, py_str_list
 from .ndarray import NDArray, array, empty, zeros
 
 __all__ = ["Executor"]
-
-# Set while a monitor callback runs on an engine thread. Freeing an executor waits for its
-# pending work, so an executor collected there (the callback's allocations may run the garbage
-# collector) is freed later from an ordinary thread instead of deadlocking the engine.
-_in_callback = threading.local()
-_deferred_frees = []
-
-
-def _free_deferred():
-    while _deferred_frees and not getattr(_in_callback, "active", False):
-        check_call(lib.mx_executor_free(_deferred_frees.pop()))
-
 
 class Executor:
     """Runs a bound symbol. Not created directly: see Symbol.bind and Symbol.simple_bind."""
 
     def __init__(self, handle, symbol, ctx, args=None, grads=None, aux=None, grad_req=None):
-        _free_deferred()
+        free_deferred()
         self.handle = handle
         self._symbol = symbol
         self._ctx = ctx
@@ -48,14 +36,10 @@ class Executor:
         self.grad_arrays = list(grads) if grads is not None else fetched_grads
         self.aux_arrays = list(aux) if aux else fetched_aux
 
-    def __del__(self, _free=lib.mx_executor_free, _state=_in_callback):
+    def __del__(self, _free=lib.mx_executor_free, _later=free_later_if_in_callback):
         handle = getattr(self, "handle", None)
-        if handle is None:
-            return
-        if getattr(_state, "active", False):
-            _deferred_frees.append(handle)
-        else:
-            _free(handle)
+        if handle is not None:
+            _later(_free, handle)
 
     def free(self):
         """Releases the executor now (pending work finishes first); later use is an MXError."""
@@ -98,7 +82,7 @@ class Executor:
         """Pushes the forward pass. Keyword arrays (NDArray or numpy) are first copied into
         the arguments of those names. Returns the outputs (computed lazily)."""
         self._raise_monitor_error()
-        _free_deferred()
+        free_deferred()
         arg_dict = self.arg_dict
         for name, value in kwargs.items():
             if name not in arg_dict:
@@ -176,7 +160,7 @@ class Executor:
         owner = weakref.ref(self)  # no cycle: the executor is freed when its last user lets go
 
         def trampoline(name, handle, _user):
-            _in_callback.active = True
+            in_engine_callback.active = True
             try:
                 value = handle.value if isinstance(handle, NDArrayHandle) else handle
                 borrowed = NDArray(NDArrayHandle(value))
@@ -191,7 +175,7 @@ class Executor:
                 if exe is not None and exe._monitor_error is None:
                     exe._monitor_error = e
             finally:
-                _in_callback.active = False
+                in_engine_callback.active = False
         cb = _capi.MONITOR_FN(trampoline)
         check_call(lib.mx_executor_set_monitor(self.handle, cb, None))
         self._monitor = cb

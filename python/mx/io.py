@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _capi
 from ._capi import DataIterHandle, NDArrayHandle
-from .base import MXError, c_str, check_call, lib
+from .base import MXError, c_str, check_call, free_deferred, free_later_if_in_callback, lib
 from .ndarray import NDArray, host_array
 
 __all__ = ["DataDesc", "DataBatch", "DataIter", "NDArrayIter", "MNISTIter"]
@@ -107,10 +107,10 @@ class _LibIter(DataIter):
         self._label_shape = (tuple(label_dims[i] for i in range(label_ndim.value))
                              if label_dims else None)
 
-    def __del__(self, _free=lib.mx_data_iter_free):
+    def __del__(self, _free=lib.mx_data_iter_free, _later=free_later_if_in_callback):
         handle = getattr(self, "handle", None)
         if handle is not None:
-            _free(handle)
+            _later(_free, handle)  # stopping the prefetch thread may wait for engine work
 
     def free(self):
         """Stops the background thread and releases the iterator now."""
@@ -129,6 +129,7 @@ class _LibIter(DataIter):
         return [DataDesc(self.label_name, self._label_shape)]
 
     def reset(self):
+        free_deferred()
         check_call(lib.mx_data_iter_reset(self.handle))
 
     def iter_next(self):

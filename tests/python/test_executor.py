@@ -285,7 +285,6 @@ def test_loss_output_gradients_follow_their_formulas(ctx):
 def test_an_executor_with_a_monitor_is_freed_when_dropped():
     import gc
     import weakref
-    from mx import executor as executor_module
     exe = (mx.sym.Variable("a") * 2).simple_bind(mx.cpu(), a=(2,))
     exe.set_monitor_callback(lambda name, arr: None)
     exe.forward()
@@ -298,12 +297,13 @@ def test_an_executor_with_a_monitor_is_freed_when_dropped():
         gc.enable()
     # Collected while a monitor callback runs (on an engine thread), an executor is freed later
     # from an ordinary thread: freeing waits for engine work.
+    from mx import base
     exe = (mx.sym.Variable("a") * 2).simple_bind(mx.cpu(), a=(2,))
-    executor_module._in_callback.active = True
+    base.in_engine_callback.active = True
     try:
         del exe
-        assert len(executor_module._deferred_frees) == 1
+        assert len(base._deferred_frees) == 1
     finally:
-        executor_module._in_callback.active = False
+        base.in_engine_callback.active = False
     (mx.sym.Variable("b") + 1).simple_bind(mx.cpu(), b=(1,))
-    assert executor_module._deferred_frees == []
+    assert base._deferred_frees == []
