@@ -143,10 +143,11 @@ in_engine_callback = threading.local()
 _deferred_frees = []
 
 
-def free_later_if_in_callback(free, handle):
-    """Calls free(handle) now, or queues it when running inside an engine callback."""
+def free_later_if_in_callback(free, handle, keep_alive=None):
+    """Calls free(handle) now, or queues it when running inside an engine callback, keeping
+    `keep_alive` (e.g. the ctypes callback the handle still uses) until then."""
     if getattr(in_engine_callback, "active", False):
-        _deferred_frees.append((free, handle))
+        _deferred_frees.append((free, handle, keep_alive))
     else:
         free(handle)
 
@@ -154,7 +155,7 @@ def free_later_if_in_callback(free, handle):
 def free_deferred():
     """Frees what free_later_if_in_callback queued (cheap when nothing is queued)."""
     while _deferred_frees and not getattr(in_engine_callback, "active", False):
-        free, handle = _deferred_frees.pop()
+        free, handle, _ = _deferred_frees.pop()
         free(handle)
 
 

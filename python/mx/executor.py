@@ -39,7 +39,8 @@ class Executor:
     def __del__(self, _free=lib.mx_executor_free, _later=free_later_if_in_callback):
         handle = getattr(self, "handle", None)
         if handle is not None:
-            _later(_free, handle)
+            # The library calls the monitor until the executor is freed: keep it alive till then.
+            _later(_free, handle, getattr(self, "_monitor", None))
 
     def free(self):
         """Releases the executor now (pending work finishes first); later use is an MXError."""
