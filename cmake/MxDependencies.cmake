@@ -47,6 +47,19 @@ else()
   target_compile_definitions(mx_deps INTERFACE MX_USE_OPENMP=0)
 endif()
 
+# oneDNN: found in CMakeLists.txt (its package config drags in OpenCL; the library alone is what
+# libmx needs). Built for the OpenMP runtime, like OpenBLAS: one thread pool for all three.
+if(MX_USE_ONEDNN)
+  if(NOT (MX_ONEDNN_INCLUDE_DIR AND MX_ONEDNN_LIBRARY))
+    message(FATAL_ERROR "MX_USE_ONEDNN is on but oneDNN was not found (apt-get install libdnnl-dev)")
+  endif()
+  target_include_directories(mx_deps SYSTEM INTERFACE ${MX_ONEDNN_INCLUDE_DIR})
+  target_link_libraries(mx_deps INTERFACE ${MX_ONEDNN_LIBRARY})
+  target_compile_definitions(mx_deps INTERFACE MX_USE_ONEDNN=1)
+else()
+  target_compile_definitions(mx_deps INTERFACE MX_USE_ONEDNN=0)
+endif()
+
 if(MX_USE_CUDA)
   # The runtime is linked shared and the driver library never: cudart loads the driver lazily,
   # so a CUDA build still starts (and reports zero GPUs) on a machine without one.

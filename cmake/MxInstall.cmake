@@ -25,6 +25,9 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/mxConfig.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/mx)
 
 set(MX_PC_LIBS_PRIVATE "-ldmlc -lopenblas -lstdc++ -lpthread -ldl")
+if(MX_USE_ONEDNN)
+  string(APPEND MX_PC_LIBS_PRIVATE " -ldnnl")
+endif()
 if(MX_USE_OPENMP)
   string(APPEND MX_PC_LIBS_PRIVATE " -lgomp")
 endif()

@@ -8,6 +8,7 @@ packages=(
   g++ cmake make pkg-config ccache
   libopenblas-openmp-dev  # only the OpenMP variant: BLAS and our kernels share one OpenMP runtime
   libdmlc-dev             # dmlc-core: typed parameters, JSON, streams
+  libdnnl-dev             # oneDNN: convolution, pooling, batch norm on the CPU
   libgtest-dev            # GoogleTest
   zlib1g-dev              # gzip'ed MNIST files
   clang-format            # style check in CI

@@ -133,16 +133,16 @@ void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<
   const BatchNormParam& p = Param(attrs);
   const bool training = ctx.is_train && !p.use_global_stats;
 #if MX_USE_ONEDNN
-  if (BatchNormUsesOneDNN(p, in)) return OneDNNBatchNormForward(p, training, in, req, out);
+  if (OneDNNBatchNormForward(p, training, ctx, in, req, out)) return;
 #endif
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Forward<T>(p, training, in, req, out); });
 }
 
-void BackwardCPU(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void BackwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                  const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const BatchNormParam& p = Param(attrs);
 #if MX_USE_ONEDNN
-  if (BatchNormUsesOneDNN(p, {in[1]})) return OneDNNBatchNormBackward(p, in, req, out);
+  if (OneDNNBatchNormBackward(p, ctx, in, req, out)) return;
 #endif
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, in, req, out); });
 }

@@ -46,15 +46,16 @@ struct ChannelView {
 ChannelView ChannelViewOf(const BatchNormParam& p, const Shape& data);
 
 #if MX_USE_ONEDNN
-// oneDNN computes float32 NCHW-like data (axis 1).
-bool BatchNormUsesOneDNN(const BatchNormParam& p, const std::vector<TBlob>& in);
-// Same contracts as the loops: forward in = (data, gamma, beta, moving_mean, moving_var),
-// out = (output, mean, var); backward in = (ograd, data, gamma, mean, var), out = (data_grad,
-// gamma_grad, beta_grad).
-void OneDNNBatchNormForward(const BatchNormParam& p, bool training, const std::vector<TBlob>& in,
-                            const std::vector<OpReq>& req, const std::vector<TBlob>& out);
-void OneDNNBatchNormBackward(const BatchNormParam& p, const std::vector<TBlob>& in,
-                             const std::vector<OpReq>& req, const std::vector<TBlob>& out);
+// The oneDNN path (op/onednn/batch_norm.cc); false, having done nothing, when it does not take
+// the call (not float32, accumulation, or MX_ONEDNN=0). Same contracts as the loops: forward
+// in = (data, gamma, beta, moving_mean, moving_var), out = (output, mean, var); backward
+// in = (ograd, data, gamma, mean, var), out = (data_grad, gamma_grad, beta_grad).
+bool OneDNNBatchNormForward(const BatchNormParam& p, bool training, const OpContext& ctx,
+                            const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                            const std::vector<TBlob>& out);
+bool OneDNNBatchNormBackward(const BatchNormParam& p, const OpContext& ctx,
+                             const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                             const std::vector<TBlob>& out);
 #endif
 
 }  // namespace mx

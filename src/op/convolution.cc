@@ -222,7 +222,7 @@ void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<
   const ConvolutionParam& p = ConvParam(attrs);
   const Window w = ConvWindow(attrs);
 #if MX_USE_ONEDNN
-  if (ConvUsesOneDNN(in)) return OneDNNConvForward(p, w, in, req[0], out[0]);
+  if (OneDNNConvForward(p, w, ctx, in, req[0], out[0])) return;
 #endif
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name,
                       { Forward<T>(p, w, ctx, in, req[0], out[0]); });
@@ -233,7 +233,7 @@ void BackwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector
   const ConvolutionParam& p = ConvParam(attrs);
   const Window w = ConvWindow(attrs);
 #if MX_USE_ONEDNN
-  if (ConvUsesOneDNN(in)) return OneDNNConvBackward(p, w, in, req, out);
+  if (OneDNNConvBackward(p, w, ctx, in, req, out)) return;
 #endif
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, w, ctx, in, req, out); });
 }

@@ -1,6 +1,6 @@
 // Convolution's parameters and its two CPU implementations: im2col + OpenBLAS GEMM (always built,
 // every dtype, the reference the other path is tested against) and oneDNN (MX_USE_ONEDNN,
-// float32), chosen per call by ConvUsesOneDNN.
+// float32), which takes every call it can.
 #ifndef MX_OP_CONVOLUTION_H_
 #define MX_OP_CONVOLUTION_H_
 
@@ -62,15 +62,15 @@ const ConvolutionParam& ConvParam(const NodeAttrs& attrs);
 Window ConvWindow(const NodeAttrs& attrs);
 
 #if MX_USE_ONEDNN
-// True when the oneDNN path computes this call: float32, and not switched off with MX_ONEDNN=0
-// in the environment (read once), which leaves every call to the im2col path.
-bool ConvUsesOneDNN(const std::vector<TBlob>& in);
-// Forward: in = (data, weight[, bias]); backward: in = (ograd, data, weight), out = (data_grad,
-// weight_grad[, bias_grad]). Same contracts as the im2col path.
-void OneDNNConvForward(const ConvolutionParam& p, const Window& w, const std::vector<TBlob>& in,
-                       OpReq req, const TBlob& out);
-void OneDNNConvBackward(const ConvolutionParam& p, const Window& w, const std::vector<TBlob>& in,
-                        const std::vector<OpReq>& req, const std::vector<TBlob>& out);
+// The oneDNN path (op/onednn/convolution.cc). Each returns false, having done nothing, when it
+// does not take the call (not float32, an output to accumulate into, a geometry oneDNN does not
+// express, or MX_ONEDNN=0); the caller then runs the im2col path. Forward: in = (data, weight[,
+// bias]); backward: in = (ograd, data, weight), out = (data_grad, weight_grad[, bias_grad]).
+bool OneDNNConvForward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
+                       const std::vector<TBlob>& in, OpReq req, const TBlob& out);
+bool OneDNNConvBackward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
+                        const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                        const std::vector<TBlob>& out);
 #endif
 
 }  // namespace mx

@@ -109,24 +109,24 @@ void Backward(const PoolingParam& p, const Window& w, const std::vector<TBlob>& 
   }
 }
 
-void ForwardCPU(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const PoolingParam& p = PoolParam(attrs);
   const Window w = PoolWindow(p, attrs.op->name, in[0].shape);
 #if MX_USE_ONEDNN
-  if (PoolUsesOneDNN(p, in)) return OneDNNPoolForward(p, w, in[0], req[0], out[0]);
+  if (OneDNNPoolForward(p, w, ctx, in[0], req[0], out[0])) return;
 #endif
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Forward<T>(p, w, in[0], req[0], out[0]); });
 }
 
-void BackwardCPU(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void BackwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                  const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const PoolingParam& p = PoolParam(attrs);
   const Window w = PoolWindow(p, attrs.op->name, in[1].shape);
 #if MX_USE_ONEDNN
-  if (PoolUsesOneDNN(p, {in[1]})) return OneDNNPoolBackward(p, w, in, req[0], out[0]);
+  if (OneDNNPoolBackward(p, w, ctx, in, req[0], out[0])) return;
 #endif
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, w, in, req[0], out[0]); });
 }
@@ -216,6 +216,9 @@ void RegisterPoolingOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(BackwardShape)
       .SetInferType(ElemwiseType)
+#if MX_USE_ONEDNN
+      .SetResources({ResourceType::kTempSpace})  // oneDNN: max pooling's recomputed argmax
+#endif
       .SetCompute(DeviceType::kCPU, BackwardCPU)
       .SetBackwardOf("Pooling");
 }

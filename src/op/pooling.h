@@ -66,12 +66,13 @@ Window PoolWindow(const PoolingParam& p, const std::string& op, const Shape& dat
 int64_t PoolOut(const PoolingParam& p, const Window& w, int a, int64_t in, const std::string& op);
 
 #if MX_USE_ONEDNN
-bool PoolUsesOneDNN(const PoolingParam& p, const std::vector<TBlob>& in);
-// Forward: in = (data), out = (output). Backward: in = (ograd, data, output), out = (data_grad).
-void OneDNNPoolForward(const PoolingParam& p, const Window& w, const TBlob& in, OpReq req,
-                       const TBlob& out);
-void OneDNNPoolBackward(const PoolingParam& p, const Window& w, const std::vector<TBlob>& in,
-                        OpReq req, const TBlob& out);
+// The oneDNN path (op/onednn/pooling.cc); false, having done nothing, when it does not take the
+// call (not float32, sum pooling, accumulation, a window oneDNN would count differently, or
+// MX_ONEDNN=0). Forward: data -> output. Backward: in = (ograd, data, output) -> data_grad.
+bool OneDNNPoolForward(const PoolingParam& p, const Window& w, const OpContext& ctx,
+                       const TBlob& in, OpReq req, const TBlob& out);
+bool OneDNNPoolBackward(const PoolingParam& p, const Window& w, const OpContext& ctx,
+                        const std::vector<TBlob>& in, OpReq req, const TBlob& out);
 #endif
 
 }  // namespace mx
