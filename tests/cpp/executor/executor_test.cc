@@ -341,5 +341,64 @@ TEST(Executor, FreeWhileWorkIsPending) {
   EXPECT_FLOAT_EQ(g[12345], 0.1f);
 }
 
+// A convolutional net with batch norm: the moving statistics are auxiliary states the executor
+// owns, updated by training passes only, and never given storage shared with anything else.
+TEST(Executor, BatchNormAuxiliaryStatesEndToEnd) {
+  Symbol x = Symbol::Variable("data");
+  Symbol c = Op("Convolution", {x}, {{"kernel", "(3,3)"}, {"num_filter", "3"}}, "conv");
+  Symbol bn = Op("BatchNorm", {c}, {{"momentum", "0.5"}}, "bn");
+  Symbol p = Op("Pooling", {Op("Activation", {bn}, {{"act_type", "relu"}})},
+                {{"kernel", "(2,2)"}, {"stride", "(2,2)"}, {"pool_type", "max"}});
+  Symbol net =
+      Op("SoftmaxOutput", {Op("FullyConnected", {p}, {{"num_hidden", "2"}}, "fc")}, {}, "softmax");
+  EXPECT_EQ(net.ListAuxiliaryStates(),
+            (std::vector<std::string>{"bn_moving_mean", "bn_moving_var"}));
+  auto exec = Executor::SimpleBind(net, Context::CPU(), {{"data", {4, 1, 6, 6}}}, {},
+                                   GradReq::kWrite, {{"data", GradReq::kNull}});
+  ASSERT_EQ(exec->aux_arrays().size(), 2u);
+  EXPECT_EQ(exec->aux_arrays()[0].shape(), (Shape{3}));
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (const NDArray& a : exec->arg_arrays()) {
+    std::vector<float> v(a.Size());
+    for (float& f : v) f = u(rng);
+    a.SyncCopyFromCPU(v.data(), v.size());
+  }
+  exec->arg_arrays().back().SyncCopyFromCPU(std::vector<float>{0, 1, 1, 0}.data(), 4);
+  exec->aux_arrays()[0].SyncCopyFromCPU(std::vector<float>{0, 0, 0}.data(), 3);
+  exec->aux_arrays()[1].SyncCopyFromCPU(std::vector<float>{1, 1, 1}.data(), 3);
+
+  // Inference reads the statistics and leaves them alone.
+  exec->Forward(false);
+  EXPECT_EQ(Read(exec->aux_arrays()[0]), (std::vector<float>{0, 0, 0}));
+  // Training moves them halfway (momentum 0.5) toward the batch statistics of the convolution.
+  exec->Forward(true);
+  exec->Backward({});
+  auto probe =
+      Executor::SimpleBind(c, Context::CPU(), {{"data", {4, 1, 6, 6}}}, {}, GradReq::kNull, {});
+  for (size_t i = 0; i < 3; ++i) NDArray::CopyFromTo(exec->arg_arrays()[i], probe->arg_arrays()[i]);
+  probe->Forward(false);
+  const std::vector<float> conv = Read(probe->outputs()[0]);
+  const std::vector<float> mm = Read(exec->aux_arrays()[0]), mv = Read(exec->aux_arrays()[1]);
+  for (int ch = 0; ch < 3; ++ch) {
+    double s = 0, ss = 0;
+    for (int n = 0; n < 4; ++n)
+      for (int i = 0; i < 16; ++i) s += conv[(n * 3 + ch) * 16 + i];
+    const double mean = s / 64;
+    for (int n = 0; n < 4; ++n)
+      for (int i = 0; i < 16; ++i) ss += std::pow(conv[(n * 3 + ch) * 16 + i] - mean, 2);
+    EXPECT_NEAR(mm[ch], 0.5 * mean, 1e-5);
+    EXPECT_NEAR(mv[ch], 0.5 + 0.5 * ss / 64, 1e-5);
+  }
+  // The plan gives the aux states no planned storage (they are the caller's).
+  const std::string plan = exec->DebugPlan();
+  for (const char* name : {"bn_moving_mean", "bn_moving_var"}) {
+    const size_t at = plan.find(name);
+    ASSERT_NE(at, std::string::npos) << plan;
+    const std::string line = plan.substr(at, plan.find('\n', at) - at);
+    EXPECT_NE(line.find("external"), std::string::npos) << line;
+  }
+}
+
 }  // namespace
 }  // namespace mx

@@ -255,5 +255,33 @@ TEST(Gradient, MlpAgainstFiniteDifferences) {
                  {"h", Random({3, 2}, &rng)}});
 }
 
+TEST(Gradient, ConvNetWithBatchNormAndShortcutAgainstFiniteDifferences) {
+  std::mt19937_64 rng(11);
+  NodeEntry data = Var("data"), w1 = Var("w1"), b1 = Var("b1"), gamma = Var("gamma"),
+            beta = Var("beta"), mm = Var("mm"), mv = Var("mv"), w2 = Var("w2"), w3 = Var("w3");
+  NodeEntry c = Apply("Convolution", "conv1", {data, w1, b1},
+                      {{"kernel", "(3,3)"}, {"pad", "(1,1)"}, {"num_filter", "2"}});
+  NodeEntry bn = Apply("BatchNorm", "bn1", {c, gamma, beta, mm, mv}, {{"fix_gamma", "false"}});
+  // An identity shortcut: data is read by the convolution and by the sum.
+  NodeEntry h = Apply("Activation", "act1", {Apply("elemwise_add", "res", {bn, data})},
+                      {{"act_type", "tanh"}});
+  h = Apply("Pooling", "pool1", {h}, {{"kernel", "(2,2)"}, {"stride", "(2,2)"}});
+  h = Apply("Convolution", "conv2", {h, w2},
+            {{"kernel", "(1,1)"}, {"num_filter", "3"}, {"no_bias", "true"}});
+  NodeEntry y = Apply("FullyConnected", "fc", {h, w3}, {{"num_hidden", "2"}, {"no_bias", "true"}});
+  Value var = Random({2}, &rng, 0.5, 1.5);
+  CheckGradient({y}, {"h"}, {data, w1, b1, gamma, beta, w2, w3},
+                {{"data", Random({3, 2, 4, 4}, &rng)},
+                 {"w1", Random({2, 2, 3, 3}, &rng)},
+                 {"b1", Random({2}, &rng)},
+                 {"gamma", Random({2}, &rng, 0.5, 1.5)},
+                 {"beta", Random({2}, &rng)},
+                 {"mm", Random({2}, &rng)},
+                 {"mv", var},
+                 {"w2", Random({3, 2, 1, 1}, &rng)},
+                 {"w3", Random({2, 12}, &rng)},
+                 {"h", Random({3, 2}, &rng)}});
+}
+
 }  // namespace
 }  // namespace mx

@@ -1,0 +1,97 @@
+// The header-only C++ front end (include/mx/mx.hpp) as an application uses it: public headers
+// only, linked to libmx.so. Exceptions carry the library's message; FeedForward trains, and a
+// checkpoint (symbol JSON + params with arg: and aux: entries) reloads to identical predictions.
+#include <mx/mx.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+TEST(Frontend, ErrorsAreExceptionsWithTheLibraryMessage) {
+  mx::NDArray a = mx::NDArray::FromVector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
+  mx::NDArray b = mx::NDArray::FromVector<float>({1, 2}, {2});
+  try {
+    mx::NDArray c = a + b;
+    FAIL() << "expected mx::Error";
+  } catch (const mx::Error& e) {
+    EXPECT_EQ(e.status(), MX_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find("elemwise_add"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("(2,3)"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(mx::Operator("no_such_op").Invoke({a}), mx::Error);
+  EXPECT_THROW(mx::Operator("Convolution").Set("kernel", "(3,3)").Invoke({a}), mx::Error)
+      << "missing num_filter";
+  // The library keeps working.
+  EXPECT_EQ((a * 2).ToVector<float>(), (std::vector<float>{2, 4, 6, 8, 10, 12}));
+}
+
+// 8x8 one-channel images: class 1 when the left half is brighter than the right half.
+void MakeData(int n, uint64_t seed, std::vector<float>* x, std::vector<float>* y) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(0, 1);
+  x->assign(static_cast<size_t>(n) * 64, 0);
+  y->assign(n, 0);
+  for (int i = 0; i < n; ++i) {
+    const int label = static_cast<int>(rng() % 2);
+    for (int r = 0; r < 8; ++r) {
+      for (int c = 0; c < 8; ++c) {
+        const bool bright = (c < 4) == (label == 1);
+        (*x)[i * 64 + r * 8 + c] = u(rng) * 0.5f + (bright ? 0.5f : 0.0f);
+      }
+    }
+    (*y)[i] = static_cast<float>(label);
+  }
+}
+
+mx::Symbol SmallConvNet() {
+  mx::Symbol x = mx::Symbol::Variable("data");
+  x = mx::BatchNorm("bn1", mx::Convolution("conv1", x, 3, 4, 1, 1));
+  x = mx::Pooling("pool1", mx::Activation("relu1", x, "relu"), 2, 2);
+  x = mx::Dropout("drop1", x, 0.1);
+  return mx::SoftmaxOutput("softmax", mx::FullyConnected("fc1", mx::Flatten("flat", x), 2));
+}
+
+TEST(Frontend, FeedForwardTrainsAConvNetAndCheckpointsRoundTrip) {
+  std::vector<float> x, y, tx, ty;
+  MakeData(256, 1, &x, &y);
+  MakeData(128, 2, &tx, &ty);
+  mx::DataIter train = mx::DataIter::FromHost(x, {256, 1, 8, 8}, y, {256}, 32, true, 3);
+  mx::DataIter test = mx::DataIter::FromHost(tx, {128, 1, 8, 8}, ty, {128}, 32);
+  mx::FeedForward::Options o;
+  o.num_epoch = 4;
+  o.optimizer_params = {{"learning_rate", "0.1"}, {"momentum", "0.9"}};
+  o.frequent = 0;
+  o.verbose = false;
+  mx::FeedForward model(SmallConvNet(), o);
+  mx::Metric acc("acc");
+  model.Fit(train, &test, acc);
+  EXPECT_GT(model.Score(test, acc), 0.9);
+
+  // The batch-norm statistics are auxiliary states: trained, saved and reloaded.
+  ASSERT_EQ(model.aux_params().count("bn1_moving_mean"), 1u);
+  const std::vector<float> mm = model.aux_params().at("bn1_moving_mean").ToVector<float>();
+  EXPECT_NE(mm, std::vector<float>(4, 0.0f)) << "training moved the moving mean";
+
+  const std::string prefix = testing::TempDir() + "mx_frontend_ckpt";
+  model.Save(prefix, 4);
+  std::set<std::string> keys;
+  for (const auto& kv : mx::NDArray::Load(prefix + "-0004.params")) keys.insert(kv.first);
+  EXPECT_TRUE(keys.count("arg:conv1_weight") && keys.count("arg:bn1_gamma") &&
+              keys.count("aux:bn1_moving_mean") && keys.count("aux:bn1_moving_var"));
+  EXPECT_FALSE(keys.count("arg:data") || keys.count("arg:softmax_label"));
+
+  mx::FeedForward loaded = mx::FeedForward::Load(prefix, 4, o);
+  EXPECT_EQ(loaded.Predict(test), model.Predict(test)) << "identical predictions";
+  EXPECT_THROW(mx::FeedForward::Load(prefix, 5, o), mx::Error) << "no such epoch";
+  std::remove((prefix + "-symbol.json").c_str());
+  std::remove((prefix + "-0004.params").c_str());
+}
+
+}  // namespace
