@@ -206,6 +206,9 @@ void RegisterBatchNormOps(OpRegistry* reg) {
       .SetMutateInputs([](const NodeAttrs&) {
         return std::vector<int>{3, 4};
       })
+      // Each channel's statistics are read before its outputs are written (and oneDNN allows
+      // src == dst), so inference may normalise in place.
+      .SetInplace({{0, 0}})
       .SetInferShape(InferShape)
       .SetInferType(ElemwiseType)
       .SetCompute(DeviceType::kCPU, ForwardCPU)
