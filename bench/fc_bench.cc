@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "engine/engine.h"
 #include "ndarray/ndarray.h"
 #include "op/invoke.h"
@@ -21,45 +22,10 @@
 
 namespace {
 
+using bench::Filled;
+using bench::TimePerIter;
 using mx::NDArray;
 using mx::Shape;
-using Clock = std::chrono::steady_clock;
-
-constexpr double kRepSeconds = 0.12;  // per timed run
-constexpr int kReps = 4;
-
-NDArray Filled(const Shape& s, float scale) {
-  NDArray a(s, mx::Context::CPU(), mx::DType::kFloat32);
-  std::vector<float> v(s.Size());
-  for (size_t i = 0; i < v.size(); ++i) v[i] = scale * static_cast<float>((i * 37) % 101) / 101.0f;
-  a.SyncCopyFromCPU(v.data(), v.size());
-  return a;
-}
-
-// Seconds per iteration of `step` (which may be asynchronous; `sync` waits for it), best of kReps.
-double TimePerIter(const std::function<void()>& step, const std::function<void()>& sync) {
-  // Calibrate the iteration count so a run takes about kRepSeconds.
-  int iters = 1;
-  for (;;) {
-    const auto t0 = Clock::now();
-    for (int i = 0; i < iters; ++i) step();
-    sync();
-    const double t = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (t > kRepSeconds / 4) {
-      iters = std::max(1, static_cast<int>(iters * kRepSeconds / t));
-      break;
-    }
-    iters *= 4;
-  }
-  double best = 1e30;
-  for (int r = 0; r < kReps; ++r) {
-    const auto t0 = Clock::now();
-    for (int i = 0; i < iters; ++i) step();
-    sync();
-    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count() / iters);
-  }
-  return best;
-}
 
 void Bench(int64_t batch, int64_t in, int64_t out) {
   const std::string nh = std::to_string(out);

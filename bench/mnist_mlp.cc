@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "torch_peer.h"
+
 namespace {
 
 struct Net {
@@ -69,31 +71,6 @@ Result TrainLibmx(const std::string& data, const Net& net, int epochs, double lr
   return r;
 }
 
-// Runs the PyTorch peer with `threads` threads; false when it could not run.
-bool TrainTorch(const std::string& script, const std::string& data, const Net& net, int epochs,
-                double lr, int threads, Result* r) {
-  std::string hidden;
-  for (int h : net.hidden) hidden += (hidden.empty() ? "" : ",") + std::to_string(h);
-  const std::string cmd = "OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 " + script + " --data " + data +
-                          " --hidden " + hidden + " --batch " + std::to_string(net.batch) +
-                          " --epochs " + std::to_string(epochs) + " --lr " + std::to_string(lr) +
-                          " --threads " + std::to_string(threads) + " 2>&1";
-  std::FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return false;
-  char line[512];
-  bool ok = false;
-  while (std::fgets(line, sizeof(line), p) != nullptr) {
-    const char* colon = std::strstr(line, ": ");
-    if (colon != nullptr && std::sscanf(colon, ": %lf samples/s test_accuracy=%lf",
-                                        &r->samples_per_s, &r->accuracy) == 2) {
-      ok = true;
-    } else {
-      std::printf("  torch: %s", line);
-    }
-  }
-  return pclose(p) == 0 && ok;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -119,23 +96,19 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "libmx: %s\n", e.what());
       return 1;
     }
-    Result best, t;
-    int best_threads = 0;
-    for (int threads = 1; threads <= 2; ++threads) {
-      if (TrainTorch(script, data, net, epochs, lr, threads, &t) &&
-          t.samples_per_s > best.samples_per_s) {
-        best = t;
-        best_threads = threads;
-      }
-    }
+    std::string hidden;
+    for (int h : net.hidden) hidden += (hidden.empty() ? "" : ",") + std::to_string(h);
+    const bench::PeerRun best = bench::RunTorchPeer(
+        script, "--data " + data + " --hidden " + hidden + " --batch " + std::to_string(net.batch) +
+                    " --epochs " + std::to_string(epochs) + " --lr " + std::to_string(lr));
     std::printf("%s\n", net.name);
     std::printf("  libmx:   %8.0f samples/s  test accuracy %.4f\n", mx_r.samples_per_s,
                 mx_r.accuracy);
-    if (best_threads == 0) {
+    if (best.threads == 0) {
       std::printf("  PyTorch: did not run (python3-torch missing?)\n");
     } else {
       std::printf("  PyTorch: %8.0f samples/s  test accuracy %.4f  (%d thread%s, PASSIVE)\n",
-                  best.samples_per_s, best.accuracy, best_threads, best_threads == 1 ? "" : "s");
+                  best.samples_per_s, best.accuracy, best.threads, best.threads == 1 ? "" : "s");
       std::printf("  ratio libmx / PyTorch: %.2fx (budget >= %.1fx), accuracy %+.2f points\n",
                   mx_r.samples_per_s / best.samples_per_s, budgets[i],
                   100 * (mx_r.accuracy - best.accuracy));

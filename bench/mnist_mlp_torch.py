@@ -13,13 +13,8 @@ Usage: mnist_mlp_torch.py --data DIR --hidden 128[,128] --batch 128 --epochs 10 
        --threads N --seed S
 """
 import argparse
-import gzip
-import os
-import struct
 import sys
 import time
-
-import numpy as np
 
 try:
     import torch
@@ -27,22 +22,7 @@ except ImportError:
     print("torch: python3-torch is not installed (apt-get install python3-torch)")
     raise SystemExit(3)
 
-
-def read_idx(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    magic = struct.unpack(">I", raw[:4])[0]
-    ndim = magic & 0xFF
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def load(data, prefix):
-    images = read_idx(os.path.join(data, prefix + "-images-idx3-ubyte.gz"))
-    labels = read_idx(os.path.join(data, prefix + "-labels-idx1-ubyte.gz"))
-    x = torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / 255.0)
-    return x, torch.from_numpy(labels.astype(np.int64))
+from mnist_data import load
 
 
 def main():

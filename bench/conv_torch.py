@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""The peer of bench/conv: torch.nn.functional.conv2d forward and backward on the same shapes.
+
+Run with /usr/bin/python3 (Debian's python3-torch). bench/conv starts it with
+OMP_WAIT_POLICY=PASSIVE, once per thread count, and keeps the faster figure per shape. Prints one
+line per shape:
+
+    torch n c h w f k s p: fwd GFLOP/s bwd GFLOP/s
+
+Usage: conv_torch.py --threads N  "n,c,h,w,f,k,s,p" ...
+"""
+import sys
+import time
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:
+    print("torch: python3-torch is not installed (apt-get install python3-torch)")
+    raise SystemExit(3)
+
+
+def best_seconds(fn, reps=5, min_time=0.1):
+    fn()  # warm up (allocations, algorithm choice)
+    iters = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        t = time.perf_counter() - t0
+        if t > min_time / 4:
+            iters = max(1, int(iters * min_time / t))
+            break
+        iters *= 4
+    best = 1e30
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / iters)
+    return best
+
+
+def main():
+    args = sys.argv[1:]
+    threads = int(args[args.index("--threads") + 1])
+    shapes = [a for a in args if "," in a]
+    torch.set_num_threads(threads)
+    for s in shapes:
+        n, c, h, w, f, k, st, p = (int(v) for v in s.split(","))
+        x = torch.rand(n, c, h, w, requires_grad=True)
+        wt = torch.rand(f, c, k, k, requires_grad=True)
+        b = torch.rand(f, requires_grad=True)
+        y = F.conv2d(x, wt, b, stride=st, padding=p)
+        oh, ow = y.shape[2], y.shape[3]
+        flop = 2.0 * n * f * oh * ow * c * k * k
+        with torch.no_grad():
+            t_fwd = best_seconds(lambda: F.conv2d(x, wt, b, stride=st, padding=p))
+        g = torch.ones_like(y)
+
+        def backward():
+            out = F.conv2d(x, wt, b, stride=st, padding=p)
+            torch.autograd.grad(out, (x, wt, b), g)
+
+        # backward() runs the forward pass too: subtract it to get data + weight gradients.
+        t_bwd = max(best_seconds(backward) - t_fwd, 1e-9)
+        print(f"torch {s}: {flop / t_fwd * 1e-9:.1f} {2 * flop / t_bwd * 1e-9:.1f}")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds (release) and runs every benchmark under bench/, each printing its figures as ratios
+# against a peer measured in the same run (see bench/README.md). The PyTorch peers need Debian's
+# python3-torch, installed here when missing. Run it on a quiet machine: the figures are
+# throughput. Usage: scripts/bench.sh [name ...]   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/common.sh
+
+bash scripts/setup.sh
+if ! dpkg-query -W -f='${Status}' python3-torch 2>/dev/null | grep -q "install ok installed"; then
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
+fi
+mx_build build -DMX_USE_CUDA=OFF -DMX_BUILD_BENCH=ON
+bash scripts/fetch_mnist.sh data/mnist >/dev/null
+
+benches=("$@")
+if [ ${#benches[@]} -eq 0 ]; then
+  benches=(engine_bench elemwise_bench fc_bench op_latency memory_plan conv mnist_mlp mnist_lenet)
+fi
+for b in "${benches[@]}"; do
+  mx_section "bench/$b"
+  ./build/bench/"$b"
+  if [ "$b" = op_latency ]; then /usr/bin/python3 bench/op_latency_torch.py; fi
+done
