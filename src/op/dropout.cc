@@ -37,12 +37,15 @@ const DropoutParam& Param(const NodeAttrs& attrs) {
   return std::any_cast<const DropoutParam&>(attrs.parsed);
 }
 
+// The mask is kept only when something reads it (the backward op); a forward-only executor
+// gives the hidden output no memory (request kNull), so it is not written then.
+template <bool KeepMask>
 struct DropoutKernel {
   template <typename T>
   MX_XINLINE static void Map(int64_t i, T* y, T* mask, const T* x, const RandomGenerator* rng,
                              uint64_t base, float keep, T scale) {
     const T m = rng->Uniform(base + static_cast<uint64_t>(i)) < keep ? scale : T(0);
-    mask[i] = m;
+    if (KeepMask) mask[i] = m;
     y[i] = x[i] * m;
   }
 };
@@ -64,8 +67,13 @@ void Forward(const DropoutParam& p, const OpContext& ctx, const std::vector<TBlo
   RandomGenerator* rng = ctx.Random();
   const float keep = 1.0f - p.p;
   const T scale = keep > 0 ? T(1) / static_cast<T>(keep) : T(0);
-  Kernel<DropoutKernel>::LaunchCPU(n, y, mask, x, static_cast<const RandomGenerator*>(rng),
-                                   rng->Reserve(static_cast<uint64_t>(n)), keep, scale);
+  const uint64_t base = rng->Reserve(static_cast<uint64_t>(n));
+  const auto* gen = static_cast<const RandomGenerator*>(rng);
+  if (req[1] != OpReq::kNull) {
+    Kernel<DropoutKernel<true>>::LaunchCPU(n, y, mask, x, gen, base, keep, scale);
+  } else {
+    Kernel<DropoutKernel<false>>::LaunchCPU(n, y, mask, x, gen, base, keep, scale);
+  }
 }
 
 void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,

@@ -326,6 +326,27 @@ namespace mx {
 namespace {
 
 // Freeing an executor right after pushing work must be safe: the pushed ops keep what they read.
+// A forward-only executor gives hidden outputs nobody reads (Dropout's mask, BatchNorm's batch
+// statistics) no memory; a training-mode forward pass must still run and leave them alone.
+TEST(Executor, UnreadHiddenOutputsAreSkipped) {
+  Symbol x = Symbol::Variable("data");
+  Symbol net = Op("Dropout", {Op("BatchNorm", {x}, {}, "bn")}, {{"p", "0.5"}}, "drop");
+  auto exec = Executor::SimpleBind(net, Context::CPU(), {{"data", {8, 4}}}, {}, GradReq::kNull, {});
+  std::vector<float> v(32);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i % 7);
+  exec->arg_arrays()[0].SyncCopyFromCPU(v.data(), v.size());
+  exec->aux_arrays()[0].SyncCopyFromCPU(std::vector<float>(4, 0).data(), 4);
+  exec->aux_arrays()[1].SyncCopyFromCPU(std::vector<float>(4, 1).data(), 4);
+  exec->Forward(true);
+  const std::vector<float> y = Read(exec->outputs()[0]);
+  int zeros = 0;
+  for (float f : y) zeros += f == 0;
+  EXPECT_GT(zeros, 4);
+  EXPECT_LT(zeros, 28);
+  exec->Forward(false);
+  EXPECT_EQ(Read(exec->outputs()[0]).size(), 32u);
+}
+
 TEST(Executor, FreeWhileWorkIsPending) {
   Symbol c = SeedSymbol();
   NDArray grad;
