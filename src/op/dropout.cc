@@ -37,16 +37,16 @@ const DropoutParam& Param(const NodeAttrs& attrs) {
   return std::any_cast<const DropoutParam&>(attrs.parsed);
 }
 
-// The mask is kept only when something reads it (the backward op); a forward-only executor
-// gives the hidden output no memory (request kNull), so it is not written then.
-template <bool KeepMask>
+// Each of the output and the mask is written only when something reads it: an executor gives an
+// output nobody needs no memory (request kNull), e.g. the mask in a forward-only executor.
+template <bool KeepOutput, bool KeepMask>
 struct DropoutKernel {
   template <typename T>
   MX_XINLINE static void Map(int64_t i, T* y, T* mask, const T* x, const RandomGenerator* rng,
                              uint64_t base, float keep, T scale) {
     const T m = rng->Uniform(base + static_cast<uint64_t>(i)) < keep ? scale : T(0);
     if (KeepMask) mask[i] = m;
-    y[i] = x[i] * m;
+    if (KeepOutput) y[i] = x[i] * m;
   }
 };
 
@@ -59,7 +59,7 @@ void Forward(const DropoutParam& p, const OpContext& ctx, const std::vector<TBlo
   T* mask = out[1].data<T>();
   const bool drop = (ctx.is_train || p.mode == kAlways) && p.p > 0;
   if (!drop) {
-    if (y != x) std::memcpy(y, x, sizeof(T) * n);
+    if (req[0] != OpReq::kNull && y != x) std::memcpy(y, x, sizeof(T) * n);
     // A backward pass after a pass that dropped nothing passes the gradient through.
     if (req[1] != OpReq::kNull) std::fill(mask, mask + n, T(1));
     return;
@@ -69,17 +69,19 @@ void Forward(const DropoutParam& p, const OpContext& ctx, const std::vector<TBlo
   const T scale = keep > 0 ? T(1) / static_cast<T>(keep) : T(0);
   const uint64_t base = rng->Reserve(static_cast<uint64_t>(n));
   const auto* gen = static_cast<const RandomGenerator*>(rng);
-  if (req[1] != OpReq::kNull) {
-    Kernel<DropoutKernel<true>>::LaunchCPU(n, y, mask, x, gen, base, keep, scale);
+  if (req[0] == OpReq::kNull) {
+    Kernel<DropoutKernel<false, true>>::LaunchCPU(n, y, mask, x, gen, base, keep, scale);
+  } else if (req[1] == OpReq::kNull) {
+    Kernel<DropoutKernel<true, false>>::LaunchCPU(n, y, mask, x, gen, base, keep, scale);
   } else {
-    Kernel<DropoutKernel<false>>::LaunchCPU(n, y, mask, x, gen, base, keep, scale);
+    Kernel<DropoutKernel<true, true>>::LaunchCPU(n, y, mask, x, gen, base, keep, scale);
   }
 }
 
 void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   MX_CHECK(req[0] != OpReq::kAdd, kUnsupported) << "Dropout cannot accumulate into its output";
-  if (req[0] == OpReq::kNull) return;
+  if (req[0] == OpReq::kNull && req[1] == OpReq::kNull) return;
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name,
                       { Forward<T>(Param(attrs), ctx, in, req, out); });
 }
