@@ -117,3 +117,16 @@ def test_fit_errors_are_mx_errors(digits):
         mx.model.FeedForward(mlp(), num_epoch=1, arg_params={"extra": mx.nd.zeros(1)}).fit(x, y)
     with pytest.raises(mx.MXError, match="symbol"):
         mx.model.FeedForward("not a symbol")
+
+
+def test_a_variables_own_initializer_wins(digits):
+    x, y, _, _ = digits
+    data = mx.sym.Variable("data")
+    w = mx.sym.Variable("fc1_weight", init=mx.init.Constant(0.5))
+    net = mx.sym.FullyConnected(data, weight=w, num_hidden=10, name="fc1")
+    net = mx.sym.SoftmaxOutput(net, name="softmax")
+    model = mx.model.FeedForward(net, num_epoch=1, numpy_batch_size=50, learning_rate=0.0,
+                                 initializer=mx.init.Xavier())
+    model.fit(x, y)
+    assert np.array_equal(model.arg_params["fc1_weight"].asnumpy(), np.full((10, 64), 0.5))
+    assert np.array_equal(model.arg_params["fc1_bias"].asnumpy(), np.zeros(10))
