@@ -83,7 +83,11 @@ def test_bad_handle_use():
     raises(lambda: a.asnumpy(), "must not be NULL", code="invalid_argument")
     raises(lambda: a + 1, "must not be NULL")
     s = mx.sym.Variable("v")
-    raises(lambda: mx.nd.NDArray(s.handle.value).shape, "not a live mx_ndarray_t")
+    alien = mx.nd.NDArray(s.handle.value)  # a symbol's handle posing as an array's
+    try:
+        raises(lambda: alien.shape, "not a live mx_ndarray_t")
+    finally:
+        alien.handle = None  # it was never this object's to free
     s.free()
     raises(lambda: s.list_arguments(), "must not be NULL")
     it = mx.io.NDArrayIter(np.ones((4, 2)), np.zeros(4), batch_size=2)
