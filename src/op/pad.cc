@@ -51,8 +51,8 @@ struct PadGeom {
   int64_t in[3] = {1, 1, 1};
   int64_t out[3] = {1, 1, 1};
   int64_t before[3] = {0, 0, 0};
-  int64_t in_plane() const { return in[0] * in[1] * in[2]; }
-  int64_t out_plane() const { return out[0] * out[1] * out[2]; }
+  MX_XINLINE int64_t in_plane() const { return in[0] * in[1] * in[2]; }
+  MX_XINLINE int64_t out_plane() const { return out[0] * out[1] * out[2]; }
 };
 
 PadGeom Geometry(const PadParam& p, const Shape& data) {
@@ -81,14 +81,17 @@ void CheckPad(const PadParam& p, const Shape& data, const char* name) {
         << "pad_width=" << p.pad_width
         << " pads the batch or channel axis; its first four entries must be 0";
   }
-  if (p.mode == kReflect) {
-    for (int a = 2; a < data.ndim(); ++a) {
-      if (data[a] < 0) continue;
-      MX_CHECK(p.pad_width[2 * a] < data[a] && p.pad_width[2 * a + 1] < data[a], kInvalidArgument)
-          << "mode=reflect needs widths below the axis size: pad_width=" << p.pad_width
-          << " pads axis " << a << " of " << name << " of shape " << data << " by more than "
-          << data[a] - 1;
-    }
+  // Edge and reflect padding copy data values: an axis they pad must have enough of them.
+  for (int a = 2; a < data.ndim() && p.mode != kConstant; ++a) {
+    const int64_t n = data[a], before = p.pad_width[2 * a], after = p.pad_width[2 * a + 1];
+    if (n < 0 || (before == 0 && after == 0)) continue;
+    MX_CHECK(n > 0, kInvalidArgument)
+        << "mode=" << (p.mode == kEdge ? "edge" : "reflect") << " cannot pad the empty axis " << a
+        << " of " << name << " of shape " << data;
+    MX_CHECK(p.mode != kReflect || (before < n && after < n), kInvalidArgument)
+        << "mode=reflect needs widths below the axis size: pad_width=" << p.pad_width
+        << " pads axis " << a << " of " << name << " of shape " << data << " by more than "
+        << n - 1;
   }
 }
 

@@ -83,6 +83,10 @@ TEST(Pad, BadParamsAndShapesNameTheProblem) {
   ExpectError("Pad", {{"pad_width", "(0,0,0,0,1,1,1,1)"}}, {x}, {"Pad", "mode"});
   ExpectError("Pad", {{"mode", "wrap"}, {"pad_width", "(0,0,0,0,1,1,1,1)"}}, {x},
               {"Pad", "wrap", "constant", "edge", "reflect"});
+  ExpectError("Pad", {{"mode", "edge"}, {"pad_width", "(0,0,0,0,1,0,0,0)"}},
+              {Filled(Shape{1, 1, 0, 3})}, {"Pad", "edge", "empty axis 2", "(1,1,0,3)"});
+  ExpectWorks("Pad", {{"mode", "constant"}, {"pad_width", "(0,0,0,0,1,0,0,0)"}},
+              {Filled(Shape{1, 1, 0, 3})});
   ExpectWorks("Pad", {{"mode", "reflect"}, {"pad_width", "(0,0,0,0,2,2,2,2)"}}, {x});
 }
 
