@@ -128,12 +128,13 @@ void InstanceNormRowsGrad(const T* dy, const T* x, const T* gamma, int64_t rows,
   }
 }
 
+// out[i] = v as `req` says; `out` is null when req is kNull.
 template <typename T>
-void AssignReq(OpReq req, T* out, T v) {
+void AssignReq(OpReq req, T* out, int64_t i, T v) {
   if (req == OpReq::kAdd) {
-    *out += v;
+    out[i] += v;
   } else if (req != OpReq::kNull) {
-    *out = v;
+    out[i] = v;
   }
 }
 
@@ -168,8 +169,8 @@ void InstanceNormBackward(const NodeAttrs& attrs, const OpContext& ctx,
         b += sums[2 * (n * channels + c)];
         g += sums[2 * (n * channels + c) + 1];
       }
-      AssignReq(req[1], dgamma + c, g);
-      AssignReq(req[2], dbeta + c, b);
+      AssignReq(req[1], dgamma, c, g);
+      AssignReq(req[2], dbeta, c, b);
     }
   });
 }

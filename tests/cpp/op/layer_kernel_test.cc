@@ -1,6 +1,7 @@
 // What the harness cases do not reach in the layer ops' kernels:
-//   - every OpReq: kAdd accumulates onto what an output holds (gradient accumulation in
-//     executors) and kNull leaves it untouched (the harness runs with kWrite only);
+//   - kAdd accumulates onto what an output holds (gradient accumulation in executors), and kNull
+//     on one output leaves its memory untouched while the others are computed (the harness runs
+//     kWrite, and kNull only with a null pointer);
 //   - the OpenMP paths, which start above kOmpMinWork elements: a large batch of copies of one
 //     sample must give, per copy, what that sample gives alone (computed serially).
 #include <cmath>
@@ -58,8 +59,8 @@ void CheckReqs(const ReqCase& c) {
   const std::vector<NDArray> written = RunOp(c.op, c.params, in);
   const NodeAttrs attrs = MakeAttrs(OpRegistry::Get()->Get(c.op), c.params);
   const size_t n_out = written.size();
-  // Output k gets kAdd onto 10s; with more than one output, the others alternate kNull (they keep
-  // their 7s) so that every output is checked both ways over the cases.
+  // Every output gets kAdd onto 10s; with several outputs, each round one of them is kNull instead
+  // (it must keep its 7s), and a last round has none.
   for (size_t skip = 0; skip <= (n_out > 1 ? n_out : 0); ++skip) {
     std::vector<NDArray> out;
     std::vector<OpReq> req;
