@@ -94,11 +94,12 @@ void Backward(const BatchNormParam& p, const std::vector<TBlob>& in, const std::
   T* dgamma = out[1].data<T>();
   T* dbeta = out[2].data<T>();
   const T m = static_cast<T>(v.Count());
-  auto assign = [](OpReq r, T& dst, T value) {
+  // Takes the pointer, not a reference: an output not requested has no memory at all.
+  auto assign = [](OpReq r, T* dst, int64_t i, T value) {
     if (r == OpReq::kAdd) {
-      dst += value;
+      dst[i] += value;
     } else if (r != OpReq::kNull) {
-      dst = value;
+      dst[i] = value;
     }
   };
 #pragma omp parallel for schedule(static) if (in[1].Size() >= kOmpMinWork)
@@ -110,19 +111,19 @@ void Backward(const BatchNormParam& p, const std::vector<TBlob>& in, const std::
       sum_dy += dy[k];
       sum_dy_xhat += dy[k] * (x[k] - mu) * invstd;
     });
-    assign(req[1], dgamma[c], p.fix_gamma ? T(0) : sum_dy_xhat);
-    assign(req[2], dbeta[c], sum_dy);
+    assign(req[1], dgamma, c, p.fix_gamma ? T(0) : sum_dy_xhat);
+    assign(req[2], dbeta, c, sum_dy);
     if (req[0] == OpReq::kNull) continue;
     const T g = (p.fix_gamma ? T(1) : gamma[c]) * invstd;
     if (p.use_global_stats) {
       // The statistics are constants: the op is an affine map of x.
-      ForChannel(v, c, [&](int64_t k) { assign(req[0], dx[k], dy[k] * g); });
+      ForChannel(v, c, [&](int64_t k) { assign(req[0], dx, k, dy[k] * g); });
     } else {
       // The batch statistics depend on x too: project out their directions.
       const T a = sum_dy / m, b = sum_dy_xhat / m;
       ForChannel(v, c, [&](int64_t k) {
         const T xhat = (x[k] - mu) * invstd;
-        assign(req[0], dx[k], g * (dy[k] - a - xhat * b));
+        assign(req[0], dx, k, g * (dy[k] - a - xhat * b));
       });
     }
   }
