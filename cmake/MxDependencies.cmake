@@ -5,8 +5,10 @@ add_library(mx_deps INTERFACE)
 # Sanitizers apply to everything built here (library, tests, examples).
 if(MX_SANITIZE)
   if(MX_SANITIZE STREQUAL "thread")
-    # TSan misreports libgomp's barriers; the thread build runs without OpenMP.
+    # TSan misreports libgomp's barriers; the thread build runs without OpenMP, and so without
+    # oneDNN, whose threads are libgomp's.
     set(MX_USE_OPENMP OFF CACHE BOOL "" FORCE)
+    set(MX_USE_ONEDNN OFF CACHE BOOL "" FORCE)
     add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
     add_link_options(-fsanitize=thread)
   else()

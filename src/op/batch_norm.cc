@@ -51,7 +51,7 @@ void Forward(const BatchNormParam& p, bool training, const std::vector<TBlob>& i
   T* mean_out = out[1].data<T>();
   T* var_out = out[2].data<T>();
   const T m = static_cast<T>(v.Count());
-#pragma omp parallel for schedule(static) if (in[0].Size() >= kOmpMinWork)
+  MX_OMP_FOR_IF(in[0].Size() >= kOmpMinWork)
   for (int64_t c = 0; c < v.c; ++c) {
     T mean, var;
     if (training) {
@@ -102,7 +102,7 @@ void Backward(const BatchNormParam& p, const std::vector<TBlob>& in, const std::
       dst[i] = value;
     }
   };
-#pragma omp parallel for schedule(static) if (in[1].Size() >= kOmpMinWork)
+  MX_OMP_FOR_IF(in[1].Size() >= kOmpMinWork)
   for (int64_t c = 0; c < v.c; ++c) {
     const T mu = mean[c];
     const T invstd = 1 / std::sqrt(var[c] + static_cast<T>(p.eps));

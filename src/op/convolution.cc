@@ -63,7 +63,7 @@ template <typename T>
 void UnfoldChunk(const T* x, const ConvDims& d, const Window& w, int64_t n0, int64_t c, int64_t g,
                  T* col) {
   const int64_t ld = c * d.ohow();
-#pragma omp parallel for schedule(static) if (c > 1)
+  MX_OMP_FOR_IF(c > 1)
   for (int64_t j = 0; j < c; ++j) {
     const T* xs = x + ((n0 + j) * d.x.c + g * d.cg) * d.x.Area();
     Im2Col(xs, d.cg, d.x.h, d.x.w, w, d.oh, d.ow, col + j * d.ohow(), ld);
@@ -74,7 +74,7 @@ void UnfoldChunk(const T* x, const ConvDims& d, const Window& w, int64_t n0, int
 template <typename T, bool ToChunk>
 void MoveChunk(T* y, const ConvDims& d, int64_t n0, int64_t c, int64_t g, T* m, bool add = false) {
   const int64_t a = d.ohow();
-#pragma omp parallel for schedule(static) if (c > 1)
+  MX_OMP_FOR_IF(c > 1)
   for (int64_t j = 0; j < c; ++j) {
     for (int64_t f = 0; f < d.fg; ++f) {
       T* ys = y + ((n0 + j) * d.f + g * d.fg + f) * a;
@@ -93,7 +93,7 @@ void MoveChunk(T* y, const ConvDims& d, int64_t n0, int64_t c, int64_t g, T* m, 
 template <typename T>
 void AddBias(const T* bias, const ConvDims& d, T* y) {
   const int64_t a = d.ohow();
-#pragma omp parallel for schedule(static) if (d.x.n * d.f * a >= kOmpMinWork)
+  MX_OMP_FOR_IF(d.x.n * d.f * a >= kOmpMinWork)
   for (int64_t nf = 0; nf < d.x.n * d.f; ++nf) {
     const T b = bias[nf % d.f];
     T* ys = y + nf * a;
@@ -192,7 +192,7 @@ void Backward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
         }
         if (want_dx) {
           blas::Gemm(true, false, d.k, ld, d.fg, T(1), wg, d.k, dyc, ld, T(0), col, ld);
-#pragma omp parallel for schedule(static) if (c > 1)
+          MX_OMP_FOR_IF(c > 1)
           for (int64_t j = 0; j < c; ++j) {
             Col2Im(col + j * a, ld, d.cg, d.x.h, d.x.w, w, d.oh, d.ow,
                    dx + ((n0 + j) * d.x.c + g * d.cg) * d.x.Area());

@@ -64,7 +64,7 @@ template <typename T, OpReq Req>
 void InstanceNormFwd(const T* x, const T* gamma, const T* beta, T* y, int64_t rows,
                      int64_t channels, int64_t len, T eps) {
 #if MX_USE_OPENMP
-#pragma omp parallel for schedule(static) if (rows * len >= kOmpMinWork)
+  MX_OMP_FOR_IF(rows * len >= kOmpMinWork)
 #endif
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * len;
@@ -119,7 +119,7 @@ template <typename T, OpReq Req>
 void InstanceNormRowsGrad(const T* dy, const T* x, const T* gamma, int64_t rows, int64_t channels,
                           int64_t len, T eps, T* dx, T* sums) {
 #if MX_USE_OPENMP
-#pragma omp parallel for schedule(static) if (rows * len >= kOmpMinWork)
+  MX_OMP_FOR_IF(rows * len >= kOmpMinWork)
 #endif
   for (int64_t r = 0; r < rows; ++r) {
     InstanceNormRowGrad<T, Req>(dy + r * len, x + r * len, gamma[r % channels], len, eps,

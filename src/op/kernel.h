@@ -35,6 +35,15 @@ namespace mx {
 // Below this many elements a parallel region costs more than it saves.
 constexpr int64_t kOmpMinWork = 1 << 15;
 
+// Put before a for loop: run it on the OpenMP threads when `cond` holds. Expands to nothing
+// without OpenMP, so those builds (ThreadSanitizer's) see no unknown pragma.
+#define MX_PRAGMA(x) _Pragma(#x)
+#if MX_USE_OPENMP
+#define MX_OMP_FOR_IF(cond) MX_PRAGMA(omp parallel for schedule(static) if (cond))
+#else
+#define MX_OMP_FOR_IF(cond)
+#endif
+
 template <typename OP>
 struct Kernel {
   template <typename... Args>

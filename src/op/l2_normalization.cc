@@ -73,7 +73,7 @@ bool L2Shape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>*
 template <typename T, OpReq Req>
 void L2Forward(const T* x, T* y, const L2View& v, T eps, T* inv) {
 #if MX_USE_OPENMP
-#pragma omp parallel for schedule(static) if (v.outer * v.len * v.inner >= kOmpMinWork)
+  MX_OMP_FOR_IF(v.outer * v.len * v.inner >= kOmpMinWork)
 #endif
   for (int64_t o = 0; o < v.outer; ++o) {
     const T* xs = x + o * v.len * v.inner;
@@ -109,7 +109,7 @@ void L2NormalizationForward(const NodeAttrs& attrs, const OpContext& ctx,
 template <typename T, OpReq Req>
 void L2Backward(const T* dy, const T* x, T* dx, const L2View& v, T eps, T* tmp) {
 #if MX_USE_OPENMP
-#pragma omp parallel for schedule(static) if (v.outer * v.len * v.inner >= kOmpMinWork)
+  MX_OMP_FOR_IF(v.outer * v.len * v.inner >= kOmpMinWork)
 #endif
   for (int64_t o = 0; o < v.outer; ++o) {
     const int64_t base = o * v.len * v.inner;

@@ -143,7 +143,7 @@ template <typename T>
 void PReluGammaGrad(const T* dy, const T* x, int64_t batch, int64_t data_channels, int64_t inner,
                     int64_t channels, OpReq req, T* dgamma) {
 #if MX_USE_OPENMP
-#pragma omp parallel for schedule(static) if (batch * data_channels * inner >= kOmpMinWork)
+  MX_OMP_FOR_IF(batch * data_channels * inner >= kOmpMinWork)
 #endif
   for (int64_t g = 0; g < channels; ++g) {
     T sum = 0;

@@ -15,15 +15,6 @@
 #include "op/elemwise.h"
 #include "op/op.h"
 
-// A parallel for loop when OpenMP is on and `cond` holds (a no-op pragma otherwise, so builds
-// without OpenMP see no unknown pragma).
-#define MX_MATRIX_PRAGMA(x) _Pragma(#x)
-#if MX_USE_OPENMP
-#define MX_OMP_FOR_IF(cond) MX_MATRIX_PRAGMA(omp parallel for schedule(static) if (cond))
-#else
-#define MX_OMP_FOR_IF(cond)
-#endif
-
 namespace mx {
 
 void RegisterShapeOps(OpRegistry* reg);

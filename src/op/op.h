@@ -186,11 +186,26 @@ Op& Op::SetParam() {
   const std::string op_name = name;
   parse = [op_name](NodeAttrs* attrs) {
     P p;
+    const std::vector<std::pair<std::string, std::string>> kw(attrs->dict.begin(),
+                                                              attrs->dict.end());
     try {
-      std::vector<std::pair<std::string, std::string>> kw(attrs->dict.begin(), attrs->dict.end());
       p.Init(kw);
     } catch (const dmlc::ParamError& e) {
-      impl::RethrowParamError(op_name, e.what());
+      // dmlc's message for a bad enum value ("Invalid Input: 'relux', valid values are: ...")
+      // does not say which parameter: find it by setting each given value on its own.
+      std::string what = e.what();
+      for (const auto& kv : kw) {
+        const auto* field = P::__MANAGER__()->Find(kv.first);
+        if (field == nullptr) continue;
+        P probe;
+        try {
+          field->Set(&probe, kv.second);
+        } catch (const dmlc::ParamError& fe) {
+          what = "parameter '" + kv.first + "': " + fe.what();
+          break;
+        }
+      }
+      impl::RethrowParamError(op_name, what);
     }
     attrs->parsed = std::move(p);
   };

@@ -179,9 +179,7 @@ void PadGradPlane(const T* dy, T* dx, const PadGeom& g, int mode, bool add) {
 
 template <typename T>
 void PadGrad(const T* dy, T* dx, const PadGeom& g, int mode, bool add) {
-#if MX_USE_OPENMP
-#pragma omp parallel for schedule(static) if (g.planes * g.out_plane() >= kOmpMinWork)
-#endif
+  MX_OMP_FOR_IF(g.planes * g.out_plane() >= kOmpMinWork)
   for (int64_t b = 0; b < g.planes; ++b) {
     PadGradPlane(dy + b * g.out_plane(), dx + b * g.in_plane(), g, mode, add);
   }

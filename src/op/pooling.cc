@@ -41,7 +41,7 @@ void Forward(const PoolingParam& p, const Window& w, const TBlob& in, OpReq req,
   const Plane x = Plane::Of(in.shape), y = Plane::Of(out.shape);
   const T* src = in.data<T>();
   T* dst = out.data<T>();
-#pragma omp parallel for schedule(static) if (in.Size() >= kOmpMinWork)
+  MX_OMP_FOR_IF(in.Size() >= kOmpMinWork)
   for (int64_t nc = 0; nc < x.n * x.c; ++nc) {
     const T* xp = src + nc * x.Area();
     T* yp = dst + nc * y.Area();
@@ -77,7 +77,7 @@ void Backward(const PoolingParam& p, const Window& w, const std::vector<TBlob>& 
   const T* fwd = in[2].data<T>();
   T* dx = out.data<T>();
   if (req != OpReq::kAdd) std::fill(dx, dx + out.Size(), T(0));
-#pragma omp parallel for schedule(static) if (out.Size() >= kOmpMinWork)
+  MX_OMP_FOR_IF(out.Size() >= kOmpMinWork)
   for (int64_t nc = 0; nc < x.n * x.c; ++nc) {
     const T* xp = src + nc * x.Area();
     T* gp = dx + nc * x.Area();

@@ -57,6 +57,16 @@ TEST(OpRegistry, UnknownParameterNamesOpKeyAndValidKeys) {
     EXPECT_NE(msg.find("scalar"), std::string::npos) << msg;
   }
   EXPECT_THROW(MakeAttrs(op, {}), Error) << "missing required key";
+  // A bad enum value names the parameter, the value and the accepted values.
+  try {
+    MakeAttrs(OpRegistry::Get()->Get("Activation"), {{"act_type", "relux"}});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("parameter 'act_type'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("relux"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("'sigmoid'"), std::string::npos) << msg;
+  }
   EXPECT_THROW(MakeAttrs(op, {{"scalar", "abc"}}), Error) << "bad value";
   EXPECT_THROW(MakeAttrs(OpRegistry::Get()->Get("exp"), {{"x", "1"}}), Error) << "no params";
 }
