@@ -66,13 +66,11 @@ Window PoolWindow(const PoolingParam& p, const std::string& op, const Shape& dat
 int64_t PoolOut(const PoolingParam& p, const Window& w, int a, int64_t in, const std::string& op);
 
 #if MX_USE_ONEDNN
-// The oneDNN path (op/onednn/pooling.cc); false, having done nothing, when it does not take the
-// call (not float32, sum pooling, accumulation, a window oneDNN would count differently, or
-// MX_ONEDNN=0). Forward: data -> output. Backward: in = (ograd, data, output) -> data_grad.
+// The oneDNN forward pass (op/onednn/pooling.cc); false, having done nothing, when it does not
+// take the call (not float32, sum pooling, accumulation, a window oneDNN would count differently,
+// or MX_ONEDNN=0).
 bool OneDNNPoolForward(const PoolingParam& p, const Window& w, const OpContext& ctx,
                        const TBlob& in, OpReq req, const TBlob& out);
-bool OneDNNPoolBackward(const PoolingParam& p, const Window& w, const OpContext& ctx,
-                        const std::vector<TBlob>& in, OpReq req, const TBlob& out);
 #endif
 
 }  // namespace mx

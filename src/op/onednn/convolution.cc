@@ -63,10 +63,12 @@ dnnl::primitive_attr UserScratchpad() {
   return attr;
 }
 
-dnnl::convolution_forward::primitive_desc ForwardDesc(const Problem& pr) {
+// The forward op always asks for forward_inference: the output is the same, and oneDNN 2.6 picks
+// a faster kernel for it (LeNet's second layer: 174 vs 110 GFLOP/s on this machine). The
+// backward plans' hints are forward_training descriptors, as oneDNN expects.
+dnnl::convolution_forward::primitive_desc ForwardDesc(const Problem& pr, dnnl::prop_kind prop) {
   using F = dnnl::convolution_forward;
   const auto alg = dnnl::algorithm::convolution_direct;
-  const auto prop = dnnl::prop_kind::forward_training;
   F::desc d = pr.has_bias ? F::desc(prop, alg, Any(pr.src), Any(pr.weights), UserBias(pr),
                                     Any(pr.dst), pr.strides, pr.dilates, pr.pad_l, pr.pad_r)
                           : F::desc(prop, alg, Any(pr.src), Any(pr.weights), Any(pr.dst),
@@ -96,7 +98,7 @@ struct BackwardWeightsPlan {
 };
 
 ForwardPlan BuildForward(const Problem& pr) {
-  const auto pd = ForwardDesc(pr);
+  const auto pd = ForwardDesc(pr, dnnl::prop_kind::forward_inference);
   ForwardPlan plan;
   plan.prim = dnnl::convolution_forward(pd);
   plan.src = onednn::PlanOperand(UserData(pr.src), pd.src_desc(), true);
@@ -112,7 +114,8 @@ BackwardDataPlan BuildBackwardData(const Problem& pr) {
   using B = dnnl::convolution_backward_data;
   B::desc d(dnnl::algorithm::convolution_direct, Any(pr.src), Any(pr.weights), Any(pr.dst),
             pr.strides, pr.dilates, pr.pad_l, pr.pad_r);
-  const B::primitive_desc pd(d, UserScratchpad(), onednn::Engine(), ForwardDesc(pr));
+  const B::primitive_desc pd(d, UserScratchpad(), onednn::Engine(),
+                             ForwardDesc(pr, dnnl::prop_kind::forward_training));
   BackwardDataPlan plan;
   plan.prim = B(pd);
   plan.diff_dst = onednn::PlanOperand(UserData(pr.dst), pd.diff_dst_desc(), true);
@@ -131,7 +134,8 @@ BackwardWeightsPlan BuildBackwardWeights(const Problem& pr) {
                                     pr.strides, pr.dilates, pr.pad_l, pr.pad_r)
                           : B::desc(alg, Any(pr.src), Any(pr.weights), Any(pr.dst), pr.strides,
                                     pr.dilates, pr.pad_l, pr.pad_r);
-  const B::primitive_desc pd(d, UserScratchpad(), onednn::Engine(), ForwardDesc(pr));
+  const B::primitive_desc pd(d, UserScratchpad(), onednn::Engine(),
+                             ForwardDesc(pr, dnnl::prop_kind::forward_training));
   BackwardWeightsPlan plan;
   plan.prim = B(pd);
   plan.src = onednn::PlanOperand(UserData(pr.src), pd.src_desc(), true);

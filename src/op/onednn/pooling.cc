@@ -1,9 +1,6 @@
-// Max and average pooling through oneDNN (float32, plain NCHW: pooling reads each input once, so
-// reordering to a blocked layout would cost more than it saves).
-//
-// Max pooling's backward needs the forward pass's argmax (oneDNN's workspace); the forward op
-// does not keep it (the graph holds only arrays of data shape), so the backward op reruns the
-// forward pass into scratch memory, which is cheap next to the convolutions around it.
+// Max and average pooling forward through oneDNN (float32, plain NCHW: pooling reads each input
+// once, so reordering to a blocked layout would cost more than it saves). The backward pass is
+// the loops' (op/pooling.cc says why).
 #include "op/pooling.h"
 #include "op/onednn/onednn.h"
 
@@ -70,12 +67,6 @@ struct ForwardPlan {
   dnnl::pooling_forward prim;
 };
 
-struct BackwardPlan {
-  dnnl::pooling_forward forward;  // forward_training: recomputes max pooling's workspace
-  dnnl::pooling_backward prim;
-  memory::desc workspace;
-};
-
 bool Takes(const TBlob& data, OpReq req) {
   return onednn::Enabled() && data.dtype == DType::kFloat32 && req != OpReq::kAdd;
 }
@@ -92,46 +83,6 @@ bool OneDNNPoolForward(const PoolingParam& p, const Window& w, const OpContext&,
   memory src(Plain(pr.src), onednn::Engine(), in.dptr),
       dst(Plain(pr.dst), onednn::Engine(), out.dptr);
   plan.prim.execute(onednn::Stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
-  onednn::Stream().wait();
-  onednn::CountCall();
-  return true;
-}
-
-bool OneDNNPoolBackward(const PoolingParam& p, const Window& w, const OpContext& ctx,
-                        const std::vector<TBlob>& in, OpReq req, const TBlob& out) {
-  Problem pr;
-  if (!Takes(in[1], req) || !Describe(p, w, in[1].shape, in[0].shape, &pr)) return false;
-  pr.key[0] += 1000;  // not the forward plan's key
-  BackwardPlan& plan = onednn::ThreadCache<BackwardPlan>().Get(pr.key, [&] {
-    const auto fwd = ForwardDesc(pr, dnnl::prop_kind::forward_training);
-    using B = dnnl::pooling_backward;
-    const B::desc d(pr.alg, Plain(pr.src), Plain(pr.dst), pr.strides, pr.kernel, pr.pad_l,
-                    pr.pad_r);
-    BackwardPlan b;
-    b.forward = dnnl::pooling_forward(fwd);
-    b.prim = B(B::primitive_desc(d, onednn::Engine(), fwd));
-    b.workspace = fwd.workspace_desc();
-    return b;
-  });
-  const bool is_max = pr.alg == dnnl::algorithm::pooling_max;
-  memory src(Plain(pr.src), onednn::Engine(), in[1].dptr);
-  memory diff_dst(Plain(pr.dst), onednn::Engine(), in[0].dptr);
-  memory diff_src(Plain(pr.src), onednn::Engine(), out.dptr);
-  std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, diff_dst},
-                                       {DNNL_ARG_DIFF_SRC, diff_src}};
-  if (is_max) {
-    // Rerun the forward pass for the argmax: into scratch, since the real output may be shared.
-    const size_t ws_bytes = plan.workspace.get_size(), dst_bytes = in[0].Bytes();
-    onednn::Scratch scratch(ctx, onednn::ScratchBytes({ws_bytes, dst_bytes}));
-    memory ws(plan.workspace, onednn::Engine(), scratch.Take(ws_bytes));
-    memory dst(Plain(pr.dst), onednn::Engine(), scratch.Take(dst_bytes));
-    plan.forward.execute(onednn::Stream(),
-                         {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}, {DNNL_ARG_WORKSPACE, ws}});
-    args.emplace(DNNL_ARG_WORKSPACE, ws);
-    plan.prim.execute(onednn::Stream(), args);
-  } else {
-    plan.prim.execute(onednn::Stream(), args);
-  }
   onednn::Stream().wait();
   onednn::CountCall();
   return true;

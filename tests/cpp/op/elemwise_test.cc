@@ -1,9 +1,11 @@
 // Cases for the unary, scalar and binary elementwise families.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "op/invoke.h"
+#include "op/math_functors.h"
 #include "op_harness.h"
 
 namespace mx {
@@ -132,5 +134,31 @@ TEST(Elemwise, InplaceAndAliasedOutputs) {
   EXPECT_EQ(ToVector(a), (std::vector<double>{2, 4, 6}));
 }
 
+}  // namespace test
+}  // namespace mx
+
+namespace mx {
+namespace test {
+namespace {
+
+// float tanh is a rational approximation on the host (math_functors.h): a few ulp of the exact
+// value everywhere, tiny and saturated inputs included.
+TEST(MathFunctors, FloatTanhIsAccurate) {
+  double worst = 0;
+  for (int i = -200000; i <= 200000; ++i) {
+    const float x = static_cast<float>(i) * 5e-5f;  // [-10, 10]
+    const double exact = std::tanh(static_cast<double>(x));
+    const double got = math::tanh(x);
+    const double rel = std::fabs(got - exact) / std::max(std::fabs(exact), 1e-30);
+    worst = std::max(worst, rel);
+  }
+  EXPECT_LT(worst, 4e-7) << "worst relative error";
+  for (float tiny : {1e-30f, 1e-10f, -3e-6f}) EXPECT_NEAR(math::tanh(tiny) / tiny, 1.0, 1e-6);
+  EXPECT_EQ(math::tanh(50.0f), 1.0f);
+  EXPECT_EQ(math::tanh(-1e30f), -1.0f);
+  EXPECT_TRUE(std::isnan(math::tanh(std::nanf(""))));
+}
+
+}  // namespace
 }  // namespace test
 }  // namespace mx
