@@ -1,10 +1,13 @@
-// FullyConnected forward and backward through the imperative path vs direct cblas_sgemm.
+// FullyConnected forward and backward through the imperative path vs the same GEMMs called
+// directly.
 //
 // For each shape (batch, input_dim -> num_hidden): GFLOP/s of
 //   fc fwd:   FullyConnected via Invoke (engine push; many iterations, one final wait)
 //   fc bwd:   _backward_FullyConnected via Invoke (data, weight and bias gradients)
-//   sgemm:    the same GEMMs called directly on this thread (1 for forward, 2 for backward)
-// and the ratio fc / sgemm. Budget (DESIGN.md): ratio >= 0.9. Best of several timed runs each.
+//   gemm:     the same GEMMs through mx::blas on this thread (1 for forward, 2 for backward): the
+//             op's overhead is fc / gemm (budget, DESIGN.md: >= 0.9)
+//   OpenBLAS: cblas_sgemm for the forward GEMM, the peer libmx's float GEMMs left for oneDNN's.
+// Best of several timed runs each.
 #include <cblas.h>
 
 #include <algorithm>
@@ -17,6 +20,7 @@
 #include "bench_util.h"
 #include "engine/engine.h"
 #include "ndarray/ndarray.h"
+#include "op/blas.h"
 #include "op/invoke.h"
 #include "op/op.h"
 
@@ -45,33 +49,41 @@ void Bench(int64_t batch, int64_t in, int64_t out) {
   const double t_fwd = TimePerIter([&] { mx::Invoke(fwd, {x, w, b}, &fwd_out); }, wait);
   const double t_bwd = TimePerIter([&] { mx::Invoke(bwd, {og, x, w}, &bwd_out); }, wait);
 
-  // The same GEMMs on raw buffers, called directly.
+  // The same GEMMs on raw buffers, called directly: through the routine libmx uses (mx::blas,
+  // oneDNN's sgemm when built with it) and through OpenBLAS's cblas_sgemm.
   std::vector<float> hx(batch * in, 0.5f), hw(out * in, 0.01f), hy(batch * out);
   std::vector<float> hog(batch * out, 1.0f), hgx(batch * in), hgw(out * in);
   const int m = static_cast<int>(batch), k = static_cast<int>(in), n = static_cast<int>(out);
   const double t_gemm_fwd = TimePerIter(
       [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, hx.data(), k, hw.data(),
-                    k, 0.0f, hy.data(), n);
+        mx::blas::Gemm(false, true, m, n, k, 1.0f, hx.data(), k, hw.data(), k, 0.0f, hy.data(), n);
       },
       [] {});
   const double t_gemm_bwd = TimePerIter(
       [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0f, hog.data(), n,
-                    hw.data(), k, 0.0f, hgx.data(), k);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, 1.0f, hog.data(), n,
-                    hx.data(), k, 0.0f, hgw.data(), k);
+        mx::blas::Gemm(false, false, m, k, n, 1.0f, hog.data(), n, hw.data(), k, 0.0f, hgx.data(),
+                       k);
+        mx::blas::Gemm(true, false, n, k, m, 1.0f, hog.data(), n, hx.data(), k, 0.0f, hgw.data(),
+                       k);
+      },
+      [] {});
+  const double t_ob_fwd = TimePerIter(
+      [&] {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, hx.data(), k, hw.data(),
+                    k, 0.0f, hy.data(), n);
       },
       [] {});
 
   const double flop = 2.0 * batch * in * out;
   const double fc_f = flop / t_fwd * 1e-9, fc_b = 2 * flop / t_bwd * 1e-9;
   const double bl_f = flop / t_gemm_fwd * 1e-9, bl_b = 2 * flop / t_gemm_bwd * 1e-9;
+  const double ob_f = flop / t_ob_fwd * 1e-9;
   std::printf(
-      "%5lld x %4lld -> %4lld | fwd %7.1f vs sgemm %7.1f GFLOP/s  ratio %.2f (%6.1f us)"
-      " | bwd %7.1f vs sgemm %7.1f GFLOP/s  ratio %.2f (%6.1f us)\n",
+      "%5lld x %4lld -> %4lld | fwd %7.1f vs gemm %7.1f GFLOP/s  ratio %.2f (%6.1f us)"
+      " | bwd %7.1f vs gemm %7.1f  ratio %.2f (%6.1f us) | OpenBLAS sgemm fwd %6.1f (fc/openblas "
+      "%.2f)\n",
       static_cast<long long>(batch), static_cast<long long>(in), static_cast<long long>(out), fc_f,
-      bl_f, fc_f / bl_f, t_fwd * 1e6, fc_b, bl_b, fc_b / bl_b, t_bwd * 1e6);
+      bl_f, fc_f / bl_f, t_fwd * 1e6, fc_b, bl_b, fc_b / bl_b, t_bwd * 1e6, ob_f, fc_f / ob_f);
 }
 
 }  // namespace
@@ -79,7 +91,7 @@ void Bench(int64_t batch, int64_t in, int64_t out) {
 int main() {
   try {
     std::printf(
-        "FullyConnected (imperative, engine) vs direct cblas_sgemm, float32; budget: "
+        "FullyConnected (imperative, engine) vs its GEMMs called directly, float32; budget: "
         "ratio >= 0.9\n");
     Bench(128, 784, 128);
     Bench(128, 128, 10);
