@@ -1,7 +1,7 @@
 // Convolution forward and backward (data + weight gradients) on LeNet's and the ResNet-style
 // net's layer shapes, float32: libmx through oneDNN and through im2col + OpenBLAS, against
-// PyTorch's CPU conv2d (bench/conv_torch.py, at its best: OMP_WAIT_POLICY=PASSIVE and the faster
-// of 1 or 2 threads) and against the machine's FMA peak measured here.
+// PyTorch's CPU conv2d (bench/conv_torch.py, at its best: bench::PeerEnv() and the faster of 1
+// or 2 threads) and against the machine's FMA peak measured here.
 // Budget (issue 9): libmx >= 2x PyTorch on every shape.
 //
 //   conv [--torch bench/conv_torch.py]
@@ -23,6 +23,7 @@ static int omp_get_max_threads() { return 1; }
 #include "engine/engine.h"
 #include "op/invoke.h"
 #include "op/op.h"
+#include "torch_peer.h"
 #if MX_USE_ONEDNN
 #include "op/onednn/onednn.h"
 #endif
@@ -111,8 +112,8 @@ std::map<std::string, Rates> TimeTorch(const std::string& script,
                                        const std::vector<ConvShape>& shapes) {
   std::map<std::string, Rates> best;
   for (int threads = 1; threads <= 2; ++threads) {
-    std::string cmd = "OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 " + script + " --threads " +
-                      std::to_string(threads);
+    std::string cmd =
+        bench::PeerEnv() + "/usr/bin/python3 " + script + " --threads " + std::to_string(threads);
     for (const auto& s : shapes) cmd += " " + s.Key();
     std::FILE* p = popen((cmd + " 2>&1").c_str(), "r");
     if (p == nullptr) return {};

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The peer of bench/conv: torch.nn.functional.conv2d forward and backward on the same shapes.
 
-Run with /usr/bin/python3 (Debian's python3-torch). bench/conv starts it with
-OMP_WAIT_POLICY=PASSIVE, once per thread count, and keeps the faster figure per shape. Prints one
+Run with /usr/bin/python3 (Debian's python3-torch). bench/conv starts it in
+bench::PeerEnv()'s environment, once per thread count, and keeps the faster figure per shape. Prints one
 line per shape:
 
     torch n c h w f k s p: fwd GFLOP/s bwd GFLOP/s

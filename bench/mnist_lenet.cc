@@ -2,7 +2,7 @@
 // with the same recipe: examples/cpp/mnist_lenet.cpp's network (tanh), Xavier-uniform weights and
 // zero biases, SGD lr 0.1 with momentum 0.9, batch 128, shuffled whole batches, 10 epochs. libmx
 // trains through mx::FeedForward; samples/s counts training only. PyTorch runs
-// bench/mnist_lenet_torch.py at its best (OMP_WAIT_POLICY=PASSIVE, the faster of 1 or 2 threads).
+// bench/mnist_lenet_torch.py at its best (bench::PeerEnv(), the faster of 1 or 2 threads).
 // Budget (issue 9): libmx >= 1.5x PyTorch, test accuracy within 0.5 points.
 //
 //   mnist_lenet [--data data/mnist] [--epochs 10] [--torch bench/mnist_lenet_torch.py]
@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
       std::printf("  PyTorch: did not run (python3-torch missing?)\n");
       return 0;
     }
-    std::printf("  PyTorch: %8.0f samples/s  test accuracy %.4f  (%d thread%s, PASSIVE)\n",
+    std::printf("  PyTorch: %8.0f samples/s  test accuracy %.4f  (%d thread%s, tuned)\n",
                 t.samples_per_s, t.accuracy, t.threads, t.threads == 1 ? "" : "s");
     std::printf("  ratio libmx / PyTorch: %.2fx (budget >= 1.5x), accuracy %+.2f points\n",
                 mx_rate / t.samples_per_s, 100 * (mx_acc - t.accuracy));

@@ -4,7 +4,7 @@
 conv 5x5x20 -> tanh -> max-pool 2 -> conv 5x5x50 -> tanh -> max-pool 2 -> FC 500 -> tanh ->
 FC 10, Xavier-uniform weights and zero biases (libmx's default initializer), SGD lr 0.1 with
 momentum 0.9, batch 128, shuffled whole batches. Run with /usr/bin/python3; bench/mnist_lenet
-starts it with OMP_WAIT_POLICY=PASSIVE once per thread count. Prints
+starts it in bench::PeerEnv()'s environment once per thread count. Prints
 
     torch lenet threads=1: 3400 samples/s test_accuracy=0.9800
 

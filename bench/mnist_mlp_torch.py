@@ -5,8 +5,8 @@ Run with /usr/bin/python3 (Debian's python3-torch). Prints one line per run:
 
     torch hidden=128,  batch=128 threads=1: 123456 samples/s test_accuracy=0.9235
 
-PyTorch at its best on this machine, not its default: bench/mnist_mlp starts this script with
-OMP_WAIT_POLICY=PASSIVE (spinning OpenMP threads otherwise fight OpenBLAS's for the cores) and
+PyTorch at its best on this machine, not its default: bench/mnist_mlp starts this script in
+bench::PeerEnv()'s environment (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_CORETYPE: see torch_peer.h)
 once per thread count, and keeps the faster run.
 
 Usage: mnist_mlp_torch.py --data DIR --hidden 128[,128] --batch 128 --epochs 10 --lr 0.1
