@@ -910,6 +910,7 @@ class FeedForward {
     params["rescale_grad"] = detail::ToParam(1.0 / static_cast<double>(batch));
     Optimizer optimizer(opt_.optimizer, params);
     optimizer.SetArgNames(names);
+    train_seconds_ = 0;
     for (int epoch = 0; epoch < opt_.num_epoch; ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       auto tick = start;
@@ -939,6 +940,7 @@ class FeedForward {
       NDArray::WaitAll();
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      train_seconds_ += secs;
       const auto m = metric.Get();
       if (opt_.verbose) {
         std::printf("Epoch[%d] Train-%s=%.4f Time cost=%.2f s (%.0f samples/s)\n", epoch,
@@ -1011,6 +1013,9 @@ class FeedForward {
     return model;
   }
   const std::map<std::string, NDArray>& arg_params() const { return arg_params_; }
+  // Seconds the last Fit spent in its training passes (the sum of the epochs' "Time cost"):
+  // binding, initialisation and evaluation excluded.
+  double train_seconds() const { return train_seconds_; }
   const std::map<std::string, NDArray>& aux_params() const { return aux_params_; }
   const Symbol& symbol() const { return symbol_; }
 
@@ -1108,6 +1113,7 @@ class FeedForward {
   Symbol symbol_;
   Options opt_;
   std::map<std::string, NDArray> arg_params_, aux_params_;
+  double train_seconds_ = 0;
   int data_idx_ = -1, label_idx_ = -1;
 };
 

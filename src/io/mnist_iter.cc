@@ -18,16 +18,17 @@ class MnistSource final : public SampleSource {
       : images_(std::move(images)),
         labels_(std::move(labels)),
         pixels_(images_.rows * images_.cols),
-        sample_(flat ? Shape{pixels_} : Shape{1, images_.rows, images_.cols}) {
-    for (int v = 0; v < 256; ++v) scale_[v] = static_cast<float>(v) / 255.0f;
-  }
+        sample_(flat ? Shape{pixels_} : Shape{1, images_.rows, images_.cols}) {}
 
   int64_t num_samples() const override { return images_.count; }
   Shape data_shape() const override { return sample_; }
   Shape label_shape() const override { return Shape(); }
   void CopyData(int64_t i, float* dst) const override {
     const uint8_t* src = images_.pixels.data() + i * pixels_;
-    for (int64_t k = 0; k < pixels_; ++k) dst[k] = scale_[src[k]];
+    // A division, not a multiplication by 1/255 (which would not give exactly 1.0 for 255), and
+    // not a 256-entry table: the loop vectorises (a table lookup is a gather; it took 10% of the
+    // CPU of MLP training on the prefetch thread).
+    for (int64_t k = 0; k < pixels_; ++k) dst[k] = static_cast<float>(src[k]) / 255.0f;
   }
   void CopyLabel(int64_t i, float* dst) const override { *dst = static_cast<float>(labels_[i]); }
 
@@ -36,7 +37,6 @@ class MnistSource final : public SampleSource {
   std::vector<uint8_t> labels_;
   int64_t pixels_;
   Shape sample_;
-  float scale_[256];  // v / 255 exactly (multiplying by 1/255 would not give 1.0 for 255)
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -71,7 +72,14 @@ TEST(Frontend, FeedForwardTrainsAConvNetAndCheckpointsRoundTrip) {
   o.verbose = false;
   mx::FeedForward model(SmallConvNet(), o);
   mx::Metric acc("acc");
+  const auto t0 = std::chrono::steady_clock::now();
   model.Fit(train, &test, acc);
+  const double fit_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // The training passes alone: more than nothing, less than the whole Fit (which also binds,
+  // initialises and scores the test set after every epoch).
+  EXPECT_GT(model.train_seconds(), 0.0);
+  EXPECT_LT(model.train_seconds(), fit_seconds);
   EXPECT_GT(model.Score(test, acc), 0.9);
 
   // The batch-norm statistics are auxiliary states: trained, saved and reloaded.
