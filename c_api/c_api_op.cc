@@ -5,6 +5,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "c_api/c_api_common.h"
 #include "c_api/c_api_handles.h"
@@ -148,10 +149,10 @@ void InvokeImpl(const char* name, int32_t num_inputs, const mx_ndarray_t* inputs
   Context ctx = Context::CPU();
   auto it = params.find("ctx");
   if (it != params.end()) ctx = ParseContext(it->second);
-  const NodeAttrs attrs = MakeAttrs(op, params, op->name);
+  NodeAttrs attrs = MakeAttrs(op, params, op->name);
   // Callers see the visible outputs only; Invoke allocates and drops the hidden ones.
   if (outputs->empty()) outputs->resize(op->NumVisibleOutputs(attrs));
-  Invoke(attrs, in, outputs, tls_is_train, ctx);
+  Invoke(std::move(attrs), in, outputs, tls_is_train, ctx);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <sstream>
+#include <utility>
 
 namespace mx {
 namespace {
@@ -48,8 +49,8 @@ void InferOpTypes(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int>
       << "operator '" << op->name << "': cannot infer the output types";
 }
 
-void Invoke(const NodeAttrs& attrs, const std::vector<NDArray>& inputs,
-            std::vector<NDArray>* outputs, bool is_train, Context ctx) {
+void Invoke(NodeAttrs attrs, const std::vector<NDArray>& inputs, std::vector<NDArray>* outputs,
+            bool is_train, Context ctx) {
   const Op* op = attrs.op;
   const int n_in = op->NumInputs(attrs);
   const int n_out = op->NumOutputs(attrs);
@@ -181,7 +182,8 @@ void Invoke(const NodeAttrs& attrs, const std::vector<NDArray>& inputs,
     }
   }
 
-  // One allocation carries everything the op needs when it runs.
+  // One allocation carries everything the op needs when it runs; the attributes move into it
+  // rather than being copied (their name and parameter map are several allocations per op).
   struct Call {
     NodeAttrs attrs;
     const FCompute* fn;
@@ -190,8 +192,9 @@ void Invoke(const NodeAttrs& attrs, const std::vector<NDArray>& inputs,
     std::vector<Resource> resources;
     bool is_train;
   };
-  auto call = std::make_shared<Call>(Call{attrs, fn, std::move(in_blobs), std::move(out_blobs),
-                                          std::move(req), std::move(resources), is_train});
+  auto call =
+      std::make_shared<Call>(Call{std::move(attrs), fn, std::move(in_blobs), std::move(out_blobs),
+                                  std::move(req), std::move(resources), is_train});
   engine::Engine::Get()->PushSync(
       [call](const engine::RunContext& rctx) {
         OpContext octx;

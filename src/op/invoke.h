@@ -17,9 +17,9 @@ namespace mx {
 // are none (or all of them when `outputs` is empty), and pushes one engine op reading the inputs
 // and writing the outputs. `ctx` is the device for ops without inputs (zeros, random_uniform)
 // when no output is given. An output that aliases an input the op cannot overwrite in place is
-// computed into a temporary and copied.
-void Invoke(const NodeAttrs& attrs, const std::vector<NDArray>& inputs,
-            std::vector<NDArray>* outputs, bool is_train = false, Context ctx = Context::CPU());
+// computed into a temporary and copied. `attrs` is taken by value: it moves into the pushed op.
+void Invoke(NodeAttrs attrs, const std::vector<NDArray>& inputs, std::vector<NDArray>* outputs,
+            bool is_train = false, Context ctx = Context::CPU());
 
 // Shape and type inference for one op call, with errors that name the op and every shape.
 void InferOpShapes(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out);
