@@ -4,6 +4,7 @@
 #define MX_BENCH_TORCH_PEER_H_
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -14,10 +15,13 @@ namespace bench {
 // - OPENBLAS_CORETYPE: Debian's OpenBLAS 0.3.21 does not know newer Intel models (family 6
 //   model 207 here) and falls back to its SSE3 "Prescott" kernels, so PyTorch's Linear layers
 //   (OpenBLAS sgemm) run about 4x slower than they can: 3,800 vs 14,000 samples/s on the big
-//   MLP. Naming the newest kernel family the CPU supports restores them.
+//   MLP. Naming the newest kernel family the CPU supports restores them. A value the
+//   environment already sets is left as it is (libmx's benchmark runs under it too).
 inline std::string PeerEnv() {
   std::string env = "OMP_WAIT_POLICY=PASSIVE ";
   __builtin_cpu_init();
+  const char* given = std::getenv("OPENBLAS_CORETYPE");
+  if (given != nullptr && given[0] != '\0') return env;  // the peer inherits it
   if (__builtin_cpu_supports("avx512f")) {
     env += "OPENBLAS_CORETYPE=SkylakeX ";
   } else if (__builtin_cpu_supports("avx2")) {
