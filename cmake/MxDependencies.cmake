@@ -39,7 +39,22 @@ find_path(MX_CBLAS_INCLUDE_DIR cblas.h
   PATHS /usr/include/x86_64-linux-gnu/openblas-openmp /usr/include/openblas
   PATH_SUFFIXES openblas REQUIRED)
 target_include_directories(mx_deps SYSTEM INTERFACE ${MX_CBLAS_INCLUDE_DIR})
-target_link_libraries(mx_deps INTERFACE ${BLAS_LIBRARIES})
+if(MX_SANITIZE STREQUAL "thread")
+  # The OpenMP OpenBLAS runs GEMMs on libgomp threads whose barriers TSan cannot see (it then
+  # reports races between a GEMM's writes and the engine op that reads them), and it takes its
+  # thread count from OMP_NUM_THREADS, not OPENBLAS_NUM_THREADS. The thread build links the serial
+  # OpenBLAS (Debian's libopenblas0-serial; same ABI), so no BLAS thread exists at all.
+  find_library(MX_SERIAL_BLAS_LIBRARY NAMES libopenblas.so.0 openblas
+               PATHS /usr/lib/x86_64-linux-gnu/openblas-serial /usr/lib/openblas-serial
+               NO_DEFAULT_PATH)
+  if(NOT MX_SERIAL_BLAS_LIBRARY)
+    message(FATAL_ERROR "MX_SANITIZE=thread needs the serial OpenBLAS "
+                        "(apt-get install libopenblas0-serial)")
+  endif()
+  target_link_libraries(mx_deps INTERFACE ${MX_SERIAL_BLAS_LIBRARY})
+else()
+  target_link_libraries(mx_deps INTERFACE ${BLAS_LIBRARIES})
+endif()
 
 if(MX_USE_OPENMP)
   find_package(OpenMP REQUIRED COMPONENTS CXX)

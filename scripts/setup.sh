@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config ccache
   libopenblas-openmp-dev  # only the OpenMP variant: BLAS and our kernels share one OpenMP runtime
+  libopenblas0-serial     # the ThreadSanitizer build's BLAS: no threads TSan cannot see
   libdmlc-dev             # dmlc-core: typed parameters, JSON, streams
   libdnnl-dev             # oneDNN: convolution, pooling, batch norm on the CPU
   libgtest-dev            # GoogleTest
