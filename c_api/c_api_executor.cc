@@ -92,10 +92,17 @@ std::map<std::string, Shape> NamedShapes(int32_t n, const char* const* names, co
   std::map<std::string, Shape> out;
   for (int32_t i = 0; i < n; ++i) {
     MX_CHECK(names[i] != nullptr, kInvalidArgument) << "shape name " << i << " is NULL";
-    MX_CHECK(ndims[i] >= 0 && ndims[i] <= Shape::kMaxNDim && (ndims[i] == 0 || dims[i]),
+    MX_CHECK(ndims[i] >= -1 && ndims[i] <= Shape::kMaxNDim && (ndims[i] <= 0 || dims[i]),
              kInvalidArgument)
         << "the shape of '" << names[i] << "' has an invalid rank " << ndims[i];
-    out[names[i]] = Shape(dims[i], ndims[i]);
+    MX_CHECK(out.count(names[i]) == 0, kInvalidArgument)
+        << "the shape of '" << names[i] << "' is given twice";
+    // Constraints for inference: 0 (or -1) dims and empty shapes are unknown, as in MXNet.
+    try {
+      out[names[i]] = Shape::FromUser(dims[i], ndims[i]);
+    } catch (const Error& e) {
+      MX_THROW(kInvalidArgument) << "the shape of '" << names[i] << "': " << e.what();
+    }
   }
   return out;
 }
@@ -151,7 +158,11 @@ Inferred Infer(const Symbol& sym, const std::map<std::string, Shape>& shapes,
   for (const auto& kv : dtypes) {
     MX_CHECK(var_eid.count(kv.first), kInvalidArgument)
         << "infer_type: '" << kv.first << "' is not an input of the symbol";
-    CheckedDType(kv.second);
+    try {
+      CheckedDType(kv.second);
+    } catch (const Error& e) {
+      MX_THROW(kInvalidArgument) << "infer_type: the type of '" << kv.first << "': " << e.what();
+    }
     r.g.dtypes[var_eid[kv.first]] = kv.second;
   }
   for (const NodePtr& n : sym.ListInputNodes(Symbol::InputKind::kArguments)) {
@@ -182,7 +193,6 @@ MX_API mx_status_t mx_symbol_infer_shape(mx_symbol_t symbol, int32_t num_known,
     CheckOut(out_args, "out_args");
     CheckOut(out_outputs, "out_outputs");
     CheckOut(out_aux, "out_aux");
-    CheckOut(out_complete, "out_complete");
     auto r = mx::capi::Infer(sym, mx::capi::NamedShapes(num_known, names, ndims, dims), {});
     mx::InferShape(&r.g);
     bool complete = true;
@@ -194,10 +204,13 @@ MX_API mx_status_t mx_symbol_infer_shape(mx_symbol_t symbol, int32_t num_known,
         complete = complete && r.g.shapes[eid].IsKnown();
       }
     }
+    // Without out_complete the caller wants every shape: what stays unknown is the error.
+    MX_CHECK(complete || out_complete != nullptr, kInvalidArgument)
+        << "infer_shape: cannot infer every shape: " << mx::DescribeUnknownShapes(r.g);
     mx::capi::tls_shape_results[0].Fill(lists[0], out_args);
     mx::capi::tls_shape_results[1].Fill(lists[1], out_outputs);
     mx::capi::tls_shape_results[2].Fill(lists[2], out_aux);
-    *out_complete = complete ? 1 : 0;
+    if (out_complete != nullptr) *out_complete = complete ? 1 : 0;
   });
 }
 
@@ -210,30 +223,34 @@ MX_API mx_status_t mx_symbol_infer_type(mx_symbol_t symbol, int32_t num_known,
     CheckOut(out_args, "out_args");
     CheckOut(out_outputs, "out_outputs");
     CheckOut(out_aux, "out_aux");
-    CheckOut(out_complete, "out_complete");
     MX_CHECK(num_known >= 0 && (num_known == 0 || (names && dtypes)), kInvalidArgument)
         << "infer_type: invalid known types (count " << num_known << ")";
     std::map<std::string, int> known;
     for (int32_t i = 0; i < num_known; ++i) {
       MX_CHECK(names[i] != nullptr, kInvalidArgument) << "type name " << i << " is NULL";
-      known[names[i]] = dtypes[i];
+      MX_CHECK(known.count(names[i]) == 0, kInvalidArgument)
+          << "the type of '" << names[i] << "' is given twice";
+      if (dtypes[i] != -1) known[names[i]] = dtypes[i];  // -1: unknown, as in the results
     }
     auto r = mx::capi::Infer(sym, {}, known);
     mx::InferType(&r.g);
     bool complete = true;
-    mx_dtype_list_t* outs[3] = {out_args, out_outputs, out_aux};
     const std::vector<uint32_t>* eids[3] = {&r.args, &r.outputs, &r.aux};
+    for (int k = 0; k < 3; ++k) {
+      for (uint32_t eid : *eids[k]) complete = complete && r.g.dtypes[eid] >= 0;
+    }
+    // Without out_complete the caller wants every type: what stays unknown is the error.
+    MX_CHECK(complete || out_complete != nullptr, kInvalidArgument)
+        << "infer_type: cannot infer every type: " << mx::DescribeUnknownTypes(r.g);
+    mx_dtype_list_t* outs[3] = {out_args, out_outputs, out_aux};
     for (int k = 0; k < 3; ++k) {
       auto& list = mx::capi::tls_type_results[k];
       list.clear();
-      for (uint32_t eid : *eids[k]) {
-        list.push_back(r.g.dtypes[eid]);
-        complete = complete && r.g.dtypes[eid] >= 0;
-      }
+      for (uint32_t eid : *eids[k]) list.push_back(r.g.dtypes[eid]);
       outs[k]->num = static_cast<int32_t>(list.size());
       outs[k]->dtypes = list.data();
     }
-    *out_complete = complete ? 1 : 0;
+    if (out_complete != nullptr) *out_complete = complete ? 1 : 0;
   });
 }
 

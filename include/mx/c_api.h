@@ -694,8 +694,23 @@ MX_API mx_status_t mx_data_iter_free(mx_data_iter_t iter);
 
 /* ---- Shape and type inference ---------------------------------------------------------------
  * From the shapes (types) of some inputs, infer those of every argument, output and auxiliary
- * state. Unknown dims are -1 (an unknown rank is ndim -1). Lists stay valid until this thread's
- * next call to the same function.                                                              */
+ * state, forward and backward through every op until nothing changes. Given shapes may be
+ * partial, as in MXNet: a dim of 0 (or -1) is unknown, and ndim 0 (or -1) says nothing is known;
+ * what is given wins over a variable's "__shape__" attribute, which only fills in what stays
+ * unknown. In results, unknown dims are -1 (an unknown rank is ndim -1). Lists stay valid until
+ * this thread's next call to the same function.
+ *
+ *   const char* names[] = {"data"};
+ *   int32_t ndims[] = {2};
+ *   int64_t data_shape[] = {0, 784};                  (batch size unknown)
+ *   const int64_t* dims[] = {data_shape};
+ *   mx_shape_list_t args, outs, aux;
+ *   int32_t complete;
+ *   mx_symbol_infer_shape(net, 1, names, ndims, dims, &args, &outs, &aux, &complete);
+ *
+ * A conflict is MX_ERR_INVALID_ARGUMENT naming the argument variable, the node and its input,
+ * and the given vs inferred shapes, e.g. "argument 'fc1_weight' (input 'weight' of node 'fc1'
+ * (FullyConnected)): given shape (128,785), inferred (128,784)".                              */
 
 typedef struct mx_shape_list {
   int32_t num;
@@ -710,15 +725,17 @@ typedef struct mx_dtype_list {
 
 /* Infers shapes given `num_known` input shapes (names[i] has ndims[i] dims at dims[i]). Writes
  * the arguments' (list_arguments order), outputs' and auxiliary states' shapes, and
- * *out_complete = 1 when every one is known (0: a partial result, not an error). A conflict is
- * MX_ERR_INVALID_ARGUMENT naming the node, the argument and the given vs inferred shapes. */
+ * *out_complete = 1 when every one is known (0: a partial result, not an error). With
+ * out_complete NULL every shape must be inferred: what stays unknown is MX_ERR_INVALID_ARGUMENT
+ * naming each such argument and the op input that reads it. */
 MX_API mx_status_t mx_symbol_infer_shape(mx_symbol_t symbol, int32_t num_known,
                                          const char* const* names, const int32_t* ndims,
                                          const int64_t* const* dims, mx_shape_list_t* out_args,
                                          mx_shape_list_t* out_outputs, mx_shape_list_t* out_aux,
                                          int32_t* out_complete);
 
-/* The same for element types: names[i] has dtype dtypes[i]. */
+/* The same for element types: names[i] has dtype dtypes[i] (-1: unknown). What is given wins
+ * over a variable's "__dtype__" attribute. */
 MX_API mx_status_t mx_symbol_infer_type(mx_symbol_t symbol, int32_t num_known,
                                         const char* const* names, const int32_t* dtypes,
                                         mx_dtype_list_t* out_args, mx_dtype_list_t* out_outputs,
@@ -784,8 +801,10 @@ typedef struct mx_simple_bind_options {
 /* Zeroes `opts` and sets struct_size, ctx = cpu(0) and grad_req = MX_GRAD_WRITE. */
 MX_API mx_status_t mx_simple_bind_options_default(mx_simple_bind_options_t* opts);
 
-/* Infers every shape from the given ones, allocates arguments (zeros), gradients and auxiliary
- * states, and binds. Get the arrays with mx_executor_get_arrays. */
+/* Infers every shape from the given ones (partial shapes as for mx_symbol_infer_shape),
+ * allocates arguments (zeros), gradients and auxiliary states, and binds. A shape that stays
+ * unknown, or a conflict, is MX_ERR_INVALID_ARGUMENT naming the argument and the op input that
+ * reads it. Get the arrays with mx_executor_get_arrays. */
 MX_API mx_status_t mx_executor_simple_bind(mx_symbol_t symbol, const mx_simple_bind_options_t* opts,
                                            mx_executor_t* out_exec);
 

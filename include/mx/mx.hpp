@@ -464,13 +464,28 @@ class Symbol {
   }
   void Save(const std::string& path) const { Check(mx_symbol_save(get(), path.c_str())); }
 
-  // Shapes of arguments, outputs and auxiliary states from some input shapes; `complete` says
-  // whether every one is known (unknown dims are -1).
+  // Shapes of arguments, outputs and auxiliary states from some input shapes, which may be
+  // partial (a 0 dim is unknown, as in MXNet): InferShape throws mx::Error naming what stays
+  // unknown; InferShapePartial returns what it could infer, with `complete` saying whether that is
+  // everything (unknown dims are -1, an unknown shape has no dims).
+  //
+  //   auto s = net.InferShapePartial({{"data", {0, 784}}});   // batch size unknown
+  //   // s.args[1] (fc1_weight) == {128, 784}, s.outputs[0] == {-1, 10}
   struct Shapes {
     std::vector<Shape> args, outputs, aux;
     bool complete = false;
   };
-  Shapes InferShape(const std::map<std::string, Shape>& known) const {
+  Shapes InferShape(const std::map<std::string, Shape>& known) const { return Infer(known, true); }
+  Shapes InferShapePartial(const std::map<std::string, Shape>& known) const {
+    return Infer(known, false);
+  }
+
+  inline Executor SimpleBind(Context ctx, const std::map<std::string, Shape>& shapes,
+                             int32_t grad_req = MX_GRAD_WRITE,
+                             const Executor* shared = nullptr) const;
+
+ private:
+  Shapes Infer(const std::map<std::string, Shape>& known, bool strict) const {
     std::vector<const char*> names;
     std::vector<int32_t> ndims;
     std::vector<const int64_t*> dims;
@@ -482,20 +497,15 @@ class Symbol {
     mx_shape_list_t a, o, x;
     int32_t complete = 0;
     Check(mx_symbol_infer_shape(get(), static_cast<int32_t>(names.size()), names.data(),
-                                ndims.data(), dims.data(), &a, &o, &x, &complete));
+                                ndims.data(), dims.data(), &a, &o, &x,
+                                strict ? nullptr : &complete));
     Shapes s;
     s.args = ToShapes(a);
     s.outputs = ToShapes(o);
     s.aux = ToShapes(x);
-    s.complete = complete != 0;
+    s.complete = strict || complete != 0;
     return s;
   }
-
-  inline Executor SimpleBind(Context ctx, const std::map<std::string, Shape>& shapes,
-                             int32_t grad_req = MX_GRAD_WRITE,
-                             const Executor* shared = nullptr) const;
-
- private:
   using ListFn = mx_status_t (*)(mx_symbol_t, int32_t*, const char***);
   std::vector<std::string> List(ListFn fn) const {
     int32_t n = 0;

@@ -124,9 +124,6 @@ class Executor:
         (allow_up_sizing is accepted for MXNet compatibility: new arrays are always made.)"""
         del allow_up_sizing
         arg_shapes, _, aux_shapes = self._symbol.infer_shape(**kwargs)
-        if arg_shapes is None:
-            raise MXError("reshape: the given shapes (%s) do not determine every shape"
-                          % ", ".join(kwargs))
 
         def renew(names, arrays, shapes, grads=False):
             out = []

@@ -156,9 +156,6 @@ class FeedForward(BASE_ESTIMATOR):
 
     def _init_params(self, input_shapes):
         arg_shapes, _, aux_shapes = self.symbol.infer_shape(**input_shapes)
-        if arg_shapes is None:
-            raise MXError("the input shapes %s do not determine every parameter's shape"
-                          % input_shapes)
         arg_names = self.symbol.list_arguments()
         aux_names = self.symbol.list_auxiliary_states()
         param_names = [n for n in arg_names if n not in input_shapes]

@@ -213,7 +213,7 @@ class Symbol:
         known.update({k: v for k, v in kwargs.items() if v is not None})
         return known
 
-    def _infer_shape(self, args, kwargs):
+    def _infer_shape(self, args, kwargs, strict):
         known = self._known(args, kwargs, "infer_shape")
         names = list(known)
         shapes = [as_shape(known[n]) for n in names]
@@ -228,7 +228,7 @@ class Symbol:
         check_call(lib.mx_symbol_infer_shape(
             self.handle, len(names), c_str_array(names), c_array(ctypes.c_int32,
                                                                  [len(s) for s in shapes]),
-            dims, *[ctypes.byref(x) for x in lists], ctypes.byref(complete)))
+            dims, *[ctypes.byref(x) for x in lists], None if strict else ctypes.byref(complete)))
 
         def convert(sl):
             out = []
@@ -236,23 +236,24 @@ class Symbol:
                 nd = sl.ndims[i]
                 out.append(None if nd < 0 else tuple(sl.dims[i][j] for j in range(nd)))
             return out
-        return [convert(x) for x in lists], bool(complete.value)
+        return [convert(x) for x in lists], strict or bool(complete.value)
 
     def infer_shape(self, *args, **kwargs):
         """(arg_shapes, out_shapes, aux_shapes) from some input shapes (by position in
-        list_arguments order, or by name); (None, None, None) when they do not determine
-        every shape. A conflict is an MXError naming the node."""
-        result, complete = self._infer_shape(args, kwargs)
-        return tuple(result) if complete else (None, None, None)
+        list_arguments order, or by name). Given shapes may be partial, as in MXNet: a 0 dim is
+        unknown, and inference runs forward and backward through every op. An MXError names
+        each argument whose shape stays unknown, or, for a conflict, the argument, the node and
+        its input, and the given vs inferred shapes."""
+        return tuple(self._infer_shape(args, kwargs, True)[0])
 
     def infer_shape_partial(self, *args, **kwargs):
         """As infer_shape, but returns what is known: an unknown shape is (), an unknown dim 0
         (MXNet's convention)."""
-        result, _ = self._infer_shape(args, kwargs)
+        result, _ = self._infer_shape(args, kwargs, False)
         return tuple([() if s is None else tuple(0 if d < 0 else d for d in s) for s in lst]
                      for lst in result)
 
-    def _infer_type(self, args, kwargs):
+    def _infer_type(self, args, kwargs, strict):
         known = self._known(args, kwargs, "infer_type")
         names = list(known)
         lists = [_capi.DTypeList() for _ in range(3)]
@@ -260,20 +261,19 @@ class Symbol:
         check_call(lib.mx_symbol_infer_type(
             self.handle, len(names), c_str_array(names),
             c_array(ctypes.c_int32, [dtype_code(known[n]) for n in names]),
-            *[ctypes.byref(x) for x in lists], ctypes.byref(complete)))
+            *[ctypes.byref(x) for x in lists], None if strict else ctypes.byref(complete)))
         result = [[None if x.dtypes[i] < 0 else np_dtype(x.dtypes[i]) for i in range(x.num)]
                   for x in lists]
-        return result, bool(complete.value)
+        return result, strict or bool(complete.value)
 
     def infer_type(self, *args, **kwargs):
-        """(arg_types, out_types, aux_types) as numpy types from some input types;
-        (None, None, None) when incomplete."""
-        result, complete = self._infer_type(args, kwargs)
-        return tuple(result) if complete else (None, None, None)
+        """(arg_types, out_types, aux_types) as numpy types from some input types; an MXError
+        names each argument whose type stays unknown."""
+        return tuple(self._infer_type(args, kwargs, True)[0])
 
     def infer_type_partial(self, *args, **kwargs):
         """As infer_type, with None for unknown types."""
-        return tuple(self._infer_type(args, kwargs)[0])
+        return tuple(self._infer_type(args, kwargs, False)[0])
 
     # ---- files --------------------------------------------------------------------------------
 

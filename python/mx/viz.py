@@ -95,8 +95,6 @@ def plot_network(symbol, title="plot", save_format="pdf", shape=None, node_attrs
     if shape is not None:
         internals = symbol.get_internals()
         _, out_shapes, _ = internals.infer_shape(**shape)
-        if out_shapes is None:
-            raise MXError("plot_network: the shapes %s do not determine every shape" % shape)
         names = internals.list_outputs()
         # Internals list the outputs in the JSON's node order: a variable's is its name, an
         # operator's visible ones follow as "<node>_<output>" (hidden ones, such as batch-norm

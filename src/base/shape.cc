@@ -21,6 +21,17 @@ Shape Shape::Filled(int ndim, int64_t value) {
   return Shape(std::vector<int64_t>(ndim, value));
 }
 
+Shape Shape::FromUser(const int64_t* dims, int ndim) {
+  MX_CHECK(ndim >= -1, kInvalidArgument) << "invalid ndim " << ndim << " (-1 or 0 for unknown)";
+  if (ndim <= 0) return Unknown();
+  MX_CHECK(dims != nullptr, kInvalidArgument) << "a shape of " << ndim << " dims has no dims";
+  Shape s(dims, ndim);
+  for (int i = 0; i < ndim; ++i) {
+    if (s[i] == 0) s[i] = -1;
+  }
+  return s;
+}
+
 bool Shape::IsKnown() const {
   if (ndim_ < 0) return false;
   for (int i = 0; i < ndim_; ++i) {

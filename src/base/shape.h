@@ -31,6 +31,10 @@ class Shape {
   }
   // ndim dims, each equal to `value` (e.g. -1 for "rank known, extents unknown").
   static Shape Filled(int ndim, int64_t value);
+  // A shape as a user gives it to shape inference (infer_shape, simple_bind, "__shape__"), with
+  // MXNet's convention: a dim of 0 (or -1) is unknown, and no dims (or ndim -1) means nothing is
+  // known. Arrays themselves may have 0 dims; this is only for constraints.
+  static Shape FromUser(const int64_t* dims, int ndim);
   static Shape Unknown() {
     Shape s;
     s.ndim_ = -1;

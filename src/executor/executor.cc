@@ -196,17 +196,12 @@ void Executor::Init(const Symbol& symbol, Context ctx, const std::vector<NDArray
     InferShape(&graph_);
     InferType(&graph_);
   }
-  std::vector<std::string> unknown;
-  for (uint32_t nid = 0; nid < idx.num_nodes(); ++nid) {
-    for (int i = 0; i < idx[nid].node->num_outputs(); ++i) {
-      const uint32_t eid = idx.entry_id(nid, i);
-      if (!graph_.shapes[eid].IsKnown() || graph_.dtypes[eid] < 0) {
-        unknown.push_back(EntryName(idx, nid, i) + " " + graph_.shapes[eid].ToString());
-      }
-    }
-  }
-  MX_CHECK(unknown.empty(), kInvalidArgument)
-      << "bind: cannot infer the shapes or types of: " << JoinNames(unknown);
+  const std::string unknown_shapes = DescribeUnknownShapes(graph_);
+  MX_CHECK(unknown_shapes.empty(), kInvalidArgument)
+      << "bind: cannot infer the shape of " << unknown_shapes;
+  const std::string unknown_types = DescribeUnknownTypes(graph_);
+  MX_CHECK(unknown_types.empty(), kInvalidArgument)
+      << "bind: cannot infer the type of " << unknown_types;
 
   // The memory plan: everything the caller sees is external; outputs nobody reads are null.
   std::vector<int> readers(idx.num_entries(), 0);

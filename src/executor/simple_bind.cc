@@ -30,11 +30,21 @@ std::unique_ptr<Executor> Executor::SimpleBind(const Symbol& symbol, Context ctx
   }
   for (const auto& kv : dtypes) {
     check_name(kv.first, "dtype for");
-    CheckedDType(kv.second);
+    try {
+      CheckedDType(kv.second);
+    } catch (const Error& e) {
+      MX_THROW(kInvalidArgument) << "simple_bind: the dtype of '" << kv.first << "': " << e.what();
+    }
     g.dtypes[var_eid[kv.first]] = kv.second;
   }
   for (const auto& kv : grad_reqs) check_name(kv.first, "grad_req for");
-  InferShape(&g);
+  // Every argument and auxiliary state gets an array, so each shape must be known.
+  if (InferShape(&g) != 0) {
+    const std::string unknown = DescribeUnknownShapes(g);
+    MX_CHECK(unknown.empty(), kInvalidArgument)
+        << "simple_bind: cannot infer the shape of " << unknown
+        << "; give these shapes, or the shapes they follow from";
+  }
   // Inputs whose type nothing determines default to float32, as in MXNet.
   InferType(&g);
   for (uint32_t nid : idx.input_nodes()) {
@@ -43,11 +53,8 @@ std::unique_ptr<Executor> Executor::SimpleBind(const Symbol& symbol, Context ctx
   }
   InferType(&g);
 
-  auto array_for = [&](const NodePtr& n, const char* what) {
+  auto array_for = [&](const NodePtr& n) {
     const uint32_t eid = var_eid.at(n->attrs.name);
-    MX_CHECK(g.shapes[eid].IsKnown(), kInvalidArgument)
-        << "simple_bind: cannot infer the shape of " << what << " '" << n->attrs.name << "' (got "
-        << g.shapes[eid] << "); give it, or the shapes it follows from";
     NDArray a(g.shapes[eid], ctx, static_cast<DType>(g.dtypes[eid]), false);
     a.Fill(0.0);
     return a;
@@ -55,7 +62,7 @@ std::unique_ptr<Executor> Executor::SimpleBind(const Symbol& symbol, Context ctx
   std::vector<NDArray> args, grads, aux;
   std::vector<GradReq> reqs;
   for (const NodePtr& n : symbol.ListInputNodes(Symbol::InputKind::kArguments)) {
-    args.push_back(array_for(n, "argument"));
+    args.push_back(array_for(n));
     auto it = grad_reqs.find(n->attrs.name);
     const GradReq req = it == grad_reqs.end() ? default_req : it->second;
     reqs.push_back(req);
@@ -67,7 +74,7 @@ std::unique_ptr<Executor> Executor::SimpleBind(const Symbol& symbol, Context ctx
     }
   }
   for (const NodePtr& n : symbol.ListInputNodes(Symbol::InputKind::kAuxStates)) {
-    aux.push_back(array_for(n, "auxiliary state"));
+    aux.push_back(array_for(n));
   }
   return Bind(symbol, ctx, args, grads, reqs, aux, shared);
 }

@@ -86,14 +86,22 @@ struct Graph {
 
 // ---- passes (src/graph/pass/*.cc) ----
 
-// Fills g->shapes (pre-set entries are constraints) by running every op's shape inference
-// forward and backward until nothing changes. Returns the number of entries still unknown
-// (partial inference is not an error). A conflict throws mx::Error naming the node, the op, the
-// argument and the provided vs inferred shapes.
+// Fills g->shapes (pre-set entries are constraints; unknown dims are -1) by running every op's
+// shape inference forward and backward until nothing changes. A variable's "__shape__" attribute
+// is a hint, used only for what the constraints and the ops leave unknown. Returns the number of
+// entries still unknown (partial inference is not an error). A conflict throws mx::Error naming
+// the argument variable (or the node output), the node and its input, and the given vs inferred
+// shapes.
 size_t InferShape(Graph* g);
 
 // The same for element types (g->dtypes).
 size_t InferType(Graph* g);
+
+// What InferShape (InferType) left unknown, for error messages: the variables first, each named
+// with an op input that reads it ("argument 'fc1_weight' (input 'weight' of node 'fc1'
+// (FullyConnected)) is (10,?)"), at most `max` of them. Empty when everything is known.
+std::string DescribeUnknownShapes(const Graph& g, size_t max = 8);
+std::string DescribeUnknownTypes(const Graph& g, size_t max = 8);
 
 // Reverse-mode differentiation: the gradients of sum_k <ys[k], head_grads[k]> with respect to
 // each of `xs`, as new graph entries built from every op's registered gradient. Gradients of an

@@ -154,7 +154,12 @@ bool InferShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shap
   MergeShape(&data, (*out)[0]);
   if (data.ndim() < 0) return false;
   MX_CHECK(data.ndim() >= 1, kInvalidArgument) << "input 'data' must have at least 1 dimension";
-  const int64_t c = data[NormalizeAxis(p, data.ndim())];
+  const int axis = NormalizeAxis(p, data.ndim());
+  // The channel count may be known only from a statistic (backward inference).
+  for (const Shape* s : {&(*in)[1], &(*in)[2], &(*in)[3], &(*in)[4], &(*out)[1], &(*out)[2]}) {
+    if (data[axis] < 0 && s->ndim() == 1) data[axis] = (*s)[0];
+  }
+  const int64_t c = data[axis];
   static const char* const kNames[] = {"input 'gamma'", "input 'beta'", "input 'moving_mean'",
                                        "input 'moving_var'"};
   for (int i = 1; i < 5; ++i) AssignShape(in, i, Shape{c}, kNames[i - 1]);

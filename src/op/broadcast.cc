@@ -42,9 +42,11 @@ DMLC_REGISTER_PARAMETER(BroadcastAxisParam);
 bool BroadcastBinaryShape(const NodeAttrs&, std::vector<Shape>* in, std::vector<Shape>* out) {
   const Shape& lhs = (*in)[0];
   const Shape& rhs = (*in)[1];
-  if (!lhs.IsKnown() || !rhs.IsKnown()) return false;
+  if (lhs.ndim() < 0 || rhs.ndim() < 0) return false;
+  // Partly known inputs give a partly known output; the inputs never follow from the output (a
+  // dim of 1 broadcasts to anything).
   AssignShape(out, 0, bcast::BroadcastShapes(lhs, rhs), "output 0");
-  return true;
+  return lhs.IsKnown() && rhs.IsKnown();
 }
 
 template <typename F, OpReq Req, typename T>

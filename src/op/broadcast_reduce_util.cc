@@ -13,10 +13,17 @@ Shape BroadcastShapes(const Shape& lhs, const Shape& rhs) {
     const int dr = d - (nd - rhs.ndim());
     const int64_t a = dl >= 0 ? lhs[dl] : 1;
     const int64_t b = dr >= 0 ? rhs[dr] : 1;
-    MX_CHECK(a == b || a == 1 || b == 1, kInvalidArgument)
+    MX_CHECK(a == b || a == 1 || b == 1 || a < 0 || b < 0, kInvalidArgument)
         << "shapes do not broadcast: input 'lhs' has shape " << lhs << " and input 'rhs' has shape "
         << rhs << " (aligned at the right, each pair of dims must be equal or one of them 1)";
-    out[d] = a == 1 ? b : a;
+    // An unknown dim (-1, partial inference) is 1 or the other's: the output has the other's
+    // unless that is 1.
+    if (a < 0 || b < 0) {
+      const int64_t known = a < 0 ? b : a;
+      out[d] = known > 1 ? known : -1;
+    } else {
+      out[d] = a == 1 ? b : a;
+    }
   }
   return out;
 }

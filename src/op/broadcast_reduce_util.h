@@ -322,7 +322,8 @@ void Reduce(const Shape& full, const T* in, const Shape& small, T* out) {
 
 // ---- shapes ----
 
-// The numpy broadcast of two shapes; throws naming both when they are incompatible.
+// The numpy broadcast of two shapes; throws naming both when they are incompatible. Unknown dims
+// (-1) are allowed: the output's dim is unknown where it depends on one.
 Shape BroadcastShapes(const Shape& lhs, const Shape& rhs);
 
 // `data`'s shape with the dims in `reduced` set to 1 (keepdims form).

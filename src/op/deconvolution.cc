@@ -229,11 +229,20 @@ bool InferShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shap
   MX_CHECK(p.num_filter % p.num_group == 0, kInvalidArgument)
       << "num_filter " << p.num_filter << " is not divisible by num_group " << p.num_group;
   if (!p.no_bias) AssignShape(in, 2, Shape{p.num_filter}, "input 'bias'");
-  const Shape& data = (*in)[0];
+  Shape& data = (*in)[0];
+  // The batch size comes back from the output, the channels from the weight (backward
+  // inference), as for Convolution.
+  if (data.ndim() < 0 && (*out)[0].ndim() == nd) data = Shape::Filled(nd, -1);
   if (data.ndim() < 0) return false;
   MX_CHECK(data.ndim() == nd, kInvalidArgument)
       << "input 'data' must be " << nd << "-D for a kernel of " << sd << " value(s), got shape "
       << data;
+  {
+    Shape d = data;
+    if ((*out)[0].ndim() == nd) d[0] = (*out)[0][0];
+    if ((*in)[1].ndim() == nd) d[1] = (*in)[1][0];
+    AssignShape(in, 0, d, "input 'data'");
+  }
   MX_CHECK(data[1] < 0 || data[1] % p.num_group == 0, kInvalidArgument)
       << "input 'data' has " << data[1] << " channels, not divisible by num_group " << p.num_group;
   int64_t adj[2];

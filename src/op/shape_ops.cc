@@ -77,13 +77,15 @@ struct ReshapeParam : public dmlc::Parameter<ReshapeParam> {
   }
 };
 
-// MXNet's reshape rules, left to right.
+// MXNet's reshape rules, left to right. Input dims may be unknown (-1, partial inference): the
+// output dims that depend on them are unknown too.
 Shape InferReshape(const std::vector<int64_t>& in, const std::vector<int64_t>& spec,
                    const std::string& given) {
   std::vector<int64_t> out;
   size_t src = 0;
   int infer_at = -1;
-  const int64_t in_size = Shape(in).Size();
+  const bool in_known = Shape(in).IsKnown();
+  const int64_t in_size = in_known ? Shape(in).Size() : -1;
   auto next_in = [&](const char* code) {
     MX_CHECK(src < in.size(), kInvalidArgument)
         << "shape=" << given << ": " << code << " refers to input dim " << src << ", but the input "
@@ -105,7 +107,7 @@ Shape InferReshape(const std::vector<int64_t>& in, const std::vector<int64_t>& s
     } else if (v == -3) {
       const int64_t d1 = next_in("-3");
       const int64_t d2 = next_in("-3");
-      out.push_back(d1 * d2);
+      out.push_back(d1 < 0 || d2 < 0 ? -1 : d1 * d2);
     } else if (v == -4) {
       MX_CHECK(i + 2 < spec.size(), kInvalidArgument)
           << "shape=" << given << ": -4 must be followed by two values";
@@ -114,6 +116,11 @@ Shape InferReshape(const std::vector<int64_t>& in, const std::vector<int64_t>& s
       MX_CHECK((d1 > 0 || d1 == -1) && (d2 > 0 || d2 == -1) && !(d1 == -1 && d2 == -1),
                kInvalidArgument)
           << "shape=" << given << ": the two values after -4 must be positive, or one of them -1";
+      if (d0 < 0) {  // unknown: so is the part that would follow from it
+        out.push_back(d1);
+        out.push_back(d2);
+        continue;
+      }
       if (d1 == -1) d1 = d2 > 0 && d0 % d2 == 0 ? d0 / d2 : -1;
       if (d2 == -1) d2 = d1 > 0 && d0 % d1 == 0 ? d0 / d1 : -1;
       MX_CHECK(d1 >= 0 && d2 >= 0 && d1 * d2 == d0, kInvalidArgument)
@@ -128,7 +135,8 @@ Shape InferReshape(const std::vector<int64_t>& in, const std::vector<int64_t>& s
       ++src;
     }
   }
-  if (infer_at >= 0) {
+  if (infer_at >= 0 && !in_known) out[infer_at] = -1;
+  if (infer_at >= 0 && in_known) {
     int64_t known = 1;
     for (size_t i = 0; i < out.size(); ++i) known *= static_cast<int>(i) == infer_at ? 1 : out[i];
     MX_CHECK(known > 0 ? in_size % known == 0 : in_size == 0, kInvalidArgument)
@@ -140,7 +148,7 @@ Shape InferReshape(const std::vector<int64_t>& in, const std::vector<int64_t>& s
       << "shape=" << given << " gives " << out.size() << " dims (at most " << Shape::kMaxNDim
       << ")";
   const Shape result(out);
-  MX_CHECK(result.Size() == in_size, kInvalidArgument)
+  MX_CHECK(!in_known || result.Size() == in_size, kInvalidArgument)
       << "cannot reshape " << Shape(in) << " (" << in_size << " elements) into " << result << " ("
       << result.Size() << " elements), from shape=" << given;
   return result;
@@ -170,10 +178,34 @@ Shape ReshapeTarget(const Shape& in, const ReshapeParam& p) {
   return Shape(out);
 }
 
+// The one unknown dim of `*data` that a known output's size determines (Reshape and Flatten's
+// backward inference); nothing when more than one dim is unknown.
+void FillOneUnknownDim(Shape* data, const Shape& out, const char* what) {
+  if (data->ndim() < 0 || data->IsKnown() || !out.IsKnown()) return;
+  int unknown_at = -1;
+  int64_t known = 1;
+  for (int i = 0; i < data->ndim(); ++i) {
+    if ((*data)[i] >= 0) {
+      known *= (*data)[i];
+    } else if (unknown_at >= 0) {
+      return;
+    } else {
+      unknown_at = i;
+    }
+  }
+  if (known == 0) return;
+  MX_CHECK(out.Size() % known == 0, kInvalidArgument)
+      << what << ": the output " << out << " has " << out.Size() << " elements, which input 'data' "
+      << *data << " cannot have";
+  (*data)[unknown_at] = out.Size() / known;
+}
+
 bool ReshapeShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
-  if (!(*in)[0].IsKnown()) return false;
-  AssignShape(out, 0, ReshapeTarget((*in)[0], attrs.get<ReshapeParam>()), "output");
-  return true;
+  Shape& data = (*in)[0];
+  if (data.ndim() < 0) return false;
+  FillOneUnknownDim(&data, (*out)[0], "Reshape");
+  AssignShape(out, 0, ReshapeTarget(data, attrs.get<ReshapeParam>()), "output");
+  return data.IsKnown();
 }
 
 // Reshape, reshape_like, Flatten, expand_dims: the bytes do not change.
@@ -190,6 +222,7 @@ std::vector<NodeEntry> ReshapeBackGradient(const NodePtr& n, const std::vector<N
 bool ReshapeLikeShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
   const Shape& l = (*in)[0];
   const Shape& r = (*in)[1];
+  if (r.ndim() >= 0) AssignShape(out, 0, r, "output");
   if (!l.IsKnown() || !r.IsKnown()) return false;
   MX_CHECK(l.Size() == r.Size(), kInvalidArgument)
       << "cannot reshape lhs " << l << " (" << l.Size() << " elements) like rhs " << r << " ("
@@ -212,11 +245,16 @@ bool FirstInputType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<in
 // ---- Flatten, expand_dims ----
 
 bool FlattenShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
-  const Shape& s = (*in)[0];
-  if (!s.IsKnown()) return false;
+  Shape& s = (*in)[0];
+  if (s.ndim() < 0) return false;
   MX_CHECK(s.ndim() >= 1, kInvalidArgument) << "input 'data' must have at least 1 axis, got " << s;
-  AssignShape(out, 0, Shape{s[0], s.ProdDims(1, s.ndim())}, "output");
-  return true;
+  const Shape& o = (*out)[0];
+  if (o.ndim() == 2 && s[0] < 0) s[0] = o[0];
+  FillOneUnknownDim(&s, o, "Flatten");
+  bool rest_known = true;
+  for (int i = 1; i < s.ndim(); ++i) rest_known = rest_known && s[i] >= 0;
+  AssignShape(out, 0, Shape{s[0], rest_known ? s.ProdDims(1, s.ndim()) : -1}, "output");
+  return s.IsKnown();
 }
 
 struct ExpandDimsParam : public dmlc::Parameter<ExpandDimsParam> {
@@ -229,15 +267,21 @@ struct ExpandDimsParam : public dmlc::Parameter<ExpandDimsParam> {
 };
 
 bool ExpandDimsShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
+  const Shape& o = (*out)[0];
+  if ((*in)[0].ndim() < 0 && o.ndim() >= 1) {  // backward: the output without the new axis
+    std::vector<int64_t> dims = o.ToVector();
+    dims.erase(dims.begin() + NormalizeAxis(attrs.get<ExpandDimsParam>().axis, o.ndim()));
+    AssignShape(in, 0, Shape(dims), "input 'data'");
+  }
   const Shape& s = (*in)[0];
-  if (!s.IsKnown()) return false;
+  if (s.ndim() < 0) return false;
   const int axis = NormalizeAxis(attrs.get<ExpandDimsParam>().axis, s.ndim() + 1);
   std::vector<int64_t> dims = s.ToVector();
   dims.insert(dims.begin() + axis, 1);
   MX_CHECK(static_cast<int>(dims.size()) <= Shape::kMaxNDim, kInvalidArgument)
       << "input " << s << " already has the maximum number of axes";
   AssignShape(out, 0, Shape(dims), "output");
-  return true;
+  return s.IsKnown();
 }
 
 // ---- Concat ----
@@ -382,17 +426,32 @@ struct SliceChannelParam : public dmlc::Parameter<SliceChannelParam> {
 
 bool SliceChannelShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
   const auto& p = attrs.get<SliceChannelParam>();
+  // Every output has the same shape: what any of them knows, all do, and the input follows.
+  Shape part = Shape::Unknown();
+  for (int i = 0; i < p.num_outputs; ++i) {
+    MX_CHECK(MergeShape(&part, (*out)[i]), kInvalidArgument)
+        << "output " << i << " has shape " << (*out)[i] << ", the other outputs " << part;
+  }
+  int ndim = (*in)[0].ndim();
+  if (ndim < 0 && part.ndim() >= 0) ndim = part.ndim() + (p.squeeze_axis ? 1 : 0);
+  if (ndim < 0) return false;
+  MX_CHECK(ndim >= 1, kInvalidArgument)
+      << "input 'data' must have at least 1 axis, got " << (*in)[0];
+  const int axis = NormalizeAxis(p.axis, ndim);
+  if (part.ndim() >= 0) {
+    std::vector<int64_t> dims = part.ToVector();
+    if (p.squeeze_axis) dims.insert(dims.begin() + std::min<int>(axis, part.ndim()), 1);
+    if (dims[axis] >= 0) dims[axis] *= p.num_outputs;
+    AssignShape(in, 0, Shape(dims), "input 'data'");
+  }
   const Shape& s = (*in)[0];
-  if (!s.IsKnown()) return false;
-  MX_CHECK(s.ndim() >= 1, kInvalidArgument) << "input 'data' must have at least 1 axis, got " << s;
-  const int axis = NormalizeAxis(p.axis, s.ndim());
-  MX_CHECK(s[axis] % p.num_outputs == 0, kInvalidArgument)
+  MX_CHECK(s[axis] < 0 || s[axis] % p.num_outputs == 0, kInvalidArgument)
       << "axis " << axis << " of input 'data' " << s << " has " << s[axis]
       << " elements, which do not split into num_outputs=" << p.num_outputs << " equal parts";
   std::vector<int64_t> dims = s.ToVector();
-  dims[axis] /= p.num_outputs;
+  if (dims[axis] >= 0) dims[axis] /= p.num_outputs;
   if (p.squeeze_axis) {
-    MX_CHECK(dims[axis] == 1, kInvalidArgument)
+    MX_CHECK(dims[axis] < 0 || dims[axis] == 1, kInvalidArgument)
         << "squeeze_axis=1 needs axis " << axis << " of input 'data' " << s
         << " to have num_outputs=" << p.num_outputs << " elements";
     dims.erase(dims.begin() + axis);
@@ -400,7 +459,7 @@ bool SliceChannelShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vect
   for (int i = 0; i < p.num_outputs; ++i) {
     AssignShape(out, i, Shape(dims), "output " + std::to_string(i));
   }
-  return true;
+  return s.IsKnown();
 }
 
 void SliceChannelCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,

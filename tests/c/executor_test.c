@@ -69,6 +69,40 @@ static void test_infer_shape(mx_symbol_t c) {
   /* Partial: nothing known. */
   MT_CHECK(mx_symbol_infer_shape(c, 0, NULL, NULL, NULL, &args, &outs, &aux, &complete) == MX_OK);
   MT_CHECK(complete == 0);
+  /* Without out_complete, what stays unknown is the error, named by argument and use. */
+  MT_CHECK(mx_symbol_infer_shape(c, 0, NULL, NULL, NULL, &args, &outs, &aux, NULL) ==
+           MX_ERR_INVALID_ARGUMENT);
+  MT_CHECK(strstr(mx_get_last_error(), "cannot infer every shape: argument 'A' (input 'lhs' of") !=
+           NULL);
+  MT_CHECK(mx_symbol_infer_shape(c, 1, names, ndims, dims, &args, &outs, &aux, NULL) == MX_OK);
+  MT_CHECK(args.num == 2 && args.dims[0][0] == 10);
+}
+
+/* MXNet's partial shapes: a 0 dim, or no dims at all, is unknown. */
+static void test_partial_shapes(mx_symbol_t c) {
+  const char* names[2] = {"A", "B"};
+  int32_t ndims[2] = {2, 2};
+  int64_t a[2] = {12, 0}, b[2] = {0, 10};
+  const int64_t* dims[2];
+  mx_shape_list_t args, outs, aux;
+  int32_t complete = 0;
+  dims[0] = a;
+  dims[1] = b;
+  MT_CHECK(mx_symbol_infer_shape(c, 2, names, ndims, dims, &args, &outs, &aux, &complete) == MX_OK);
+  MT_CHECK(complete == 1 && args.dims[0][1] == 10 && args.dims[1][0] == 12);
+  MT_CHECK(outs.ndims[0] == 2 && outs.dims[0][0] == 12 && outs.dims[0][1] == 10);
+  ndims[1] = 0; /* B: nothing known */
+  MT_CHECK(mx_symbol_infer_shape(c, 2, names, ndims, dims, &args, &outs, &aux, &complete) == MX_OK);
+  MT_CHECK(complete == 0 && args.ndims[1] == 2 && args.dims[1][0] == 12 && args.dims[1][1] == -1);
+  ndims[1] = -2;
+  MT_CHECK(mx_symbol_infer_shape(c, 2, names, ndims, dims, &args, &outs, &aux, &complete) ==
+           MX_ERR_INVALID_ARGUMENT);
+  MT_CHECK(strstr(mx_get_last_error(), "'B'") != NULL);
+  names[1] = "A";
+  ndims[1] = 2;
+  MT_CHECK(mx_symbol_infer_shape(c, 2, names, ndims, dims, &args, &outs, &aux, &complete) ==
+           MX_ERR_INVALID_ARGUMENT);
+  MT_CHECK(strstr(mx_get_last_error(), "'A' is given twice") != NULL);
 }
 
 static void test_bind_forward_backward(mx_symbol_t c) {
@@ -161,12 +195,15 @@ static void test_shape_conflict(mx_symbol_t c) {
            MX_ERR_INVALID_ARGUMENT);
   MT_CHECK(strstr(mx_get_last_error(), "(10)") != NULL &&
            strstr(mx_get_last_error(), "(11)") != NULL);
+  MT_CHECK(strstr(mx_get_last_error(), "argument 'B' (input 'rhs' of node") != NULL);
+  MT_CHECK(strstr(mx_get_last_error(), "given shape (11), inferred (10)") != NULL);
 }
 
 int main(void) {
   mx_symbol_t c = seed_symbol();
   MT_CHECK(c != NULL);
   test_infer_shape(c);
+  test_partial_shapes(c);
   test_bind_forward_backward(c);
   test_simple_bind(c);
   test_shape_conflict(c);

@@ -33,6 +33,33 @@ TEST(Frontend, ErrorsAreExceptionsWithTheLibraryMessage) {
   EXPECT_EQ((a * 2).ToVector<float>(), (std::vector<float>{2, 4, 6, 8, 10, 12}));
 }
 
+TEST(Frontend, InferShapeIsStrictAndInferShapePartialTakesZeroDims) {
+  mx::Symbol net = mx::FullyConnected("fc1", mx::Symbol::Variable("data"), 128);
+  // 0: unknown, as in MXNet.
+  mx::Symbol::Shapes s = net.InferShapePartial({{"data", {0, 784}}});
+  EXPECT_FALSE(s.complete);
+  EXPECT_EQ(s.args[1], (mx::Shape{128, 784}));
+  EXPECT_EQ(s.outputs[0], (mx::Shape{-1, 128}));
+  try {
+    net.InferShape({{"data", {0, 784}}});
+    FAIL() << "expected mx::Error";
+  } catch (const mx::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "argument 'data' (input 'data' of node 'fc1' (FullyConnected)) is (?,784)"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    net.InferShape({{"data", {2, 784}}, {"fc1_weight", {128, 785}}});
+    FAIL() << "expected mx::Error";
+  } catch (const mx::Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "argument 'fc1_weight' (input 'weight' of node 'fc1' (FullyConnected)): given "
+              "shape (128,785), inferred (128,784)");
+  }
+  EXPECT_TRUE(net.InferShape({{"data", {2, 784}}}).complete);
+}
+
 // 8x8 one-channel images: class 1 when the left half is brighter than the right half.
 void MakeData(int n, uint64_t seed, std::vector<float>* x, std::vector<float>* y) {
   std::mt19937 rng(seed);

@@ -67,10 +67,20 @@ def test_wrong_shapes():
     raises(lambda: a.reshape((4, 2)), "reshape")
     raises(lambda: mx.nd.zeros((2, -3)), "-3")
     net = mx.sym.FullyConnected(mx.sym.Variable("data"), num_hidden=4, name="fc")
-    raises(lambda: net.infer_shape(data=(2, 3), fc_weight=(4, 5)), "fc", "weight")
-    raises(lambda: net.simple_bind(mx.cpu(), data=(2, 3), fc_weight=(5, 3)), "fc")
+    # The argument the user named first, then the node and its input, given vs inferred.
+    where = "argument 'fc_weight' (input 'weight' of node 'fc' (FullyConnected)): "
+    raises(lambda: net.infer_shape(data=(2, 3), fc_weight=(4, 5)),
+           where + "given shape (4,5), inferred (4,3)")
+    raises(lambda: net.simple_bind(mx.cpu(), data=(2, 3), fc_weight=(5, 3)),
+           where + "given shape (5,3), inferred (4,3)")
     raises(lambda: net.bind(mx.cpu(), [mx.nd.ones((2, 3)), mx.nd.ones((4, 2)), mx.nd.ones(4)]),
-           "fc")
+           where + "given shape (4,2), inferred (4,3)")
+    raises(lambda: net.simple_bind(mx.cpu(), data=(2, 3), type_dict={"data": np.float32, "fc_bias": np.float64}),
+           "argument 'fc_bias' (input 'bias' of node 'fc' (FullyConnected)): given type float64")
+    raises(lambda: net.simple_bind(mx.cpu()), "simple_bind: cannot infer the shape of argument "
+           "'data' (input 'data' of node 'fc' (FullyConnected)) is ?")
+    raises(lambda: net.bind(mx.cpu(), [mx.nd.ones((2, 3))]), "3 arguments (data, fc_weight, "
+           "fc_bias), got 1")
     exe = net.simple_bind(mx.cpu(), data=(2, 3))
     raises(lambda: exe.backward([mx.nd.ones((5, 5))]), "head gradient")
     raises(lambda: a[5], "5")

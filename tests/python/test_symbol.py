@@ -102,15 +102,49 @@ def test_infer_shape_forms_and_errors():
     net = mx.sym.FullyConnected(d, num_hidden=10, name="fc")
     args, outs, aux = net.infer_shape((32, 100))  # positional, in list_arguments order
     assert args == [(32, 100), (10, 100), (10,)] and outs == [(32, 10)] and aux == []
-    assert net.infer_shape() == (None, None, None)
+    with pytest.raises(mx.MXError, match=r"cannot infer every shape: argument 'data' \(input "
+                       r"'data' of node 'fc' \(FullyConnected\)\) is \?; argument 'fc_weight'"):
+        net.infer_shape()
     args, outs, _ = net.infer_shape_partial()
     assert args[0] == () and args[1] == (10, 0) and outs == [()]
-    with pytest.raises(mx.MXError, match="fc"):
+    with pytest.raises(mx.MXError, match=r"^argument 'fc_weight' \(input 'weight' of node 'fc' "
+                       r"\(FullyConnected\)\): given shape \(10,99\), inferred \(10,100\)$"):
         net.infer_shape(data=(32, 100), fc_weight=(10, 99))
     arg_types, out_types, _ = net.infer_type(data=np.float32)
     assert arg_types == [np.float32] * 3 and out_types == [np.float32]
-    assert net.infer_type() == (None, None, None)
+    with pytest.raises(mx.MXError, match="cannot infer every type: argument 'data'"):
+        net.infer_type()
     assert net.infer_type_partial()[0] == [None, None, None]
+    with pytest.raises(mx.MXError, match=r"argument 'fc_bias' \(input 'bias' of node 'fc' "
+                       r"\(FullyConnected\)\): given type float64, inferred float32"):
+        net.infer_type(data=np.float32, fc_bias=np.float64)
+
+
+def test_partial_shapes_as_in_mxnet():
+    a, b = mx.sym.Variable("a"), mx.sym.Variable("b")
+    args, outs, _ = (a + b).infer_shape(a=(12, 0), b=(0, 10))  # 0: unknown
+    assert args == [(12, 10), (12, 10)] and outs == [(12, 10)]
+    data = mx.sym.Variable("data")
+    net = mx.sym.FullyConnected(data, num_hidden=10, name="fc")
+    args, outs, _ = net.infer_shape_partial(data=(0, 784))
+    assert args == [(0, 784), (10, 784), (10,)] and outs == [(0, 10)]
+    args, outs, _ = net.infer_shape_partial(data=())  # () says nothing
+    assert args[0] == () and args[1] == (10, 0)
+    with pytest.raises(mx.MXError, match=r"argument 'data' \(input 'data' of node 'fc' "
+                       r"\(FullyConnected\)\) is \(\?,784\)"):
+        net.infer_shape(data=(0, 784))
+    with pytest.raises(mx.MXError, match=r"simple_bind: cannot infer the shape of argument 'data'"):
+        net.simple_bind(mx.cpu(), data=(0, 784))
+
+
+def test_given_shapes_win_over_shape_hints():
+    data = mx.sym.Variable("data", shape=(64, 0))
+    net = mx.sym.FullyConnected(data, num_hidden=10, name="fc")
+    assert net.infer_shape(data=(8, 3))[0][0] == (8, 3)  # given beats the hint
+    args, _, _ = net.infer_shape(fc_weight=(10, 5))  # the hint fills the unknown batch size
+    assert args[0] == (64, 5)
+    ex = net.simple_bind(mx.cpu(), data=(2, 3))
+    assert ex.arg_dict["data"].shape == (2, 3)
 
 
 def test_json_files_copies_and_pickles(tmp_path):

@@ -82,18 +82,60 @@ TEST(InferShape, ConflictNamesNodeOpArgumentAndShapes) {
   NodeEntry b = Var("b", "(2,4)");
   Graph g = Graph::FromOutputs({Apply("elemwise_add", "add1", {a, b})});
   EXPECT_EQ(ErrorOf([&] { InferShape(&g); }),
-            "node 'add1' (elemwise_add): input 'rhs' has shape (2,4), inferred (2,3)");
+            "argument 'b' (input 'rhs' of node 'add1' (elemwise_add)): shape (2,4) from its "
+            "__shape__, inferred (2,3)");
+}
+
+TEST(InferShape, ConflictBetweenGivenShapesSaysGiven) {
+  NodeEntry a = Var("a");
+  NodeEntry b = Var("b");
+  Graph g = Graph::FromOutputs({Apply("elemwise_add", "add1", {a, b})});
+  SetShape(&g, a, Shape{2, 3});
+  SetShape(&g, b, Shape{2, 4});
+  EXPECT_EQ(ErrorOf([&] { InferShape(&g); }),
+            "argument 'b' (input 'rhs' of node 'add1' (elemwise_add)): given shape (2,4), "
+            "inferred (2,3)");
+}
+
+TEST(InferShape, ConflictAtAnInternalEntryNamesBothNodes) {
+  NodeEntry a = Var("a");
+  NodeEntry e = Apply("exp", "e", {a});
+  NodeEntry b = Var("b");
+  Graph g = Graph::FromOutputs({Apply("elemwise_add", "add1", {b, e})});
+  SetShape(&g, a, Shape{2, 4});
+  SetShape(&g, b, Shape{2, 3});
+  EXPECT_EQ(ErrorOf([&] { InferShape(&g); }),
+            "input 'rhs' of node 'add1' (elemwise_add), output 'output' of node 'e' (exp): shape "
+            "(2,4) from the rest of the graph, inferred (2,3)");
 }
 
 TEST(InferShape, ConflictWithAGivenOutputShape) {
+  NodeEntry a = Var("a");
+  NodeEntry y = Apply("exp", "e", {a});
+  Graph g = Graph::FromOutputs({y});
+  SetShape(&g, a, Shape{2, 3});
+  SetShape(&g, y, Shape{3, 2});
+  EXPECT_EQ(ErrorOf([&] { InferShape(&g); }),
+            "argument 'a' (input 'data' of node 'e' (exp)): given shape (2,3), inferred (3,2)");
+}
+
+// A variable's __shape__ is a hint: what the caller gives (or what follows from it) wins, and the
+// hint fills in only what is still unknown.
+TEST(InferShape, GivenShapesWinOverShapeHints) {
   NodeEntry a = Var("a", "(2,3)");
   NodeEntry y = Apply("exp", "e", {a});
   Graph g = Graph::FromOutputs({y});
   SetShape(&g, y, Shape{3, 2});
-  const std::string msg = ErrorOf([&] { InferShape(&g); });
-  EXPECT_NE(msg.find("node 'e' (exp)"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("(3,2)"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("(2,3)"), std::string::npos) << msg;
+  EXPECT_EQ(InferShape(&g), 0u);
+  EXPECT_EQ(ShapeOf(g, a), (Shape{3, 2}));
+
+  NodeEntry b = Var("b", "(5,0)");  // 0: unknown, as in MXNet
+  Graph g2 = Graph::FromOutputs({Apply("exp", "e", {b})});
+  EXPECT_EQ(InferShape(&g2), 2u);
+  EXPECT_EQ(ShapeOf(g2, b), (Shape{5, -1}));
+  SetShape(&g2, b, Shape{-1, 7});  // the hint completes a partly given shape
+  EXPECT_EQ(InferShape(&g2), 0u);
+  EXPECT_EQ(ShapeOf(g2, b), (Shape{5, 7}));
 }
 
 TEST(InferShape, BadShapeAttribute) {
@@ -111,7 +153,17 @@ TEST(InferShape, FullyConnectedWeightConflict) {
   Graph g =
       Graph::FromOutputs({Apply("FullyConnected", "fc1", {data, w, b}, {{"num_hidden", "128"}})});
   EXPECT_EQ(ErrorOf([&] { InferShape(&g); }),
-            "node 'fc1' (FullyConnected): input 'weight' has shape (128,785), inferred (128,784)");
+            "argument 'fc1_weight' (input 'weight' of node 'fc1' (FullyConnected)): shape "
+            "(128,785) from its __shape__, inferred (128,784)");
+  Graph given = Graph::FromOutputs(
+      {Apply("FullyConnected", "fc1", {Var("data"), Var("fc1_weight"), Var("fc1_bias")},
+             {{"num_hidden", "128"}})});
+  const IndexedGraph& idx = given.indexed();
+  given.shapes[idx.entry_id(idx.input_nodes()[0], 0)] = Shape{128, 784};
+  given.shapes[idx.entry_id(idx.input_nodes()[1], 0)] = Shape{128, 785};
+  EXPECT_EQ(ErrorOf([&] { InferShape(&given); }),
+            "argument 'fc1_weight' (input 'weight' of node 'fc1' (FullyConnected)): given shape "
+            "(128,785), inferred (128,784)");
 }
 
 TEST(InferShape, MlpWeightsFromData) {
@@ -182,7 +234,8 @@ TEST(InferType, ConflictNamesTheArgument) {
   b.node->user_attrs["__dtype__"] = "float64";
   Graph g = Graph::FromOutputs({Apply("elemwise_add", "add2", {a, b})});
   EXPECT_EQ(ErrorOf([&] { InferType(&g); }),
-            "node 'add2' (elemwise_add): input 'rhs' has type float64, inferred float32");
+            "argument 'b' (input 'rhs' of node 'add2' (elemwise_add)): type float64 from its "
+            "__dtype__, inferred float32");
 }
 
 TEST(InferType, BadDTypeAttribute) {
