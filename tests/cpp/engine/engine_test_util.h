@@ -43,9 +43,11 @@ inline Engine* Restart(EngineType type, int cpu_workers = 1, int priority_worker
   return Engine::Start(o);
 }
 
-// Spins until `pred()` holds or `seconds` pass; returns whether it held.
+// Spins until `pred()` holds or `seconds` pass; returns whether it held. The deadline only turns
+// a broken engine into a failure instead of a hang: it is far above any scheduling delay a loaded
+// CI machine (or TSan) can cause, so a correct engine never misses it.
 template <typename Pred>
-bool SpinUntil(Pred pred, double seconds = 5.0) {
+bool SpinUntil(Pred pred, double seconds = 60.0) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   while (!pred()) {
     if (std::chrono::steady_clock::now() > deadline) return false;

@@ -133,7 +133,7 @@ TEST(NDArray, WritesReturnAtOnce) {
   engine::Engine::Get()->PushSync(
       [&](engine::RunContext) {
         started = true;
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
         while (!release.load() && std::chrono::steady_clock::now() < deadline) {
           std::this_thread::yield();
         }
