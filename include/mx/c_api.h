@@ -586,10 +586,13 @@ MX_API mx_status_t mx_metric_free(mx_metric_t metric);
  * (reshuffling when asked to). Batches are float32 arrays on the CPU of shape (batch_size,
  * sample shape...); labels (batch_size, label shape...).
  *
- * Batch memory is reused: the arrays of the current batch are refilled after the next call to
- * mx_data_iter_next or mx_data_iter_reset on the iterator. Finish using a batch, or copy it,
- * before moving on. Work already pushed that reads the batch (an mx_ndarray_copy_to into an
- * executor's input, an operator) is safe: the iterator waits for it before refilling.
+ * Every batch is new arrays: the handles mx_data_iter_get_data and mx_data_iter_get_label return
+ * are the caller's, and the iterator never writes into them again, so a batch keeps its contents
+ * after mx_data_iter_next, mx_data_iter_reset and mx_data_iter_free for as long as the caller
+ * holds it (keeping a whole epoch of batches is fine). Their memory goes back to the library's
+ * pool when the caller frees the handles (and views of them) and the work pushed on them has run,
+ * and later batches reuse it: a loop that frees each batch's handles allocates no new memory in
+ * steady state. A handle kept for long keeps its batch's memory for as long.
  *
  *   mx_data_iter_mnist_options_t opt;
  *   mx_data_iter_t it;
@@ -662,16 +665,18 @@ typedef struct mx_data_iter_mnist_options {
 MX_API mx_status_t mx_data_iter_create_mnist(const mx_data_iter_mnist_options_t* options,
                                              mx_data_iter_t* out_iter);
 
-/* Starts the next epoch. The current batch's arrays will be refilled. */
+/* Starts the next epoch; there is no current batch until mx_data_iter_next. Batches the caller
+ * holds keep their contents. */
 MX_API mx_status_t mx_data_iter_reset(mx_data_iter_t iter);
 
 /* Makes the next batch current: *out_has_batch is 1, or 0 at the end of the epoch (and until
  * mx_data_iter_reset). An error preparing the batch is reported here; the iterator stays usable. */
 MX_API mx_status_t mx_data_iter_next(mx_data_iter_t iter, int32_t* out_has_batch);
 
-/* The current batch's data as a new handle the caller frees. The handle shares the batch's
- * memory, which the iterator refills after the next mx_data_iter_next or mx_data_iter_reset.
- * MX_ERR_INVALID_ARGUMENT when there is no current batch. */
+/* The current batch's data as a new handle the caller frees with mx_ndarray_free. Its contents
+ * never change afterwards (the iterator writes each batch into new arrays); calling this twice for
+ * one batch gives two handles of the same array. MX_ERR_INVALID_ARGUMENT when there is no current
+ * batch. */
 MX_API mx_status_t mx_data_iter_get_data(mx_data_iter_t iter, mx_ndarray_t* out_data);
 
 /* The current batch's labels, like mx_data_iter_get_data; *out_label is NULL when the iterator
@@ -688,8 +693,8 @@ MX_API mx_status_t mx_data_iter_get_shapes(mx_data_iter_t iter, int32_t* out_dat
                                            const int64_t** out_data_dims, int32_t* out_label_ndim,
                                            const int64_t** out_label_dims);
 
-/* Releases the iterator (NULL is fine), stopping its background thread. Batch arrays the caller
- * still holds stay valid arrays (with the last contents written). */
+/* Releases the iterator (NULL is fine), stopping its background thread. Batch handles the caller
+ * still holds stay valid, with their batch's contents, until the caller frees them. */
 MX_API mx_status_t mx_data_iter_free(mx_data_iter_t iter);
 
 /* ---- Shape and type inference ---------------------------------------------------------------
