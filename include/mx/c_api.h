@@ -600,8 +600,8 @@ MX_API mx_status_t mx_metric_free(mx_metric_t metric);
  *   int32_t has_batch = 0;
  *   memset(&opt, 0, sizeof opt);
  *   opt.struct_size = sizeof opt;
- *   opt.image_path = "data/mnist/train-images-idx3-ubyte.gz";
- *   opt.label_path = "data/mnist/train-labels-idx1-ubyte.gz";
+ *   opt.image_path = "data/mnist/train-images-idx3-ubyte";    (or its .gz beside it)
+ *   opt.label_path = "data/mnist/train-labels-idx1-ubyte";
  *   opt.batch_size = 128;
  *   opt.shuffle = 1;
  *   opt.flat = 1;
@@ -648,8 +648,8 @@ MX_API mx_status_t mx_data_iter_create_ndarray(const mx_data_iter_ndarray_option
 /* Options of mx_data_iter_create_mnist; zero it, then set struct_size and the fields. */
 typedef struct mx_data_iter_mnist_options {
   size_t struct_size;        /* sizeof(mx_data_iter_mnist_options_t) */
-  const char* image_path;    /* IDX image file (magic 2051), gzip'ed or raw */
-  const char* label_path;    /* IDX label file (magic 2049), gzip'ed or raw */
+  const char* image_path;    /* IDX image file (magic 2051), gzip'ed or plain */
+  const char* label_path;    /* IDX label file (magic 2049), gzip'ed or plain */
   int64_t batch_size;        /* >= 1 */
   int32_t shuffle;           /* nonzero: a new order each epoch, determined by seed */
   int32_t flat;              /* nonzero: samples of (rows * cols); zero: (1, rows, cols) */
@@ -659,9 +659,13 @@ typedef struct mx_data_iter_mnist_options {
 } mx_data_iter_mnist_options_t;
 
 /* An iterator over MNIST-format IDX files (MNIST, Fashion-MNIST): pixels scaled to [0, 1], labels
- * as float class indices. Both files are read here; a file that cannot be read, is corrupt or
- * truncated, has the wrong magic number or disagrees with the other file's count is MX_ERR_IO
- * naming the file and the problem. */
+ * as float class indices. Both files are read here. A file is gzip'ed when it starts with gzip's
+ * magic bytes (1f 8b), whatever its name; a path that does not exist is tried with ".gz" added
+ * (or removed, when it ends in ".gz"), so "DIR/train-images-idx3-ubyte" finds either form. A file
+ * missing in both forms (the message names both paths), unreadable, corrupt or truncated, with the
+ * wrong magic number, with sizes its header declares but its data does not hold (checked before
+ * anything of that size is allocated; gzip'ed data is inflated no further than that), or
+ * disagreeing with the other file's count is MX_ERR_IO naming the file and the problem. */
 MX_API mx_status_t mx_data_iter_create_mnist(const mx_data_iter_mnist_options_t* options,
                                              mx_data_iter_t* out_iter);
 

@@ -220,8 +220,10 @@ class NDArrayIter(_LibIter):
 
 
 class MNISTIter(_LibIter):
-    """Batches of MNIST-format IDX files (gzip'ed or raw): pixels in [0, 1], labels as class
-    indices. ``flat``: samples of 784 values, else (1, 28, 28)."""
+    """Batches of MNIST-format IDX files, gzip'ed or plain: pixels in [0, 1], labels as class
+    indices. ``flat``: samples of 784 values, else (1, 28, 28). A path that does not exist is
+    tried with ``.gz`` added (or removed), so ``DIR/train-images-idx3-ubyte`` finds either
+    form; gzip'ed files are recognised by their first bytes, not their name."""
 
     def __init__(self, image, label, batch_size=128, shuffle=True, flat=False, seed=0,
                  last_batch_handle="pad", data_name="data", label_name="softmax_label",

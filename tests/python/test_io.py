@@ -1,13 +1,18 @@
 """mx.io's library iterators: every batch keeps its own data, label and pad after the iterator
-moves on (``list(it)`` works), for every last_batch_handle, shuffled or not."""
+moves on (``list(it)`` works), for every last_batch_handle, shuffled or not; MNIST files are read
+plain or gzip'ed, under either name, by the iterator and by every MNIST example."""
 import gc
 import itertools
+import os
+import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import mx
-from conftest import write_idx
+from conftest import prototypes, write_idx
 
 MODES = ["pad", "discard", "roll_over"]
 N, BATCH = 10, 4  # 4 does not divide 10: every mode has a last batch to handle
@@ -150,3 +155,63 @@ def test_mnist_iter_list_keeps_every_batch(tmp_path, mode, shuffle):
         if not shuffle and mode != "roll_over":
             np.testing.assert_array_equal(batches[0].data[0].asnumpy(), x[:BATCH])
             np.testing.assert_array_equal(batches[0].label[0].asnumpy(), labels[:BATCH])
+
+
+# ---- MNIST files in either form ---------------------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLES = {
+    "python-loop": [sys.executable, os.path.join(ROOT, "examples/python/mnist_mlp.py")],
+    "python-feedforward": [sys.executable,
+                           os.path.join(ROOT, "examples/python/mnist_feedforward.py")],
+    "cpp": [os.path.join(ROOT, "build/examples/mnist_mlp")],
+    "cpp-feedforward": [os.path.join(ROOT, "build/examples/mnist_mlp"), "--feedforward"],
+    "c": [os.path.join(ROOT, "build/examples/mnist_mlp_c")],
+}
+
+
+def digits(n, seed):
+    """n learnable 28x28 "digits" as uint8 (noisy class prototypes) and their labels."""
+    x, y = prototypes(n, noise=0.5, seed=seed)
+    return np.clip(x * 32 + 128, 0, 255).astype(np.uint8).reshape(n, 28, 28), y.astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def plain_mnist_dir(tmp_path_factory):
+    """A directory of the four MNIST files, plain (as gunzip leaves them): no .gz anywhere."""
+    directory = tmp_path_factory.mktemp("plain_mnist")
+    write_idx(str(directory), "train", *digits(320, 1), gz=False)
+    write_idx(str(directory), "t10k", *digits(96, 2), gz=False)
+    assert not [f for f in os.listdir(str(directory)) if f.endswith(".gz")]
+    return str(directory)
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_examples_train_from_a_directory_of_plain_idx_files(plain_mnist_dir, example):
+    cmd = EXAMPLES[example]
+    if not os.path.exists(cmd[-1] if cmd[0] == sys.executable else cmd[0]):
+        pytest.skip("%s is not built" % cmd[0])
+    env = dict(os.environ)
+    env.pop("MX_LIBRARY_PATH", None)  # the checkout's build, as the examples find it
+    out = subprocess.run(cmd + ["--data", plain_mnist_dir, "--epochs", "3", "--batch-size", "32"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", out.stdout).group(1))
+    assert accuracy > 0.8, out.stdout  # the images and labels were read, and read together
+
+
+def test_mnist_iter_reads_either_form_under_either_name(tmp_path):
+    images, labels = digits(12, 3)
+    plain = write_idx(str(tmp_path), "plain", images, labels, gz=False)
+    gzipped = write_idx(str(tmp_path), "gzipped", images, labels)
+    expected = images.reshape(12, 784).astype(np.float32) / np.float32(255)
+    for img, lbl in [plain, gzipped, [p + ".gz" for p in plain],
+                     [p[:-len(".gz")] for p in gzipped]]:
+        batch = next(mx.io.MNISTIter(image=img, label=lbl, batch_size=12, shuffle=False,
+                                     flat=True))
+        np.testing.assert_array_equal(batch.data[0].asnumpy(), expected)
+        np.testing.assert_array_equal(batch.label[0].asnumpy(), labels)
+    missing = str(tmp_path / "missing-images-idx3-ubyte")
+    with pytest.raises(mx.MXError) as err:
+        mx.io.MNISTIter(image=missing, label=plain[1])
+    assert "'%s'" % missing in str(err.value) and "'%s.gz'" % missing in str(err.value)
