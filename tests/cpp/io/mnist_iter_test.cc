@@ -50,7 +50,7 @@ std::string WriteRaw(const std::string& name, const std::vector<uint8_t>& bytes)
   const std::string path = TempPath(name);
   FILE* f = std::fopen(path.c_str(), "wb");
   EXPECT_NE(f, nullptr);
-  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  if (!bytes.empty()) std::fwrite(bytes.data(), 1, bytes.size(), f);  // data() may be null
   std::fclose(f);
   return path;
 }
@@ -59,7 +59,7 @@ std::string WriteGzip(const std::string& name, const std::vector<uint8_t>& bytes
   const std::string path = TempPath(name);
   gzFile f = gzopen(path.c_str(), "wb");
   EXPECT_NE(f, nullptr);
-  gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+  if (!bytes.empty()) gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
   gzclose(f);
   return path;
 }
