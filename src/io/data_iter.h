@@ -15,9 +15,11 @@
 // never writes into an array it has handed out, so batches may be kept, e.g. in a list of a whole
 // epoch, and the iterator stays independent of engine work still reading them. The memory is
 // still reused: when the last holder of a batch lets go (and the engine work on it has run), its
-// blocks go back to the storage pool, where the batch after next finds them. A loop that drops
-// each batch before the next one therefore takes no new memory from the system in steady state;
-// the cost per batch is two array headers and engine variables (a few microseconds).
+// blocks go back to the storage pool, where later batches find them. A loop that drops each batch
+// before the next one therefore takes no new memory from the system in steady state; the cost
+// per batch is two array headers and engine variables, made on the prefetch thread (about 1.5 us
+// measured, against about 500 us of MLP training per batch of 128), and the iterator no longer
+// waits for engine work still reading a batch before it fills the next one.
 #ifndef MX_IO_DATA_ITER_H_
 #define MX_IO_DATA_ITER_H_
 
