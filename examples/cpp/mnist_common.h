@@ -82,17 +82,16 @@ inline std::string Option(const Flags& f, const std::string& name, const std::st
   return fallback;
 }
 
-// The training (shuffled) and test iterators over the four IDX files in f.data; `flat` gives
-// 784-vectors, otherwise 1x28x28 images.
+// The training (shuffled) and test iterators over the four IDX files in f.data, plain or
+// gzip'ed (the library reads "NAME.gz" when "NAME" is not there); `flat` gives 784-vectors,
+// otherwise 1x28x28 images.
 inline mx::DataIter TrainIter(const Flags& f, bool flat) {
-  return mx::DataIter::MNIST(f.data + "/train-images-idx3-ubyte.gz",
-                             f.data + "/train-labels-idx1-ubyte.gz", f.batch_size, true, flat,
-                             f.seed);
+  return mx::DataIter::MNIST(f.data + "/train-images-idx3-ubyte",
+                             f.data + "/train-labels-idx1-ubyte", f.batch_size, true, flat, f.seed);
 }
 inline mx::DataIter TestIter(const Flags& f, bool flat) {
-  return mx::DataIter::MNIST(f.data + "/t10k-images-idx3-ubyte.gz",
-                             f.data + "/t10k-labels-idx1-ubyte.gz", f.batch_size, false, flat,
-                             f.seed);
+  return mx::DataIter::MNIST(f.data + "/t10k-images-idx3-ubyte", f.data + "/t10k-labels-idx1-ubyte",
+                             f.batch_size, false, flat, f.seed);
 }
 
 }  // namespace example

@@ -52,11 +52,11 @@ def main():
     mx.random.seed(args.seed)
     ctx = [mx.Context(c.split(":")[0], int(c.split(":")[1])) for c in args.ctx.split(",")]
     batch = args.batch_size
-    train = mx.io.MNISTIter(image=os.path.join(args.data, "train-images-idx3-ubyte.gz"),
-                            label=os.path.join(args.data, "train-labels-idx1-ubyte.gz"),
+    train = mx.io.MNISTIter(image=os.path.join(args.data, "train-images-idx3-ubyte"),
+                            label=os.path.join(args.data, "train-labels-idx1-ubyte"),
                             batch_size=batch, shuffle=True, flat=True, seed=args.seed)
-    test = mx.io.MNISTIter(image=os.path.join(args.data, "t10k-images-idx3-ubyte.gz"),
-                           label=os.path.join(args.data, "t10k-labels-idx1-ubyte.gz"),
+    test = mx.io.MNISTIter(image=os.path.join(args.data, "t10k-images-idx3-ubyte"),
+                           label=os.path.join(args.data, "t10k-labels-idx1-ubyte"),
                            batch_size=batch, shuffle=False, flat=True)
 
     data = mx.sym.Variable("data")

@@ -53,11 +53,11 @@ def main():
     mx.random.seed(args.seed)
     ctx = mx.gpu(0) if args.gpu else mx.cpu()
     batch = args.batch_size
-    train_iter = mx.io.MNISTIter(image=os.path.join(args.data, "train-images-idx3-ubyte.gz"),
-                                 label=os.path.join(args.data, "train-labels-idx1-ubyte.gz"),
+    train_iter = mx.io.MNISTIter(image=os.path.join(args.data, "train-images-idx3-ubyte"),
+                                 label=os.path.join(args.data, "train-labels-idx1-ubyte"),
                                  batch_size=batch, shuffle=True, flat=True, seed=args.seed)
-    test_iter = mx.io.MNISTIter(image=os.path.join(args.data, "t10k-images-idx3-ubyte.gz"),
-                                label=os.path.join(args.data, "t10k-labels-idx1-ubyte.gz"),
+    test_iter = mx.io.MNISTIter(image=os.path.join(args.data, "t10k-images-idx3-ubyte"),
+                                label=os.path.join(args.data, "t10k-labels-idx1-ubyte"),
                                 batch_size=batch, shuffle=False, flat=True)
     net = mlp()
     print("libmx %s (Python): MNIST MLP on %s, %d epochs, batch %d, lr %g (hand-written loop)"

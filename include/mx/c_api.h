@@ -586,10 +586,13 @@ MX_API mx_status_t mx_metric_free(mx_metric_t metric);
  * (reshuffling when asked to). Batches are float32 arrays on the CPU of shape (batch_size,
  * sample shape...); labels (batch_size, label shape...).
  *
- * Batch memory is reused: the arrays of the current batch are refilled after the next call to
- * mx_data_iter_next or mx_data_iter_reset on the iterator. Finish using a batch, or copy it,
- * before moving on. Work already pushed that reads the batch (an mx_ndarray_copy_to into an
- * executor's input, an operator) is safe: the iterator waits for it before refilling.
+ * Every batch is new arrays: the handles mx_data_iter_get_data and mx_data_iter_get_label return
+ * are the caller's, and the iterator never writes into them again, so a batch keeps its contents
+ * after mx_data_iter_next, mx_data_iter_reset and mx_data_iter_free for as long as the caller
+ * holds it (keeping a whole epoch of batches is fine). Their memory goes back to the library's
+ * pool when the caller frees the handles (and views of them) and the work pushed on them has run,
+ * and later batches reuse it: a loop that frees each batch's handles allocates no new memory in
+ * steady state. A handle kept for long keeps its batch's memory for as long.
  *
  *   mx_data_iter_mnist_options_t opt;
  *   mx_data_iter_t it;
@@ -597,8 +600,8 @@ MX_API mx_status_t mx_metric_free(mx_metric_t metric);
  *   int32_t has_batch = 0;
  *   memset(&opt, 0, sizeof opt);
  *   opt.struct_size = sizeof opt;
- *   opt.image_path = "data/mnist/train-images-idx3-ubyte.gz";
- *   opt.label_path = "data/mnist/train-labels-idx1-ubyte.gz";
+ *   opt.image_path = "data/mnist/train-images-idx3-ubyte";    (or its .gz beside it)
+ *   opt.label_path = "data/mnist/train-labels-idx1-ubyte";
  *   opt.batch_size = 128;
  *   opt.shuffle = 1;
  *   opt.flat = 1;
@@ -645,8 +648,8 @@ MX_API mx_status_t mx_data_iter_create_ndarray(const mx_data_iter_ndarray_option
 /* Options of mx_data_iter_create_mnist; zero it, then set struct_size and the fields. */
 typedef struct mx_data_iter_mnist_options {
   size_t struct_size;        /* sizeof(mx_data_iter_mnist_options_t) */
-  const char* image_path;    /* IDX image file (magic 2051), gzip'ed or raw */
-  const char* label_path;    /* IDX label file (magic 2049), gzip'ed or raw */
+  const char* image_path;    /* IDX image file (magic 2051), gzip'ed or plain */
+  const char* label_path;    /* IDX label file (magic 2049), gzip'ed or plain */
   int64_t batch_size;        /* >= 1 */
   int32_t shuffle;           /* nonzero: a new order each epoch, determined by seed */
   int32_t flat;              /* nonzero: samples of (rows * cols); zero: (1, rows, cols) */
@@ -656,22 +659,28 @@ typedef struct mx_data_iter_mnist_options {
 } mx_data_iter_mnist_options_t;
 
 /* An iterator over MNIST-format IDX files (MNIST, Fashion-MNIST): pixels scaled to [0, 1], labels
- * as float class indices. Both files are read here; a file that cannot be read, is corrupt or
- * truncated, has the wrong magic number or disagrees with the other file's count is MX_ERR_IO
- * naming the file and the problem. */
+ * as float class indices. Both files are read here. A file is gzip'ed when it starts with gzip's
+ * magic bytes (1f 8b), whatever its name; a path that does not exist is tried with ".gz" added
+ * (or removed, when it ends in ".gz"), so "DIR/train-images-idx3-ubyte" finds either form. A file
+ * missing in both forms (the message names both paths), unreadable, corrupt or truncated, with the
+ * wrong magic number, with sizes its header declares but its data does not hold (checked before
+ * anything of that size is allocated; gzip'ed data is inflated no further than that), or
+ * disagreeing with the other file's count is MX_ERR_IO naming the file and the problem. */
 MX_API mx_status_t mx_data_iter_create_mnist(const mx_data_iter_mnist_options_t* options,
                                              mx_data_iter_t* out_iter);
 
-/* Starts the next epoch. The current batch's arrays will be refilled. */
+/* Starts the next epoch; there is no current batch until mx_data_iter_next. Batches the caller
+ * holds keep their contents. */
 MX_API mx_status_t mx_data_iter_reset(mx_data_iter_t iter);
 
 /* Makes the next batch current: *out_has_batch is 1, or 0 at the end of the epoch (and until
  * mx_data_iter_reset). An error preparing the batch is reported here; the iterator stays usable. */
 MX_API mx_status_t mx_data_iter_next(mx_data_iter_t iter, int32_t* out_has_batch);
 
-/* The current batch's data as a new handle the caller frees. The handle shares the batch's
- * memory, which the iterator refills after the next mx_data_iter_next or mx_data_iter_reset.
- * MX_ERR_INVALID_ARGUMENT when there is no current batch. */
+/* The current batch's data as a new handle the caller frees with mx_ndarray_free. Its contents
+ * never change afterwards (the iterator writes each batch into new arrays); calling this twice for
+ * one batch gives two handles of the same array. MX_ERR_INVALID_ARGUMENT when there is no current
+ * batch. */
 MX_API mx_status_t mx_data_iter_get_data(mx_data_iter_t iter, mx_ndarray_t* out_data);
 
 /* The current batch's labels, like mx_data_iter_get_data; *out_label is NULL when the iterator
@@ -688,8 +697,8 @@ MX_API mx_status_t mx_data_iter_get_shapes(mx_data_iter_t iter, int32_t* out_dat
                                            const int64_t** out_data_dims, int32_t* out_label_ndim,
                                            const int64_t** out_label_dims);
 
-/* Releases the iterator (NULL is fine), stopping its background thread. Batch arrays the caller
- * still holds stay valid arrays (with the last contents written). */
+/* Releases the iterator (NULL is fine), stopping its background thread. Batch handles the caller
+ * still holds stay valid, with their batch's contents, until the caller frees them. */
 MX_API mx_status_t mx_data_iter_free(mx_data_iter_t iter);
 
 /* ---- Shape and type inference ---------------------------------------------------------------

@@ -705,12 +705,15 @@ inline Executor Symbol::SimpleBind(Context ctx, const std::map<std::string, Shap
 
 // ---- data iterators --------------------------------------------------------------------------
 
-// A batch iterator: Next() makes the next batch current; Data()/Label() are views of batch
-// memory the iterator refills on the next Next()/Reset().
+// A batch iterator: Next() makes the next batch current; Data()/Label() return the caller's own
+// arrays of that batch, whose contents the iterator never changes afterwards: a batch may be kept
+// past Next()/Reset() and past the iterator itself. Its memory is reused for later batches once
+// every NDArray of it is gone (see mx_data_iter_get_data).
 class DataIter {
  public:
   explicit DataIter(mx_data_iter_t h) : h_(h) {}
-  // MNIST-format IDX files (gzip'ed or raw).
+  // MNIST-format IDX files, gzip'ed or plain: "DIR/train-images-idx3-ubyte" reads that file or,
+  // when it does not exist, the .gz beside it (see mx_data_iter_create_mnist).
   static DataIter MNIST(const std::string& images, const std::string& labels, int64_t batch_size,
                         bool shuffle = true, bool flat = true, uint64_t seed = 0,
                         int32_t last_batch = MX_LAST_BATCH_PAD) {

@@ -1,9 +1,11 @@
 """mx.io: data iterators — batches of (data, label) for fit, score and hand-written loops.
 
 ``NDArrayIter`` (numpy arrays or NDArrays in memory) and ``MNISTIter`` (IDX files) are the
-library's iterators, which prepare the next batch on a background thread. Their batch arrays
-are refilled by the next call to ``next()``/``reset()``: use a batch (or copy it) before moving
-on. Work already pushed that reads a batch is safe; the library waits for it before refilling.
+library's iterators, which prepare the next batch on a background thread. Every batch has arrays
+of its own (read-only) that the iterator never writes again: a batch stays valid after
+``next()``, ``reset()`` and ``free()``, so ``batches = list(it)`` keeps each batch's data, label
+and pad. The memory of a batch nobody holds any more is reused for later batches (no allocation
+per batch in a training loop).
 
 A Python iterator only needs ``reset()``, ``next()`` (raising StopIteration at the end of an
 epoch, returning a DataBatch) and ``provide_data`` / ``provide_label``: subclass DataIter.
@@ -218,8 +220,10 @@ class NDArrayIter(_LibIter):
 
 
 class MNISTIter(_LibIter):
-    """Batches of MNIST-format IDX files (gzip'ed or raw): pixels in [0, 1], labels as class
-    indices. ``flat``: samples of 784 values, else (1, 28, 28)."""
+    """Batches of MNIST-format IDX files, gzip'ed or plain: pixels in [0, 1], labels as class
+    indices. ``flat``: samples of 784 values, else (1, 28, 28). A path that does not exist is
+    tried with ``.gz`` added (or removed), so ``DIR/train-images-idx3-ubyte`` finds either
+    form; gzip'ed files are recognised by their first bytes, not their name."""
 
     def __init__(self, image, label, batch_size=128, shuffle=True, flat=False, seed=0,
                  last_batch_handle="pad", data_name="data", label_name="softmax_label",

@@ -3,9 +3,11 @@
 ``plot_network(sym, shape={'data': (100, 784)})`` returns the DOT text (a str, with a
 ``render()`` method that runs Graphviz's ``dot`` when it is installed). The graph comes from the
 symbol's JSON and, given input shapes, the edges are labelled with the shapes the library
-infers.
+infers. Each node's DOT id is its name (``conv1``; quoted when DOT needs it), so the source can
+be searched for a layer.
 """
 import json
+import re
 import shutil
 import subprocess
 
@@ -82,6 +84,33 @@ def _quote(s):
     return '"%s"' % str(s).replace("\\", "\\\\").replace('"', '\\"')
 
 
+_DOT_KEYWORDS = {"node", "edge", "graph", "digraph", "subgraph", "strict"}
+
+
+def _id(name):
+    """`name` as a DOT id: as it is when DOT reads it as a plain id (letters, digits and
+    underscores, not starting with a digit, not a keyword: conv1, fc1_weight, _plus0), else
+    quoted with its quotes and backslashes escaped. DOT reads back `\\"` as a quote and keeps
+    `\\\\` as two backslashes (it has no escape for one backslash before a quote), so every name
+    gives a valid, distinct id, the name itself unless it holds a backslash."""
+    if re.match(r"^[A-Za-z_][A-Za-z_0-9]*\Z", name) and name.lower() not in _DOT_KEYWORDS:
+        return name
+    return _quote(name)
+
+
+def _node_ids(nodes):
+    """Each node's DOT id: its own name, as MXNet's plot_network does. Symbols may give two nodes
+    one name; the later ones get "#<node index>" appended, so no two nodes merge."""
+    ids, taken = [], set()
+    for nid, node in enumerate(nodes):
+        name = node["name"]
+        while name in taken:
+            name = "%s#%d" % (name, nid)
+        taken.add(name)
+        ids.append(_id(name))
+    return ids
+
+
 def plot_network(symbol, title="plot", save_format="pdf", shape=None, node_attrs=None,
                  hide_weights=True):
     """The network of `symbol` as DOT source (a Network, i.e. a str). `shape` (input name ->
@@ -114,6 +143,7 @@ def plot_network(symbol, title="plot", save_format="pdf", shape=None, node_attrs
     lines = ["digraph %s {" % _quote(title), "  label=%s;" % _quote(title),
              "  node [%s];" % ", ".join("%s=%s" % (k, _quote(v)) for k, v in style.items())]
     hidden = set()
+    ids = _node_ids(nodes)
     for nid, node in enumerate(nodes):
         op, name = node["op"], node["name"]
         if hide_weights and op == "null" and name.endswith(_HIDDEN_SUFFIXES):
@@ -121,8 +151,8 @@ def plot_network(symbol, title="plot", save_format="pdf", shape=None, node_attrs
             continue
         label, color = _label(op, node.get("attrs", {}), name)
         extra = ', shape="oval"' if op == "null" else ""
-        lines.append("  n%d [label=%s, fillcolor=%s%s];" % (nid, _quote(label), _quote(color),
-                                                           extra))
+        lines.append("  %s [label=%s, fillcolor=%s%s];"
+                     % (ids[nid], _quote(label), _quote(color), extra))
     for nid, node in enumerate(nodes):
         if node["op"] == "null":
             continue
@@ -133,6 +163,6 @@ def plot_network(symbol, title="plot", save_format="pdf", shape=None, node_attrs
             attrs = 'dir="back", arrowtail="open"'
             if (src, k) in shape_of:
                 attrs += ", label=%s" % _quote("x".join(str(d) for d in shape_of[(src, k)]))
-            lines.append("  n%d -> n%d [%s];" % (nid, src, attrs))
+            lines.append("  %s -> %s [%s];" % (ids[nid], ids[src], attrs))
     lines.append("}")
     return Network("\n".join(lines) + "\n", save_format)

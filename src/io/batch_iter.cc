@@ -18,7 +18,7 @@ Shape BatchShape(int64_t batch_size, const Shape& sample) {
 }
 
 // One consumer's batch plus one being filled plus one ready: the consumer never waits while the
-// thread keeps up, and memory stays at three batches.
+// thread keeps up.
 constexpr int kNumSlots = 3;
 
 }  // namespace
@@ -30,15 +30,8 @@ BatchIter::BatchIter(std::unique_ptr<SampleSource> source, const BatchIterParams
   data_shape_ = BatchShape(params.batch_size, source_->data_shape());
   const Shape label = source_->label_shape();
   label_shape_ = label.ndim() < 0 ? Shape::Unknown() : BatchShape(params.batch_size, label);
-  // Allocated now, once: the batches of every epoch reuse them (Note [batch reuse]).
   slots_.resize(params.prefetch ? kNumSlots : 1);
-  for (Slot& s : slots_) {
-    s.data = NDArray(data_shape_, Context::CPU(), DType::kFloat32, /*delay_alloc=*/false);
-    if (label_shape_.ndim() >= 0) {
-      s.label = NDArray(label_shape_, Context::CPU(), DType::kFloat32, false);
-    }
-    s.samples.resize(params.batch_size);
-  }
+  for (Slot& s : slots_) s.samples.resize(params.batch_size);
   prefetcher_ = std::make_unique<Prefetcher>(
       static_cast<int>(slots_.size()), [this](int slot, int64_t batch) { Fill(slot, batch); },
       params.prefetch);
@@ -66,15 +59,16 @@ void BatchIter::Fill(int slot, int64_t batch) {
   Slot& s = slots_[slot];
   plan_.Batch(batch, s.samples.data());
   s.pad = plan_.Pad(batch);
-  // Engine work the consumer pushed on this buffer's last batch (reads, copies to a device) must
-  // finish before the buffer is overwritten.
-  s.data.WaitToWrite();
-  if (!s.label.is_none()) s.label.WaitToWrite();
+  // Note [fresh batches]: new arrays for every batch. The previous batch of this slot stays with
+  // whoever still holds it (its memory returns to the storage pool when the last holder lets go
+  // and the engine work on it has run), so nothing the consumer kept is ever written again.
+  s.data = NDArray(data_shape_, Context::CPU(), DType::kFloat32, /*delay_alloc=*/false);
   auto* data = static_cast<float*>(s.data.data().dptr);
   const int64_t data_row = data_shape_.Size() / data_shape_[0];
   for (size_t i = 0; i < s.samples.size(); ++i)
     source_->CopyData(s.samples[i], data + i * data_row);
-  if (s.label.is_none()) return;
+  if (label_shape_.ndim() < 0) return;
+  s.label = NDArray(label_shape_, Context::CPU(), DType::kFloat32, /*delay_alloc=*/false);
   auto* label = static_cast<float*>(s.label.data().dptr);
   const int64_t label_row = label_shape_.Size() / label_shape_[0];
   for (size_t i = 0; i < s.samples.size(); ++i) {

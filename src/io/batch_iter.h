@@ -1,7 +1,8 @@
 // BatchIter: the DataIter shared by every iterator whose samples sit in host memory (arrays, a
 // decoded MNIST file). A SampleSource says how to copy one sample; BatchIter does the rest: the
-// epoch plan (order, shuffling, last batch), a ring of batch arrays reused for the whole run, and
-// the prefetch thread that fills the next batch while the current one is in use.
+// epoch plan (order, shuffling, last batch), a fresh pair of batch arrays per batch (Note [fresh
+// batches] in data_iter.h), and the prefetch thread that fills the next batch while the current
+// one is in use.
 #ifndef MX_IO_BATCH_ITER_H_
 #define MX_IO_BATCH_ITER_H_
 
@@ -53,6 +54,7 @@ class BatchIter final : public DataIter {
   const Shape& provide_label() const override { return label_shape_; }
 
  private:
+  // A batch being prepared or handed out. Fill gives the slot new arrays for every batch.
   struct Slot {
     NDArray data, label;
     std::vector<int64_t> samples;  // of the batch it holds

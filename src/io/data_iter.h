@@ -10,11 +10,16 @@
 //     while (it->Next()) Train(it->data(), it->label(), it->pad());
 //   }
 //
-// Note [batch reuse]: the arrays returned by data() and label() are a small ring of buffers that
-// the iterator fills again after the next call to Next() or Reset(): finish with a batch (or copy
-// it) before moving on. Work already pushed to the engine that reads the batch is safe: the
-// iterator waits for it before writing into the buffer again. Steady-state iteration therefore
-// allocates no memory.
+// Note [fresh batches]: every batch is a new pair of arrays. A copy of data() or label() (an
+// NDArray shares its chunk) keeps that batch's contents for as long as it is held: the iterator
+// never writes into an array it has handed out, so batches may be kept, e.g. in a list of a whole
+// epoch, and the iterator stays independent of engine work still reading them. The memory is
+// still reused: when the last holder of a batch lets go (and the engine work on it has run), its
+// blocks go back to the storage pool, where later batches find them. A loop that drops each batch
+// before the next one therefore takes no new memory from the system in steady state; the cost
+// per batch is two array headers and engine variables, made on the prefetch thread (about 1.5 us
+// measured, against about 500 us of MLP training per batch of 128), and the iterator no longer
+// waits for engine work still reading a batch before it fills the next one.
 #ifndef MX_IO_DATA_ITER_H_
 #define MX_IO_DATA_ITER_H_
 
@@ -42,13 +47,14 @@ class DataIter {
  public:
   virtual ~DataIter() = default;
 
-  // Starts the next epoch. The current batch, if any, is no longer valid.
+  // Starts the next epoch. There is no current batch until Next (arrays already taken from
+  // data() and label() keep their contents).
   virtual void Reset() = 0;
   // Makes the next batch current; false at the end of the epoch (and until Reset). Throws the
   // error that preparing the batch raised, if any.
   virtual bool Next() = 0;
 
-  // The current batch (see Note [batch reuse]). Throws when there is none.
+  // The current batch (see Note [fresh batches]). Throws when there is none.
   virtual const NDArray& data() const = 0;
   // The current batch's labels; a none array when the iterator has no labels.
   virtual const NDArray& label() const = 0;

@@ -1,5 +1,9 @@
 #include "io/mnist_iter.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -39,17 +43,34 @@ class MnistSource final : public SampleSource {
   Shape sample_;
 };
 
+// MNIST's files come gzip'ed or not, and a directory holds one form or the other: `path` when it
+// exists, else the same name with ".gz" added (or removed, for a name ending in ".gz") when that
+// exists. The reader tells the forms apart by their first bytes, so either name may hold either.
+std::string EitherForm(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) return path;
+  const int err = errno;
+  if (err != ENOENT && err != ENOTDIR) return path;  // the reader names the real problem
+  const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+  const std::string other = gz ? path.substr(0, path.size() - 3) : path + ".gz";
+  if (::stat(other.c_str(), &st) == 0) return other;
+  MX_THROW(kIO) << "MNIST: cannot open '" << path << "' or '" << other
+                << "': " << std::strerror(err);
+}
+
 }  // namespace
 
 std::unique_ptr<DataIter> CreateMNISTIter(const std::string& image_path,
                                           const std::string& label_path, bool flat,
                                           const BatchIterParams& params) {
-  IdxImages images = ReadIdxImages(image_path);
-  std::vector<uint8_t> labels = ReadIdxLabels(label_path);
+  const std::string image_file = EitherForm(image_path);
+  IdxImages images = ReadIdxImages(image_file);
+  const std::string label_file = EitherForm(label_path);
+  std::vector<uint8_t> labels = ReadIdxLabels(label_file);
   MX_CHECK(images.count == static_cast<int64_t>(labels.size()), kIO)
-      << "MNIST: '" << image_path << "' holds " << images.count << " images but '" << label_path
+      << "MNIST: '" << image_file << "' holds " << images.count << " images but '" << label_file
       << "' holds " << labels.size() << " labels";
-  MX_CHECK(images.count > 0, kIO) << "MNIST: '" << image_path << "' holds no images";
+  MX_CHECK(images.count > 0, kIO) << "MNIST: '" << image_file << "' holds no images";
   return std::make_unique<BatchIter>(
       std::make_unique<MnistSource>(std::move(images), std::move(labels), flat), params);
 }

@@ -1,11 +1,13 @@
-// The MNIST iterator: images and labels from the standard IDX files (gzip'ed or raw), pixels
-// scaled to [0, 1] as float32, labels as float32 class indices.
+// The MNIST iterator: images and labels from the standard IDX files (gzip'ed or plain), pixels
+// scaled to [0, 1] as float32, labels as float32 class indices. A directory may hold either form
+// of each file: given "train-images-idx3-ubyte", the iterator reads that file or, when it does
+// not exist, "train-images-idx3-ubyte.gz" beside it (and the other way round).
 //
 //   BatchIterParams p;
 //   p.batch_size = 128;
 //   p.shuffle = true;
-//   auto train = CreateMNISTIter("data/mnist/train-images-idx3-ubyte.gz",
-//                                "data/mnist/train-labels-idx1-ubyte.gz", /*flat=*/true, p);
+//   auto train = CreateMNISTIter("data/mnist/train-images-idx3-ubyte",
+//                                "data/mnist/train-labels-idx1-ubyte", /*flat=*/true, p);
 //   // data: (128, 784) when flat, else (128, 1, 28, 28); label: (128,)
 #ifndef MX_IO_MNIST_ITER_H_
 #define MX_IO_MNIST_ITER_H_
@@ -19,7 +21,8 @@ namespace mx {
 namespace io {
 
 // Reads both files when called (they are small: 47 MB for the full 60,000 training digits).
-// Unreadable, corrupt, truncated or mismatched files are mx::Error(kIO) naming the file.
+// Unreadable, corrupt, truncated or mismatched files are mx::Error(kIO) naming the file; a file
+// missing in both forms is one naming both paths tried.
 std::unique_ptr<DataIter> CreateMNISTIter(const std::string& image_path,
                                           const std::string& label_path, bool flat,
                                           const BatchIterParams& params);

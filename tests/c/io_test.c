@@ -108,6 +108,72 @@ static void test_ndarray_iter(void) {
   MT_CHECK(mx_data_iter_free(NULL) == MX_OK);
 }
 
+/* The contract of mx_data_iter_get_data/get_label: the handles are the caller's and their
+ * contents never change, so a caller may keep every batch of two epochs, reset the iterator and
+ * even free it, and read them afterwards. Each kept batch must equal the batch a second iterator
+ * with the same seed yields when read at once. */
+enum { kKept = 8 };
+static void test_kept_batches_keep_their_values(void) {
+  const int32_t modes[3] = {MX_LAST_BATCH_PAD, MX_LAST_BATCH_DISCARD, MX_LAST_BATCH_ROLL_OVER};
+  const int expected_batches[3] = {6, 4, 5}; /* 3 + 3; 2 + 2; 2, then 2 + 10 samples = 3 */
+  int m;
+  for (m = 0; m < 3; ++m) {
+    mx_data_iter_t it = make_iter(modes[m], 1), ref = make_iter(modes[m], 1);
+    mx_ndarray_t xs[kKept], ys[kKept], again = NULL;
+    int64_t pads[kKept];
+    float first[4 * kWidth], x[4 * kWidth];
+    int n = 0, k = 0, epoch;
+    int32_t has = 0;
+    for (epoch = 0; epoch < 2; ++epoch) {
+      while (n < kKept && mx_data_iter_next(it, &has) == MX_OK && has) {
+        MT_CHECK(mx_data_iter_get_data(it, &xs[n]) == MX_OK);
+        MT_CHECK(mx_data_iter_get_label(it, &ys[n]) == MX_OK);
+        MT_CHECK(mx_data_iter_get_pad(it, &pads[n]) == MX_OK);
+        ++n;
+      }
+      MT_CHECK(mx_data_iter_reset(it) == MX_OK);
+    }
+    MT_CHECK(n == expected_batches[m]);
+    /* Two handles of one batch are the same batch; freeing one leaves the other as it was. */
+    MT_CHECK(mx_data_iter_next(it, &has) == MX_OK && has == 1);
+    MT_CHECK(mx_data_iter_get_data(it, &again) == MX_OK);
+    MT_CHECK(mx_ndarray_copy_to_host(again, first, sizeof first) == MX_OK);
+    MT_CHECK(mx_data_iter_get_data(it, &xs[n]) == MX_OK);
+    MT_CHECK(mx_ndarray_free(xs[n]) == MX_OK);
+    MT_CHECK(mx_data_iter_next(it, &has) == MX_OK && has == 1);
+    MT_CHECK(mx_data_iter_free(it) == MX_OK); /* kept batches outlive their iterator */
+    MT_CHECK(mx_ndarray_copy_to_host(again, x, sizeof x) == MX_OK);
+    MT_CHECK(memcmp(first, x, sizeof x) == 0);
+    MT_CHECK(mx_ndarray_free(again) == MX_OK);
+
+    for (epoch = 0; epoch < 2; ++epoch) {
+      while (k < n && mx_data_iter_next(ref, &has) == MX_OK && has) {
+        float y[4], rx[4 * kWidth], ry[4];
+        mx_ndarray_t r = NULL;
+        int64_t rpad = -1;
+        MT_CHECK(mx_ndarray_copy_to_host(xs[k], x, sizeof x) == MX_OK);
+        MT_CHECK(mx_ndarray_copy_to_host(ys[k], y, sizeof y) == MX_OK);
+        MT_CHECK(mx_data_iter_get_data(ref, &r) == MX_OK);
+        MT_CHECK(mx_ndarray_copy_to_host(r, rx, sizeof rx) == MX_OK);
+        mx_ndarray_free(r);
+        MT_CHECK(mx_data_iter_get_label(ref, &r) == MX_OK);
+        MT_CHECK(mx_ndarray_copy_to_host(r, ry, sizeof ry) == MX_OK);
+        mx_ndarray_free(r);
+        MT_CHECK(mx_data_iter_get_pad(ref, &rpad) == MX_OK);
+        MT_CHECK(memcmp(x, rx, sizeof x) == 0 && memcmp(y, ry, sizeof y) == 0);
+        MT_CHECK(pads[k] == rpad);
+        MT_CHECK(x[2] == 10 * y[0] + 2 && x[4 * kWidth - 1] == 10 * y[3] + 2);
+        mx_ndarray_free(xs[k]);
+        mx_ndarray_free(ys[k]);
+        ++k;
+      }
+      MT_CHECK(mx_data_iter_reset(ref) == MX_OK);
+    }
+    MT_CHECK(k == n);
+    mx_data_iter_free(ref);
+  }
+}
+
 static void test_no_labels(void) {
   const float data[6] = {1, 2, 3, 4, 5, 6};
   const int64_t shape[2] = {6, 1};
@@ -237,6 +303,7 @@ static void test_bad_arguments(void) {
 
 int main(void) {
   test_ndarray_iter();
+  test_kept_batches_keep_their_values();
   test_no_labels();
   test_mnist();
   test_bad_arguments();

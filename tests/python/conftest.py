@@ -31,16 +31,18 @@ def ctx(request):
     return request.param
 
 
-def write_idx(directory, prefix, images, labels):
-    """Writes MNIST-format IDX files (gzip'ed) of uint8 images (n, rows, cols) and labels."""
+def write_idx(directory, prefix, images, labels, gz=True):
+    """Writes MNIST-format IDX files (gzip'ed, or plain when not `gz`) of uint8 images
+    (n, rows, cols) and labels; returns their paths."""
     images = np.asarray(images, dtype=np.uint8)
     labels = np.asarray(labels, dtype=np.uint8)
-    img_path = os.path.join(directory, prefix + "-images-idx3-ubyte.gz")
-    lbl_path = os.path.join(directory, prefix + "-labels-idx1-ubyte.gz")
-    with gzip.open(img_path, "wb") as f:
+    suffix, opener = (".gz", gzip.open) if gz else ("", open)
+    img_path = os.path.join(directory, prefix + "-images-idx3-ubyte" + suffix)
+    lbl_path = os.path.join(directory, prefix + "-labels-idx1-ubyte" + suffix)
+    with opener(img_path, "wb") as f:
         f.write(struct.pack(">IIII", 2051, *images.shape))
         f.write(images.tobytes())
-    with gzip.open(lbl_path, "wb") as f:
+    with opener(lbl_path, "wb") as f:
         f.write(struct.pack(">II", 2049, labels.shape[0]))
         f.write(labels.tobytes())
     return img_path, lbl_path

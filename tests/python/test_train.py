@@ -252,8 +252,7 @@ def test_mnist_iter_reads_idx_files(tmp_path):
     img, lbl = write_idx(str(tmp_path), "t", images, labels)
     it = mx.io.MNISTIter(image=img, label=lbl, batch_size=3, shuffle=False, flat=True)
     assert it.provide_data == [("data", (3, 784))]
-    # Batch memory is refilled by the next batch: read each one while it is current.
-    batches = [(b.data[0].asnumpy(), b.label[0].asnumpy(), b.pad) for b in it]
+    batches = [(b.data[0].asnumpy(), b.label[0].asnumpy(), b.pad) for b in list(it)]
     assert len(batches) == 3 and [b[2] for b in batches] == [0, 0, 2]
     np.testing.assert_allclose(batches[0][0], images[:3].reshape(3, 784) / 255.0, rtol=1e-6)
     np.testing.assert_allclose(batches[2][0][0], images[6].reshape(784) / 255.0, rtol=1e-6)

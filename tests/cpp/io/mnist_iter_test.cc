@@ -50,7 +50,7 @@ std::string WriteRaw(const std::string& name, const std::vector<uint8_t>& bytes)
   const std::string path = TempPath(name);
   FILE* f = std::fopen(path.c_str(), "wb");
   EXPECT_NE(f, nullptr);
-  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  if (!bytes.empty()) std::fwrite(bytes.data(), 1, bytes.size(), f);  // data() may be null
   std::fclose(f);
   return path;
 }
@@ -59,7 +59,7 @@ std::string WriteGzip(const std::string& name, const std::vector<uint8_t>& bytes
   const std::string path = TempPath(name);
   gzFile f = gzopen(path.c_str(), "wb");
   EXPECT_NE(f, nullptr);
-  gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+  if (!bytes.empty()) gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
   gzclose(f);
   return path;
 }
@@ -178,6 +178,165 @@ TEST(MNISTIter, BadFilesAreErrorsNamingTheFile) {
   const std::string fewer = WriteRaw("fewer_lbl", LabelFile(kCount - 1));
   const std::string msg = ErrorOf(images, fewer, images);
   EXPECT_TRUE(Has(msg, fewer) && Has(msg, "5 images") && Has(msg, "4 labels")) << msg;
+}
+
+// The first bytes decide how a file is read, not its name: plain data named .gz and gzip'ed data
+// without .gz read the same.
+TEST(IdxFile, PlainAndGzipAreToldApartByTheirFirstBytes) {
+  const std::vector<uint8_t> bytes = ImageFile();
+  const std::string plain_named_gz = WriteRaw("plain_named.gz", bytes);
+  const std::string gz_named_plain = WriteGzip("gz_named_plain", bytes);
+  EXPECT_EQ(ReadMaybeGzipFile(plain_named_gz), bytes);
+  EXPECT_EQ(ReadMaybeGzipFile(gz_named_plain), bytes);
+  EXPECT_EQ(ReadIdxImages(plain_named_gz).pixels, ReadIdxImages(gz_named_plain).pixels);
+  EXPECT_EQ(ReadIdxImages(gz_named_plain).pixels,
+            std::vector<uint8_t>(bytes.begin() + 16, bytes.end()));
+  // A limit on what a file may hold, for plain and gzip'ed files alike.
+  for (const std::string& path : {plain_named_gz, gz_named_plain}) {
+    EXPECT_EQ(ReadMaybeGzipFile(path, bytes.size()), bytes);
+    try {
+      ReadMaybeGzipFile(path, bytes.size() - 1);
+      ADD_FAILURE() << "no error for " << path;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kIO);
+      EXPECT_TRUE(Has(e.what(), path) && Has(e.what(), "allowed")) << e.what();
+    }
+  }
+}
+
+// The error for reading `path` as IDX images; checks that it is kIO naming the file.
+std::string ImageError(const std::string& path) {
+  try {
+    ReadIdxImages(path);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIO) << e.what();
+    EXPECT_TRUE(Has(e.what(), "'" + path + "'")) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no error for " << path;
+  return "";
+}
+
+// Each kind of damage, in both forms: a clear kIO error naming the file and saying what is wrong.
+TEST(IdxFile, DamagedFilesInEitherFormAreErrorsNamingTheFile) {
+  for (bool gz : {false, true}) {
+    SCOPED_TRACE(gz ? "gzip" : "plain");
+    auto write = gz ? WriteGzip : WriteRaw;
+    std::vector<uint8_t> cut = ImageFile();
+    cut.resize(cut.size() - 7);
+    std::string msg = ImageError(write("damaged_cut", cut));
+    EXPECT_TRUE(Has(msg, "truncated?") && Has(msg, "53 bytes after the header")) << msg;
+    msg = ImageError(write("damaged_header", {0, 0, 8, 3, 0, 0, 0, 5}));
+    EXPECT_TRUE(Has(msg, "shorter than the 16-byte header")) << msg;
+    msg = ImageError(write("damaged_magic", ImageFile(0x12345678)));
+    EXPECT_TRUE(Has(msg, "wrong magic number 305419896")) << msg;
+    EXPECT_EQ(Has(msg, "nor is it gzip'ed"), !gz) << msg;
+    std::vector<uint8_t> longer = ImageFile();
+    longer.push_back(0);
+    msg = ImageError(write("damaged_longer", longer));
+    EXPECT_TRUE(Has(msg, gz ? "more than 60 bytes" : "61 bytes after the header")) << msg;
+    msg = ImageError(write("damaged_empty", {}));
+    EXPECT_TRUE(Has(msg, "too short for a magic number")) << msg;
+  }
+  // Damage only gzip has: a stream cut short (inside the compressed data, or in its trailer),
+  // damaged compressed data, and a wrong checksum.
+  const std::vector<uint8_t> gz = ReadRaw(WriteGzip("damaged_whole.gz", ImageFile()));
+  for (size_t keep : {gz.size() / 2, gz.size() - 4}) {
+    const std::string msg =
+        ImageError(WriteRaw("damaged_cut.gz", std::vector<uint8_t>(gz.begin(), gz.begin() + keep)));
+    EXPECT_TRUE(Has(msg, "truncated")) << msg;
+  }
+  std::vector<uint8_t> bad = gz;
+  for (size_t i = 12; i < bad.size() - 8; ++i) bad[i] ^= 0x5A;
+  ImageError(WriteRaw("damaged_data.gz", bad));
+  bad = gz;
+  bad[bad.size() - 8] ^= 1;  // the CRC-32 of the data
+  EXPECT_TRUE(Has(ImageError(WriteRaw("damaged_crc.gz", bad)), "corrupt gzip data"));
+  // Not a file to read at all.
+  EXPECT_TRUE(Has(ImageError(testing::TempDir()), "directory"));
+}
+
+// A header's sizes are checked against the file before anything of that size is allocated: a
+// small file claiming 2^32 - 1 images of 28x28 (3.4 TB) is an I/O error, not an allocation
+// (which would fail as out of memory, or take the memory).
+TEST(IdxFile, AHeaderClaimingMoreThanTheFileHoldsAllocatesNothing) {
+  std::vector<uint8_t> f;
+  PutBigEndian(&f, kIdxImageMagic);
+  PutBigEndian(&f, 0xFFFFFFFFu);
+  PutBigEndian(&f, 28);
+  PutBigEndian(&f, 28);
+  f.insert(f.end(), {1, 2, 3, 4});  // 20 bytes
+  for (bool gz : {false, true}) {
+    const std::string msg = ImageError((gz ? WriteGzip : WriteRaw)("huge_claim", f));
+    EXPECT_TRUE(Has(msg, "4294967295 images of 28x28") && Has(msg, "truncated?")) << msg;
+  }
+  // Sizes whose product does not even fit in 64 bits.
+  f.resize(8);
+  PutBigEndian(&f, 0xFFFFFFFFu);
+  PutBigEndian(&f, 0xFFFFFFFFu);
+  EXPECT_TRUE(Has(ImageError(WriteRaw("overflow_claim", f)), "more than 2^64 bytes"));
+  std::vector<uint8_t> labels;
+  PutBigEndian(&labels, kIdxLabelMagic);
+  PutBigEndian(&labels, 0xFFFFFFFFu);
+  try {
+    ReadIdxLabels(WriteGzip("huge_claim_lbl", labels));
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIO);
+    EXPECT_TRUE(Has(e.what(), "4294967295 labels") && Has(e.what(), "holds 0 bytes")) << e.what();
+  }
+}
+
+// A gzip stream that inflates beyond its header's sizes is decompressed only one byte beyond
+// them: here 64 MiB of zeros after one declared pixel, with a broken checksum at the very end.
+// A reader that inflated it all would report the checksum; the bounded one stops long before.
+TEST(IdxFile, AGzipBombStopsAtTheHeadersSize) {
+  std::vector<uint8_t> f;
+  PutBigEndian(&f, kIdxImageMagic);
+  PutBigEndian(&f, 1);
+  PutBigEndian(&f, 1);
+  PutBigEndian(&f, 1);
+  f.push_back(7);
+  const std::string path = TempPath("bomb.gz");
+  gzFile out = gzopen(path.c_str(), "wb9");
+  ASSERT_NE(out, nullptr);
+  gzwrite(out, f.data(), static_cast<unsigned>(f.size()));
+  const std::vector<uint8_t> zeros(1 << 20, 0);
+  for (int i = 0; i < 64; ++i) gzwrite(out, zeros.data(), static_cast<unsigned>(zeros.size()));
+  gzclose(out);
+  std::vector<uint8_t> bomb = ReadRaw(path);
+  EXPECT_LT(bomb.size(), 200u * 1024);
+  bomb[bomb.size() - 8] ^= 1;
+  const std::string msg = ImageError(WriteRaw("bomb.gz", bomb));
+  EXPECT_TRUE(Has(msg, "1 images of 1x1 pixels (1 bytes)") && Has(msg, "more than 1 bytes")) << msg;
+}
+
+// A directory holds MNIST's files plain or gzip'ed: either name finds either form, and a file
+// missing in both forms is an error naming both paths.
+TEST(MNISTIter, FindsEachFileInEitherForm) {
+  const std::string plain_img = WriteRaw("either-images", ImageFile());
+  const std::string plain_lbl = WriteRaw("either-labels", LabelFile());
+  const std::string gz_img = WriteGzip("either-gz-images.gz", ImageFile());
+  const std::string gz_lbl = WriteGzip("either-gz-labels.gz", LabelFile());
+  std::remove((plain_img + ".gz").c_str());
+  std::remove((plain_lbl + ".gz").c_str());
+  const std::string gz_img_plain = gz_img.substr(0, gz_img.size() - 3);
+  std::remove(gz_img_plain.c_str());
+  // Plain files asked for by their .gz names, and the other way round.
+  ExpectBatches(CreateMNISTIter(plain_img + ".gz", plain_lbl + ".gz", true, Params(2)).get());
+  ExpectBatches(CreateMNISTIter(gz_img_plain, gz_lbl, true, Params(2)).get());
+  ExpectBatches(
+      CreateMNISTIter(plain_img, gz_lbl.substr(0, gz_lbl.size() - 3), true, Params(2)).get());
+  const std::string missing = TempPath("either-missing-images");
+  for (const std::string& asked : {missing, missing + ".gz"}) {
+    const std::string msg = ErrorOf(asked, plain_lbl, missing);
+    EXPECT_TRUE(Has(msg, "'" + missing + "'") && Has(msg, "'" + missing + ".gz'") &&
+                Has(msg, "No such file"))
+        << msg;
+  }
+  // Only a missing file falls back: an existing one that cannot be read is reported as it is.
+  const std::string msg = ErrorOf(testing::TempDir(), plain_lbl, testing::TempDir());
+  EXPECT_TRUE(Has(msg, "directory") && !Has(msg, ".gz")) << msg;
 }
 
 }  // namespace
