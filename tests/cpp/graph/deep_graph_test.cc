@@ -1,5 +1,6 @@
 // Graphs at their extremes: freeing a 200,000-node chain (Note [Freeing deep graphs] in
-// src/graph/node.cc), and nodes shared between graphs outliving the graph freed first.
+// src/graph/node.cc), nodes shared between graphs outliving the graph freed first, and a gradient
+// that sums more contributions than one add_n may take (kMaxOpArity).
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -14,6 +15,9 @@ namespace mx {
 namespace {
 
 using test::Apply;
+using test::Evaluate;
+using test::MakeArray;
+using test::ToVector;
 using test::Var;
 
 // x -> relu -> relu -> ... (`depth` relus).
@@ -57,6 +61,23 @@ TEST(DeepGraph, FreeingOneGraphKeepsNodesAnotherHolds) {
   b = NodeEntry{};
   s = Symbol();
   EXPECT_TRUE(a_middle.expired());
+}
+
+// y = x + x + ... + x with more uses of x than add_n takes: its gradient sums them in groups.
+TEST(DeepGraph, GradientSumsMoreContributionsThanOneAddNTakes) {
+  const int uses = kMaxOpArity + 5;
+  const NodeEntry x = Var("x");
+  NodeEntry y = x;
+  for (int i = 1; i < uses; ++i) y = Apply("elemwise_add", "add" + std::to_string(i), {y, x});
+  const std::vector<NodeEntry> g = Gradient({y}, {NodeEntry{}}, {x});
+  ASSERT_EQ(g.size(), 1u);
+  ASSERT_NE(g[0].node, nullptr);
+  EXPECT_EQ(g[0].node->attrs.op->name, "add_n");
+  ASSERT_EQ(g[0].node->inputs.size(), 2u);  // the two groups
+  EXPECT_EQ(g[0].node->inputs[0].node->inputs.size(), static_cast<size_t>(kMaxOpArity));
+  EXPECT_EQ(g[0].node->inputs[1].node->inputs.size(), 5u);
+  const std::vector<double> v = ToVector(Evaluate(g, {{"x", MakeArray({1}, {0.5})}})[0]);
+  EXPECT_EQ(v, std::vector<double>{static_cast<double>(uses)});
 }
 
 }  // namespace

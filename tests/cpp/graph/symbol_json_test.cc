@@ -234,6 +234,30 @@ TEST(SymbolJSON, RejectsBadDocumentsNamingTheProblem) {
   EXPECT_EQ(Symbol::FromJSON(SmallNet().ToJSON()).ListArguments(), (Strings{"a", "b"}));
 }
 
+// Counts in parameters are bounded, and must match the inputs the file gives: a file saying
+// "num_args": "1000000000" is an error at once (it used to build a billion input names).
+TEST(SymbolJSON, AbsurdCountsAreErrors) {
+  auto node = [](const std::string& op, const std::string& attrs, const std::string& inputs) {
+    return Doc(std::string(kVarA) + R"(, {"op": ")" + op + R"(", "name": "n", "attrs": )" + attrs +
+                   R"(, "inputs": )" + inputs + "}",
+               "0", "[1, 0, 0]");
+  };
+  EXPECT_JSON_ERROR(node("Concat", R"({"num_args": "1000000000"})", "[[0, 0, 0]]"), "num_args");
+  EXPECT_JSON_ERROR(node("Concat", R"({"num_args": "1000000000"})", "[[0, 0, 0]]"), "65536");
+  EXPECT_JSON_ERROR(node("Concat", R"({"num_args": "3"})", "[[0, 0, 0]]"),
+                    "nodes[1] ('n'): operator 'Concat' takes 3 inputs, got 1");
+  EXPECT_JSON_ERROR(node("add_n", R"({"num_args": "2147483647"})", "[[0, 0, 0]]"), "num_args");
+  EXPECT_JSON_ERROR(node("ElementWiseSum", R"({"num_args": "99999999999"})", "[[0, 0, 0]]"),
+                    "num_args");
+  EXPECT_JSON_ERROR(node("SliceChannel", R"({"num_outputs": "1000000000"})", "[[0, 0, 0]]"),
+                    "num_outputs");
+  EXPECT_JSON_ERROR(
+      node("UpSampling", R"({"num_args": "1000000000", "scale": "2", "sample_type": "nearest"})",
+           "[[0, 0, 0]]"),
+      "num_args");
+  EXPECT_JSON_ERROR(node("Concat", R"({"num_args": "-1"})", "[]"), "num_args");
+}
+
 // Every prefix and many single-character corruptions either load or throw mx::Error.
 TEST(SymbolJSON, FuzzTruncatedAndCorrupted) {
   const std::string json = SmallNet().ToJSON();
