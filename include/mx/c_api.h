@@ -108,7 +108,7 @@ MX_API mx_status_t mx_set_log_level(int32_t level);
 enum { MX_ENGINE_DEFAULT = 0, MX_ENGINE_NAIVE = 1, MX_ENGINE_THREADED = 2 };
 
 /* Library start-up options. Fill with mx_init_options_default, then change fields. A zero field
- * means "the environment's value, else the built-in default". */
+ * means "the environment's value, else the built-in default"; worker counts are at most 1024. */
 typedef struct mx_init_options {
   size_t struct_size;           /* sizeof(mx_init_options_t), set by mx_init_options_default   */
   int32_t engine_type;          /* MX_ENGINE_DEFAULT (env, else threaded), _NAIVE, _THREADED    */
