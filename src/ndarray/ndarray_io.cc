@@ -157,8 +157,13 @@ void NDArray::Load(const std::string& path, std::vector<NDArray>* arrays,
     const Shape shape(dims);
     const auto nbytes = r.Get<uint64_t>("byte count");
     const size_t elem = DTypeSize(static_cast<DType>(dtype));
-    MX_CHECK(nbytes <= r.remaining() && nbytes % elem == 0 &&
-                 nbytes / elem == static_cast<uint64_t>(shape.Size()),
+    int64_t elements = -1;  // stays -1 when the dims' product overflows: corrupt as well
+    try {
+      elements = shape.Size();
+    } catch (const Error&) {
+    }
+    MX_CHECK(elements >= 0 && nbytes <= r.remaining() && nbytes % elem == 0 &&
+                 nbytes / elem == static_cast<uint64_t>(elements),
              kIO)
         << "'" << path << "' is corrupt: array " << i << " of shape " << shape << " claims "
         << nbytes << " bytes";
