@@ -277,8 +277,9 @@ MX_API mx_status_t mx_ndarray_save(const char* path, int32_t num, const mx_ndarr
 
 /* Loads a file written by mx_ndarray_save: *out_num arrays at *out_arrays and *out_num names at
  * *out_names (NULL for a list). Each array handle is the caller's to free; the two lists
- * themselves stay valid until this thread's next mx_ndarray_load. A truncated or corrupt file is
- * MX_ERR_IO naming the file and the problem. */
+ * themselves stay valid until this thread's next mx_ndarray_load. A truncated or corrupt file, or
+ * a path that is not a regular file (a device, FIFO or directory), is MX_ERR_IO naming the file
+ * and the problem. */
 MX_API mx_status_t mx_ndarray_load(const char* path, int32_t* out_num, mx_ndarray_t** out_arrays,
                                    const char*** out_names);
 
@@ -460,8 +461,9 @@ MX_API mx_status_t mx_symbol_from_json(const char* json, mx_symbol_t* out_symbol
 /* Writes the symbol's JSON to the file `path`. Failures are MX_ERR_IO naming the file. */
 MX_API mx_status_t mx_symbol_save(mx_symbol_t symbol, const char* path);
 
-/* Reads a symbol from a file written by mx_symbol_save. A file that cannot be read, or whose
- * contents are not a valid symbol, is MX_ERR_IO naming the file and the problem. */
+/* Reads a symbol from a file written by mx_symbol_save. A file that cannot be read or is not a
+ * regular file, or whose contents are not a valid symbol, is MX_ERR_IO naming the file and the
+ * problem. */
 MX_API mx_status_t mx_symbol_load(const char* path, mx_symbol_t* out_symbol);
 
 /* Releases the handle (NULL is fine). Nodes shared with other symbols stay alive for them. */
@@ -656,9 +658,9 @@ typedef struct mx_data_iter_mnist_options {
 } mx_data_iter_mnist_options_t;
 
 /* An iterator over MNIST-format IDX files (MNIST, Fashion-MNIST): pixels scaled to [0, 1], labels
- * as float class indices. Both files are read here; a file that cannot be read, is corrupt or
- * truncated, has the wrong magic number or disagrees with the other file's count is MX_ERR_IO
- * naming the file and the problem. */
+ * as float class indices. Both files are read here; a file that cannot be read or is not a
+ * regular file, is corrupt or truncated, has the wrong magic number or disagrees with the other
+ * file's count is MX_ERR_IO naming the file and the problem. */
 MX_API mx_status_t mx_data_iter_create_mnist(const mx_data_iter_mnist_options_t* options,
                                              mx_data_iter_t* out_iter);
 

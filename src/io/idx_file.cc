@@ -1,13 +1,16 @@
 #include "io/idx_file.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 #include <utility>
 
 #include "base/error.h"
+#include "base/file.h"
 
 namespace mx {
 namespace io {
@@ -42,11 +45,25 @@ void CheckHeader(const std::vector<uint8_t>& bytes, const std::string& path, uin
       << "-byte header of an IDX " << kind << " file (truncated?)";
 }
 
+// The pixel bytes (count * rows * cols) an image file's header declares.
+uint64_t DeclaredPixels(const std::vector<uint8_t>& header, const std::string& path) {
+  const uint64_t count = BigEndian32(header.data() + 4), rows = BigEndian32(header.data() + 8),
+                 cols = BigEndian32(header.data() + 12);
+  uint64_t bytes = 0;  // count * rows < 2^64 always; times cols may not be
+  MX_CHECK(!__builtin_mul_overflow(count * rows, cols, &bytes) && bytes <= SIZE_MAX - 17, kIO)
+      << "'" << path << "': the header says " << count << " images of " << rows << "x" << cols
+      << " pixels, more bytes than any file holds";
+  return bytes;
+}
+
 }  // namespace
 
-std::vector<uint8_t> ReadMaybeGzipFile(const std::string& path) {
+std::vector<uint8_t> ReadMaybeGzipFile(const std::string& path, size_t max_bytes) {
+  // A regular file only: gzopen would wait forever on a FIFO and read /dev/zero without end.
+  const int fd = OpenRegularFile(path);
   errno = 0;
-  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
+  std::unique_ptr<gzFile_s, GzCloser> f(gzdopen(fd, "rb"));
+  if (f == nullptr) close(fd);
   MX_CHECK(f != nullptr, kIO) << "cannot open '" << path
                               << "': " << (errno != 0 ? std::strerror(errno) : "out of memory");
   gzbuffer(f.get(), 1 << 16);
@@ -54,8 +71,9 @@ std::vector<uint8_t> ReadMaybeGzipFile(const std::string& path) {
   // page costs about 11 us on our machines: a zero-filled 1 MiB chunk per read cost 3-10 ms).
   std::vector<uint8_t> out;
   std::vector<uint8_t> chunk(1 << 16);
-  for (;;) {
-    const int n = gzread(f.get(), chunk.data(), static_cast<unsigned>(chunk.size()));
+  while (out.size() <= max_bytes) {
+    const size_t want = std::min(chunk.size(), max_bytes - out.size() + 1);
+    const int n = gzread(f.get(), chunk.data(), static_cast<unsigned>(want));
     if (n < 0) {
       int code = 0;
       const char* msg = gzerror(f.get(), &code);
@@ -66,6 +84,7 @@ std::vector<uint8_t> ReadMaybeGzipFile(const std::string& path) {
     if (n == 0) break;
     out.insert(out.end(), chunk.begin(), chunk.begin() + n);
   }
+  if (out.size() > max_bytes) return out;  // stopped early: the end was never reached
   // zlib returns the data before a truncation and only reports it through gzerror.
   int code = 0;
   const char* msg = gzerror(f.get(), &code);
@@ -75,7 +94,11 @@ std::vector<uint8_t> ReadMaybeGzipFile(const std::string& path) {
 }
 
 IdxImages ReadIdxImages(const std::string& path) {
-  std::vector<uint8_t> bytes = ReadMaybeGzipFile(path);
+  // The header first, then at most one byte beyond the pixels it declares: a lying header or a
+  // gzip bomb costs no more than the file's own claim.
+  const std::vector<uint8_t> head = ReadMaybeGzipFile(path, 16);
+  CheckHeader(head, path, kIdxImageMagic, 16, "image");
+  std::vector<uint8_t> bytes = ReadMaybeGzipFile(path, 16 + DeclaredPixels(head, path));
   CheckHeader(bytes, path, kIdxImageMagic, 16, "image");
   IdxImages images;
   images.count = BigEndian32(bytes.data() + 4);
@@ -83,11 +106,12 @@ IdxImages ReadIdxImages(const std::string& path) {
   images.cols = BigEndian32(bytes.data() + 12);
   MX_CHECK(images.rows > 0 && images.cols > 0, kIO)
       << "'" << path << "': images of " << images.rows << "x" << images.cols << " pixels";
-  const uint64_t expected = uint64_t(images.count) * images.rows * images.cols;
+  const uint64_t expected = DeclaredPixels(bytes, path);
   const uint64_t actual = bytes.size() - 16;
   MX_CHECK(actual == expected, kIO)
       << "'" << path << "': the header says " << images.count << " images of " << images.rows << "x"
-      << images.cols << " pixels (" << expected << " bytes) but the file holds " << actual
+      << images.cols << " pixels (" << expected << " bytes) but the file holds "
+      << (actual > expected ? "more than " : "") << std::min(actual, expected)
       << " bytes after the header" << (actual < expected ? " (truncated?)" : "");
   bytes.erase(bytes.begin(), bytes.begin() + 16);
   images.pixels = std::move(bytes);
@@ -95,12 +119,15 @@ IdxImages ReadIdxImages(const std::string& path) {
 }
 
 std::vector<uint8_t> ReadIdxLabels(const std::string& path) {
-  std::vector<uint8_t> bytes = ReadMaybeGzipFile(path);
+  const std::vector<uint8_t> head = ReadMaybeGzipFile(path, 8);
+  CheckHeader(head, path, kIdxLabelMagic, 8, "label");
+  std::vector<uint8_t> bytes = ReadMaybeGzipFile(path, 8 + uint64_t{BigEndian32(head.data() + 4)});
   CheckHeader(bytes, path, kIdxLabelMagic, 8, "label");
   const uint64_t count = BigEndian32(bytes.data() + 4);
   const uint64_t actual = bytes.size() - 8;
   MX_CHECK(actual == count, kIO) << "'" << path << "': the header says " << count
-                                 << " labels but the file holds " << actual
+                                 << " labels but the file holds "
+                                 << (actual > count ? "more than " : "") << std::min(actual, count)
                                  << " bytes after the header"
                                  << (actual < count ? " (truncated?)" : "");
   bytes.erase(bytes.begin(), bytes.begin() + 8);

@@ -4,6 +4,7 @@
 #ifndef MX_IO_IDX_FILE_H_
 #define MX_IO_IDX_FILE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,8 +20,10 @@ struct IdxImages {
   std::vector<uint8_t> pixels;  // count * rows * cols, row-major
 };
 
-// The whole (decompressed) contents of `path`.
-std::vector<uint8_t> ReadMaybeGzipFile(const std::string& path);
+// The (decompressed) contents of the regular file `path`, but at most max_bytes + 1 bytes: a
+// caller that knows the size from a header learns that the file holds more without reading it
+// all (a small gzip file may expand without bound).
+std::vector<uint8_t> ReadMaybeGzipFile(const std::string& path, size_t max_bytes = SIZE_MAX - 1);
 
 IdxImages ReadIdxImages(const std::string& path);
 std::vector<uint8_t> ReadIdxLabels(const std::string& path);

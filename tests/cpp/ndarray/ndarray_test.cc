@@ -1,6 +1,7 @@
 #include "ndarray/ndarray.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
@@ -247,6 +248,18 @@ std::string LoadError(const std::string& path) {
   }
   ADD_FAILURE() << path << " loaded";
   return "";
+}
+
+// Paths that are not regular files are refused without reading: /dev/zero used to be read
+// forever, and a FIFO without a writer blocked the caller in open().
+TEST(NDArray, LoadRefusesDevicesPipesAndDirectories) {
+  EXPECT_NE(LoadError("/dev/zero").find("character device"), std::string::npos);
+  EXPECT_NE(LoadError(testing::TempDir()).find("directory"), std::string::npos);
+  const std::string fifo = TempPath("fifo");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_NE(LoadError(fifo).find("pipe"), std::string::npos);
+  std::remove(fifo.c_str());
 }
 
 // A checksummed header whose dims multiply past 64 bits is a corrupt file (kIO), not a wrapped
