@@ -454,8 +454,9 @@ MX_API mx_status_t mx_symbol_to_json(mx_symbol_t symbol, const char** out_json);
 
 /* A symbol from JSON written by mx_symbol_to_json (or by MXNet, for operators libmx has).
  * Malformed or inconsistent JSON (syntax, missing keys, wrong types, node ids out of range or
- * not earlier than their user, unknown operators, bad parameters) is MX_ERR_INVALID_ARGUMENT
- * naming the place ("nodes[3].inputs[0]: ...") and the problem. */
+ * not earlier than their user, entries other than [node_id, output_index, 0], two variables of
+ * one name, unknown operators, bad parameters) is MX_ERR_INVALID_ARGUMENT naming the place
+ * ("nodes[3].inputs[0]: ...") and the problem. */
 MX_API mx_status_t mx_symbol_from_json(const char* json, mx_symbol_t* out_symbol);
 
 /* Writes the symbol's JSON to the file `path`. Failures are MX_ERR_IO naming the file. */
