@@ -633,7 +633,7 @@ typedef struct mx_data_iter_ndarray_options {
   int32_t label_ndim;         /* 0 when label is NULL */
   const float* label;         /* NULL (no labels), or one row per sample of data */
   const int64_t* label_shape; /* label_ndim dims */
-  int64_t batch_size;         /* >= 1 */
+  int64_t batch_size;         /* 1 to 2^24 */
   int32_t shuffle;            /* nonzero: a new order each epoch, determined by seed */
   int32_t last_batch_handle;  /* MX_LAST_BATCH_* */
   uint64_t seed;              /* of the shuffle */
@@ -650,7 +650,7 @@ typedef struct mx_data_iter_mnist_options {
   size_t struct_size;        /* sizeof(mx_data_iter_mnist_options_t) */
   const char* image_path;    /* IDX image file (magic 2051), gzip'ed or raw */
   const char* label_path;    /* IDX label file (magic 2049), gzip'ed or raw */
-  int64_t batch_size;        /* >= 1 */
+  int64_t batch_size;        /* 1 to 2^24 */
   int32_t shuffle;           /* nonzero: a new order each epoch, determined by seed */
   int32_t flat;              /* nonzero: samples of (rows * cols); zero: (1, rows, cols) */
   uint64_t seed;             /* of the shuffle */
