@@ -168,21 +168,32 @@ MX_API mx_status_t mx_ndarray_reshape(mx_ndarray_t array, const int64_t* shape, 
   return Guard([&] {
     const NDArray& a = ArrayOf(array, "array");
     CheckOut(out_view, "out_view");
-    MX_CHECK(ndim >= 0 && ndim <= mx::Shape::kMaxNDim && (ndim == 0 || shape != nullptr),
-             kInvalidArgument)
-        << "reshape: invalid shape argument (ndim " << ndim << ")";
+    MX_CHECK(ndim >= 0 && ndim <= mx::Shape::kMaxNDim, kInvalidArgument)
+        << "reshape: argument 'ndim' is " << ndim << ": expected 0.." << mx::Shape::kMaxNDim;
+    MX_CHECK(ndim == 0 || shape != nullptr, kInvalidArgument)
+        << "reshape: argument 'shape' must not be NULL when ndim is " << ndim;
     std::vector<int64_t> dims(shape, shape + ndim);
     int infer = -1;
-    int64_t known = 1;
     for (int32_t i = 0; i < ndim; ++i) {
       if (dims[i] == -1) {
         MX_CHECK(infer < 0, kInvalidArgument) << "reshape: at most one dim may be -1";
         infer = i;
       } else {
         MX_CHECK(dims[i] >= 0, kInvalidArgument) << "reshape: invalid dim " << dims[i];
-        known *= dims[i];
       }
     }
+    // The product of the given dims, checked: a wrapped product could match the array's size by
+    // accident. A zero dim makes it 0 whatever the others are.
+    int64_t known = 1;
+    bool overflow = false, zero = false;
+    for (int32_t i = 0; i < ndim; ++i) {
+      if (i != infer) overflow = __builtin_mul_overflow(known, dims[i], &known) || overflow;
+      zero = zero || dims[i] == 0;
+    }
+    if (zero) known = 0;
+    MX_CHECK(zero || !overflow, kInvalidArgument)
+        << "cannot reshape to " << mx::Shape(dims)
+        << ": the product of its dims does not fit in 64 bits";
     if (infer >= 0) {
       MX_CHECK(known > 0 && a.Size() % known == 0, kInvalidArgument)
           << "cannot reshape an array of shape " << a.shape() << " (" << a.Size()

@@ -107,7 +107,8 @@ std::map<std::string, std::string> ParamsOf(int32_t n, const char* const* keys,
   for (int32_t i = 0; i < n; ++i) {
     MX_CHECK(keys[i] != nullptr && vals[i] != nullptr, kInvalidArgument)
         << "parameter " << i << " has a NULL key or value";
-    params[keys[i]] = vals[i];
+    MX_CHECK(params.emplace(keys[i], vals[i]).second, kInvalidArgument)
+        << "parameter '" << keys[i] << "' is given twice";
   }
   return params;
 }

@@ -4,10 +4,10 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "base/file.h"
 #include "c_api/c_api_common.h"
 #include "c_api/c_api_handles.h"
 
@@ -325,14 +325,10 @@ MX_API mx_status_t mx_symbol_load(const char* path, mx_symbol_t* out_symbol) {
   return Guard([&] {
     CheckArg(path, "path");
     CheckOut(out_symbol, "out_symbol");
-    std::ifstream f(path, std::ios::binary);
-    MX_CHECK(f.is_open(), kIO) << "cannot open '" << path
-                               << "' for reading: " << std::strerror(errno);
-    std::ostringstream text;
-    text << f.rdbuf();
-    MX_CHECK(!f.bad(), kIO) << "cannot read '" << path << "': " << std::strerror(errno);
+    // Regular files only, read to their size: a device or FIFO path must not hang the caller.
+    const std::string text = mx::ReadRegularFile(path);
     try {
-      *out_symbol = NewHandle(Symbol::FromJSON(text.str()));
+      *out_symbol = NewHandle(Symbol::FromJSON(text));
     } catch (const mx::Error& e) {
       MX_THROW(kIO) << "'" << path << "' is not a valid symbol file: " << e.what();
     }

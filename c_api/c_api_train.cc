@@ -24,7 +24,8 @@ train::ParamMap ParamsOf(int32_t n, const char* const* keys, const char* const* 
   for (int32_t i = 0; i < n; ++i) {
     MX_CHECK(keys[i] != nullptr && vals[i] != nullptr, kInvalidArgument)
         << "parameter " << i << " has a NULL key or value";
-    params[keys[i]] = vals[i];
+    MX_CHECK(params.emplace(keys[i], vals[i]).second, kInvalidArgument)
+        << "parameter '" << keys[i] << "' is given twice";
   }
   return params;
 }

@@ -108,7 +108,7 @@ MX_API mx_status_t mx_set_log_level(int32_t level);
 enum { MX_ENGINE_DEFAULT = 0, MX_ENGINE_NAIVE = 1, MX_ENGINE_THREADED = 2 };
 
 /* Library start-up options. Fill with mx_init_options_default, then change fields. A zero field
- * means "the environment's value, else the built-in default". */
+ * means "the environment's value, else the built-in default"; worker counts are at most 1024. */
 typedef struct mx_init_options {
   size_t struct_size;           /* sizeof(mx_init_options_t), set by mx_init_options_default   */
   int32_t engine_type;          /* MX_ENGINE_DEFAULT (env, else threaded), _NAIVE, _THREADED    */
@@ -277,8 +277,9 @@ MX_API mx_status_t mx_ndarray_save(const char* path, int32_t num, const mx_ndarr
 
 /* Loads a file written by mx_ndarray_save: *out_num arrays at *out_arrays and *out_num names at
  * *out_names (NULL for a list). Each array handle is the caller's to free; the two lists
- * themselves stay valid until this thread's next mx_ndarray_load. A truncated or corrupt file is
- * MX_ERR_IO naming the file and the problem. */
+ * themselves stay valid until this thread's next mx_ndarray_load. A truncated or corrupt file, or
+ * a path that is not a regular file (a device, FIFO or directory), is MX_ERR_IO naming the file
+ * and the problem. */
 MX_API mx_status_t mx_ndarray_load(const char* path, int32_t* out_num, mx_ndarray_t** out_arrays,
                                    const char*** out_names);
 
@@ -453,15 +454,17 @@ MX_API mx_status_t mx_symbol_to_json(mx_symbol_t symbol, const char** out_json);
 
 /* A symbol from JSON written by mx_symbol_to_json (or by MXNet, for operators libmx has).
  * Malformed or inconsistent JSON (syntax, missing keys, wrong types, node ids out of range or
- * not earlier than their user, unknown operators, bad parameters) is MX_ERR_INVALID_ARGUMENT
- * naming the place ("nodes[3].inputs[0]: ...") and the problem. */
+ * not earlier than their user, entries other than [node_id, output_index, 0], two variables of
+ * one name, unknown operators, bad parameters) is MX_ERR_INVALID_ARGUMENT naming the place
+ * ("nodes[3].inputs[0]: ...") and the problem. */
 MX_API mx_status_t mx_symbol_from_json(const char* json, mx_symbol_t* out_symbol);
 
 /* Writes the symbol's JSON to the file `path`. Failures are MX_ERR_IO naming the file. */
 MX_API mx_status_t mx_symbol_save(mx_symbol_t symbol, const char* path);
 
-/* Reads a symbol from a file written by mx_symbol_save. A file that cannot be read, or whose
- * contents are not a valid symbol, is MX_ERR_IO naming the file and the problem. */
+/* Reads a symbol from a file written by mx_symbol_save. A file that cannot be read or is not a
+ * regular file, or whose contents are not a valid symbol, is MX_ERR_IO naming the file and the
+ * problem. */
 MX_API mx_status_t mx_symbol_load(const char* path, mx_symbol_t* out_symbol);
 
 /* Releases the handle (NULL is fine). Nodes shared with other symbols stay alive for them. */
@@ -633,7 +636,7 @@ typedef struct mx_data_iter_ndarray_options {
   int32_t label_ndim;         /* 0 when label is NULL */
   const float* label;         /* NULL (no labels), or one row per sample of data */
   const int64_t* label_shape; /* label_ndim dims */
-  int64_t batch_size;         /* >= 1 */
+  int64_t batch_size;         /* 1 to 2^24 */
   int32_t shuffle;            /* nonzero: a new order each epoch, determined by seed */
   int32_t last_batch_handle;  /* MX_LAST_BATCH_* */
   uint64_t seed;              /* of the shuffle */
@@ -650,7 +653,7 @@ typedef struct mx_data_iter_mnist_options {
   size_t struct_size;        /* sizeof(mx_data_iter_mnist_options_t) */
   const char* image_path;    /* IDX image file (magic 2051), gzip'ed or plain */
   const char* label_path;    /* IDX label file (magic 2049), gzip'ed or plain */
-  int64_t batch_size;        /* >= 1 */
+  int64_t batch_size;        /* 1 to 2^24 */
   int32_t shuffle;           /* nonzero: a new order each epoch, determined by seed */
   int32_t flat;              /* nonzero: samples of (rows * cols); zero: (1, rows, cols) */
   uint64_t seed;             /* of the shuffle */
@@ -662,10 +665,11 @@ typedef struct mx_data_iter_mnist_options {
  * as float class indices. Both files are read here. A file is gzip'ed when it starts with gzip's
  * magic bytes (1f 8b), whatever its name; a path that does not exist is tried with ".gz" added
  * (or removed, when it ends in ".gz"), so "DIR/train-images-idx3-ubyte" finds either form. A file
- * missing in both forms (the message names both paths), unreadable, corrupt or truncated, with the
- * wrong magic number, with sizes its header declares but its data does not hold (checked before
- * anything of that size is allocated; gzip'ed data is inflated no further than that), or
- * disagreeing with the other file's count is MX_ERR_IO naming the file and the problem. */
+ * missing in both forms (the message names both paths), unreadable or not a regular file, corrupt
+ * or truncated, with the wrong magic number, with sizes its header declares but its data does not
+ * hold (checked before anything of that size is allocated; gzip'ed data is inflated no further
+ * than that), or disagreeing with the other file's count is MX_ERR_IO naming the file and the
+ * problem. */
 MX_API mx_status_t mx_data_iter_create_mnist(const mx_data_iter_mnist_options_t* options,
                                              mx_data_iter_t* out_iter);
 

@@ -44,7 +44,14 @@ int64_t Shape::Size() const { return ProdDims(0, ndim_); }
 
 int64_t Shape::ProdDims(int begin, int end) const {
   int64_t size = 1;
-  for (int i = begin; i < end; ++i) size *= dims_[i];
+  for (int i = begin; i < end; ++i) {
+    if (dims_[i] == 0) return 0;  // (2^40, 2^40, 0) holds nothing: no overflow to report
+  }
+  for (int i = begin; i < end; ++i) {
+    MX_CHECK(!__builtin_mul_overflow(size, dims_[i], &size), kInvalidArgument)
+        << "shape " << ToString() << " has too many elements: the product of its dims does not "
+        << "fit in 64 bits";
+  }
   return size;
 }
 
@@ -67,5 +74,15 @@ bool Shape::operator==(const Shape& o) const {
 }
 
 std::ostream& operator<<(std::ostream& os, const Shape& shape) { return os << shape.ToString(); }
+
+size_t ByteSize(const Shape& shape, size_t elem_size) {
+  const int64_t n = shape.Size();
+  size_t bytes = 0;
+  MX_CHECK(n >= 0 && !__builtin_mul_overflow(static_cast<size_t>(n), elem_size, &bytes),
+           kInvalidArgument)
+      << "an array of shape " << shape << " (" << n << " elements of " << elem_size
+      << " bytes) has more bytes than fit in 64 bits";
+  return bytes;
+}
 
 }  // namespace mx

@@ -50,9 +50,10 @@ class Shape {
 
   // Rank known and every dim known (>= 0).
   bool IsKnown() const;
-  // Number of elements (product of dims; 1 for a scalar). Only meaningful when IsKnown().
+  // Number of elements (product of dims; 1 for a scalar). Only meaningful when IsKnown(). Throws
+  // mx::Error (kInvalidArgument) naming the shape when the product does not fit in int64_t.
   int64_t Size() const;
-  // Product of dims [begin, end).
+  // Product of dims [begin, end), checked like Size().
   int64_t ProdDims(int begin, int end) const;
   std::vector<int64_t> ToVector() const { return std::vector<int64_t>(begin(), end()); }
   // "(2,3)", "()" for a scalar, "(?,3)" with unknown dims, "?" for unknown rank.
@@ -69,6 +70,11 @@ class Shape {
 };
 
 std::ostream& operator<<(std::ostream& os, const Shape& shape);
+
+// Bytes of an array of `shape` with elements of `elem_size` bytes. Throws mx::Error
+// (kInvalidArgument) naming the shape when the count of elements or of bytes overflows, so no
+// caller ever sees a wrapped size.
+size_t ByteSize(const Shape& shape, size_t elem_size);
 
 }  // namespace mx
 

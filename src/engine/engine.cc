@@ -28,6 +28,11 @@ std::mutex g_mu;  // serialises Start/Shutdown and holds everything still across
 std::atomic<Engine*> g_engine{nullptr};
 bool g_atfork_registered = false;
 
+// The most threads of one kind an engine starts (per device for GPUs): far beyond any useful
+// number, and low enough that a mistyped count fails at once instead of spawning threads until
+// the process dies.
+constexpr long kMaxWorkers = 1024;  // NOLINT(runtime/int): compared with strtol's result
+
 // Reads a positive count from the environment; unset or empty means `fallback`.
 int EnvCount(const char* name, int fallback) {
   const char* s = std::getenv(name);
@@ -35,9 +40,9 @@ int EnvCount(const char* name, int fallback) {
   errno = 0;
   char* end = nullptr;
   const long v = std::strtol(s, &end, 10);  // NOLINT(runtime/int): strtol's type
-  MX_CHECK(errno == 0 && end != s && *end == '\0' && v >= 1 && v <= 1024, kInvalidArgument)
+  MX_CHECK(errno == 0 && end != s && *end == '\0' && v >= 1 && v <= kMaxWorkers, kInvalidArgument)
       << "environment variable " << name << "='" << s
-      << "' is not a worker count (an integer from 1 to 1024)";
+      << "' is not a worker count (an integer from 1 to " << kMaxWorkers << ")";
   return static_cast<int>(v);
 }
 
@@ -54,8 +59,9 @@ EngineType EnvEngineType() {
 }
 
 int Resolve(int given, const char* field, const char* env, int fallback) {
-  MX_CHECK(given >= 0, kInvalidArgument)
-      << "engine option " << field << " = " << given << ": expected 0 (default) or a count";
+  MX_CHECK(given >= 0 && given <= kMaxWorkers, kInvalidArgument)
+      << "engine option " << field << " = " << given
+      << ": expected 0 (default) or a count from 1 to " << kMaxWorkers;
   return given > 0 ? given : EnvCount(env, fallback);
 }
 

@@ -41,6 +41,12 @@ struct NodeEntry {
 };
 
 struct Node {
+  Node() = default;
+  Node(const Node&) = default;
+  Node& operator=(const Node&) = default;
+  // Frees the inputs only this node holds iteratively (Note [Freeing deep graphs] in node.cc).
+  ~Node();
+
   NodeAttrs attrs;
   std::vector<NodeEntry> inputs;
   // User attributes that are not op parameters (lr_mult, wd_mult, __shape__, ...).

@@ -392,18 +392,18 @@ std::map<std::string, std::string> AsStringMap(const JValue& v, const std::strin
 
 std::string NodePath(size_t i) { return "nodes[" + std::to_string(i) + "]"; }
 
-// An input or head entry: [node_id, output_index, version] (version ignored; [id, index] is
-// accepted too, as older NNVM files wrote it). It may refer to the first `limit` nodes: for a
-// node's input, the nodes before it, which rules out cycles.
+// An input or head entry: [node_id, output_index, version] (the version is ignored, but must be
+// there: an entry of another length is a damaged file, not a shorthand). It may refer to the
+// first `limit` nodes: for a node's input, the nodes before it, which rules out cycles.
 NodeEntry ReadEntry(const JValue& v, const std::vector<NodePtr>& nodes, size_t limit,
                     const std::string& path, bool is_input) {
   Expect(v, JValue::Type::kArray, path);
-  if (v.items.size() != 2 && v.items.size() != 3)
-    Bad(path,
-        "expected [node_id, output_index, 0], got " + std::to_string(v.items.size()) + " numbers");
+  if (v.items.size() != 3)
+    Bad(path, "expected [node_id, output_index, 0], got " + std::to_string(v.items.size()) +
+                  (v.items.size() == 1 ? " element" : " elements"));
   const int64_t id = AsInt(v.items[0], path + "[0]");
   const int64_t index = AsInt(v.items[1], path + "[1]");
-  if (v.items.size() == 3) AsInt(v.items[2], path + "[2]");
+  AsInt(v.items[2], path + "[2]");
   if (id < 0 || static_cast<uint64_t>(id) >= limit) {
     Bad(path, "node id " + std::to_string(id) +
                   (is_input ? " is not an earlier node: inputs come before the nodes that use "
@@ -578,8 +578,16 @@ Symbol Symbol::FromJSON(const std::string& json) {
 
   std::vector<NodePtr> built;
   built.reserve(nodes.items.size());
+  // Variables are bound, inferred and checkpointed by name: two of one name would silently
+  // share every shape, type and array given for it.
+  std::unordered_map<std::string, size_t> var_ids;
   for (size_t i = 0; i < nodes.items.size(); ++i) {
     built.push_back(ReadNode(nodes.items[i], i, built));
+    if (!built.back()->is_variable()) continue;
+    const auto seen = var_ids.emplace(built.back()->attrs.name, i);
+    if (!seen.second)
+      Bad(NodePath(i), "variable '" + built.back()->attrs.name + "' is already nodes[" +
+                           std::to_string(seen.first->second) + "]: variable names must be unique");
   }
 
   // arg_nodes must list exactly the variables: a mismatch means the file was edited or cut.

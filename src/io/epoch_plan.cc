@@ -29,6 +29,8 @@ EpochPlan::EpochPlan(int64_t num_samples, int64_t batch_size, LastBatch last_bat
   MX_CHECK(num_samples > 0, kInvalidArgument) << "data iterator: the data holds no samples";
   MX_CHECK(batch_size > 0, kInvalidArgument)
       << "data iterator: batch_size must be at least 1, got " << batch_size;
+  MX_CHECK(batch_size <= kMaxBatchSize, kInvalidArgument)
+      << "data iterator: batch_size " << batch_size << " is above the limit of " << kMaxBatchSize;
   MX_CHECK(last_batch == LastBatch::kPad || last_batch == LastBatch::kDiscard ||
                last_batch == LastBatch::kRollOver,
            kInvalidArgument)

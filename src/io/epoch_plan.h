@@ -17,9 +17,14 @@
 namespace mx {
 namespace io {
 
+// Batches (and a sample index per row) are allocated up front, several at a time: a batch size
+// beyond any real use must be an error, not an allocation of its absurd size.
+constexpr int64_t kMaxBatchSize = int64_t{1} << 24;
+
 class EpochPlan {
  public:
-  // Plans the first epoch. Throws kInvalidArgument for no samples or a batch size below 1.
+  // Plans the first epoch. Throws kInvalidArgument for no samples or a batch size below 1 or
+  // above kMaxBatchSize.
   EpochPlan(int64_t num_samples, int64_t batch_size, LastBatch last_batch, bool shuffle,
             uint64_t seed);
 

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "base/error.h"
+#include "base/file.h"
 
 namespace mx {
 namespace io {
@@ -32,14 +33,11 @@ uint32_t BigEndian32(const uint8_t* p) {
 class InputFile {
  public:
   explicit InputFile(const std::string& path) : path_(path) {
-    fd_.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    MX_CHECK(fd_.fd >= 0, kIO) << "cannot open '" << path << "': " << std::strerror(errno);
+    // A regular file only (never blocks on a FIFO): the size checks below need its size.
+    fd_.fd = OpenRegularFile(path);
     struct stat st;
     MX_CHECK(::fstat(fd_.fd, &st) == 0, kIO)
         << "cannot open '" << path << "': " << std::strerror(errno);
-    MX_CHECK(!S_ISDIR(st.st_mode), kIO) << "cannot read '" << path << "': it is a directory";
-    // The size checks below need a regular file's size (a pipe's is unknown).
-    MX_CHECK(S_ISREG(st.st_mode), kIO) << "cannot read '" << path << "': not a regular file";
     size_ = static_cast<uint64_t>(st.st_size);
     uint8_t magic[2] = {0, 0};
     const ssize_t n = ::pread(fd_.fd, magic, 2, 0);

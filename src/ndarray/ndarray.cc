@@ -127,8 +127,7 @@ NDArray NDArray::Reshape(const Shape& shape) const {
 
 NDArray NDArray::ReinterpretAs(const Shape& shape, DType dtype) const {
   MX_CHECK(chunk_ != nullptr, kInvalidArgument) << "cannot view an empty array";
-  MX_CHECK(shape.IsKnown() && static_cast<size_t>(shape.Size()) * DTypeSize(dtype) <= Bytes(),
-           kInvalidArgument)
+  MX_CHECK(shape.IsKnown() && ByteSize(shape, DTypeSize(dtype)) <= Bytes(), kInvalidArgument)
       << "a view of shape " << shape << " and " << DTypeName(dtype) << " does not fit in "
       << Bytes() << " bytes";
   NDArray r = *this;

@@ -41,7 +41,7 @@ class NDArray {
   Context ctx() const;
   engine::VarHandle var() const;
   int64_t Size() const { return shape_.Size(); }
-  size_t Bytes() const { return static_cast<size_t>(Size()) * DTypeSize(dtype_); }
+  size_t Bytes() const { return ByteSize(shape_, DTypeSize(dtype_)); }
   // True if both share a chunk (one is a view of the other or they are the same array).
   bool SharesChunkWith(const NDArray& other) const { return chunk_ == other.chunk_; }
   // True if both describe the same memory region.

@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <limits>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "ndarray/ndarray.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -116,12 +116,8 @@ void NDArray::Save(const std::string& path, const std::vector<NDArray>& arrays,
 
 void NDArray::Load(const std::string& path, std::vector<NDArray>* arrays,
                    std::vector<std::string>* names) {
-  std::string buf;
-  {
-    std::ifstream in(path, std::ios::binary);
-    MX_CHECK(in.good(), kIO) << "cannot open '" << path << "' for reading";
-    buf.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  // A regular file's bytes only: every size the file declares is checked against what it holds.
+  const std::string buf = ReadRegularFile(path);
   MX_CHECK(buf.size() >= sizeof(kMagic) + 4 && std::memcmp(buf.data(), kMagic, 8) == 0, kIO)
       << "'" << path << "' is not a libmx array file (bad magic)";
   MX_CHECK(buf.size() >= 8 + 4 + 16 + 4, kIO) << "'" << path << "' is truncated";
@@ -157,8 +153,13 @@ void NDArray::Load(const std::string& path, std::vector<NDArray>* arrays,
     const Shape shape(dims);
     const auto nbytes = r.Get<uint64_t>("byte count");
     const size_t elem = DTypeSize(static_cast<DType>(dtype));
-    MX_CHECK(nbytes <= r.remaining() && nbytes % elem == 0 &&
-                 nbytes / elem == static_cast<uint64_t>(shape.Size()),
+    int64_t elements = -1;  // stays -1 when the dims' product overflows: corrupt as well
+    try {
+      elements = shape.Size();
+    } catch (const Error&) {
+    }
+    MX_CHECK(elements >= 0 && nbytes <= r.remaining() && nbytes % elem == 0 &&
+                 nbytes / elem == static_cast<uint64_t>(elements),
              kIO)
         << "'" << path << "' is corrupt: array " << i << " of shape " << shape << " claims "
         << nbytes << " bytes";

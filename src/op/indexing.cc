@@ -304,7 +304,7 @@ bool SecondInputShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vecto
 struct AddNParam : public dmlc::Parameter<AddNParam> {
   int num_args;
   DMLC_DECLARE_PARAMETER(AddNParam) {
-    DMLC_DECLARE_FIELD(num_args).set_lower_bound(1).describe("The number of inputs.");
+    DMLC_DECLARE_FIELD(num_args).set_range(1, kMaxOpArity).describe("The number of inputs.");
   }
 };
 

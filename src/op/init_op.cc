@@ -188,7 +188,11 @@ int64_t ArangeCount(const ArangeParam& p) {
 bool ArangeShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
   const auto& p = attrs.get<ArangeParam>();
   CheckContextString(p.ctx);
-  AssignShape(out, 0, Shape{ArangeCount(p) * p.repeat}, "output");
+  int64_t n = 0;
+  MX_CHECK(!__builtin_mul_overflow(ArangeCount(p), int64_t{p.repeat}, &n), kInvalidArgument)
+      << ArangeCount(p) << " values repeated repeat=" << p.repeat
+      << " times is more elements than fit in 64 bits";
+  AssignShape(out, 0, Shape{n}, "output");
   return true;
 }
 

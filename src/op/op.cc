@@ -246,6 +246,11 @@ NodeAttrs MakeAttrs(const Op* op, const std::map<std::string, std::string>& para
   attrs.name = name;
   attrs.dict = params;
   op->ParseParams(&attrs);
+  // Each op bounds its own count parameters; this catches one that forgot.
+  const int n_out = op->NumOutputs(attrs);
+  MX_CHECK(n_out >= 0 && n_out <= kMaxOpArity, kInvalidArgument)
+      << "operator '" << op->name << "': " << n_out << " outputs, more than the limit of "
+      << kMaxOpArity;
   return attrs;
 }
 

@@ -61,6 +61,11 @@ struct OpContext {
   RandomGenerator* Random() const;
 };
 
+// The most inputs or outputs one node may have. Variadic ops (Concat, add_n, SliceChannel, ...)
+// take their counts from parameter strings and files: bounding them keeps a typo or a hostile
+// file ("num_args": "1000000000") an error instead of a billion-entry name list.
+constexpr int kMaxOpArity = 1 << 16;
+
 using FNumber = std::function<int(const NodeAttrs&)>;
 using FNames = std::function<std::vector<std::string>(const NodeAttrs&)>;
 // Fill in unknown shapes (ndim -1 or dims -1) from known ones, forward and backward. Return false

@@ -67,6 +67,8 @@ bool ElemwiseType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int>
 }
 
 std::vector<std::string> NumberedNames(const std::string& prefix, int n) {
+  MX_CHECK(n >= 0 && n <= kMaxOpArity, kInvalidArgument)
+      << n << " inputs, more than the limit of " << kMaxOpArity;
   std::vector<std::string> names;
   for (int i = 0; i < n; ++i) names.push_back(prefix + std::to_string(i));
   return names;

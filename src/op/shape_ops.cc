@@ -290,7 +290,7 @@ struct ConcatParam : public dmlc::Parameter<ConcatParam> {
   int num_args;
   int dim;
   DMLC_DECLARE_PARAMETER(ConcatParam) {
-    DMLC_DECLARE_FIELD(num_args).set_lower_bound(1).describe("The number of inputs.");
+    DMLC_DECLARE_FIELD(num_args).set_range(1, kMaxOpArity).describe("The number of inputs.");
     DMLC_DECLARE_FIELD(dim).set_default(1).describe(
         "The axis to concatenate along (negative counts from the end).");
   }
@@ -412,7 +412,7 @@ struct SliceChannelParam : public dmlc::Parameter<SliceChannelParam> {
   bool squeeze_axis;
   DMLC_DECLARE_PARAMETER(SliceChannelParam) {
     DMLC_DECLARE_FIELD(num_outputs)
-        .set_lower_bound(1)
+        .set_range(1, kMaxOpArity)
         .describe("The number of equal parts to split into.");
     DMLC_DECLARE_FIELD(axis).set_default(1).describe(
         "The axis to split along (negative counts from the end).");

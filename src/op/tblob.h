@@ -21,7 +21,7 @@ struct TBlob {
     return static_cast<T*>(dptr);
   }
   int64_t Size() const { return shape.Size(); }
-  size_t Bytes() const { return static_cast<size_t>(Size()) * DTypeSize(dtype); }
+  size_t Bytes() const { return ByteSize(shape, DTypeSize(dtype)); }
 };
 
 }  // namespace mx

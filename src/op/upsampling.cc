@@ -47,8 +47,9 @@ struct UpSamplingParam : public dmlc::Parameter<UpSamplingParam> {
         .describe(
             "How several inputs are combined: concat joins the upsampled inputs along the "
             "channel axis; sum adds them (all must have the same number of channels).");
-    DMLC_DECLARE_FIELD(num_args).set_lower_bound(1).describe(
-        "The number of inputs. All are upsampled to the first input's size times scale.");
+    DMLC_DECLARE_FIELD(num_args)
+        .set_range(1, kMaxOpArity)
+        .describe("The number of inputs. All are upsampled to the first input's size times scale.");
     DMLC_DECLARE_FIELD(workspace).set_default(512).set_range(0, 8192).describe(
         "Workspace limit in MB for bilinear upsampling (unused by nearest).");
   }

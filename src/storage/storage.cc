@@ -1,5 +1,7 @@
 #include "storage/storage.h"
 
+#include <sys/sysinfo.h>
+
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -18,6 +20,18 @@ namespace {
 
 // Larger requests are refused before rounding could overflow.
 constexpr size_t kMaxAlloc = size_t(1) << 56;
+
+// Host memory and swap together: a host request beyond it can never be met. Refusing it up front
+// makes it an error on every system, also where the kernel overcommits (vm.overcommit_memory=1)
+// and would grant the block only to kill the process when its pages are touched.
+size_t HostMemoryLimit() {
+  static const size_t limit = [] {
+    struct sysinfo si;
+    if (sysinfo(&si) != 0) return kMaxAlloc;
+    return static_cast<size_t>(si.totalram + si.totalswap) * si.mem_unit;
+  }();
+  return limit;
+}
 
 // The system allocators behind the pools. They return nullptr on failure.
 void* SystemAlloc(size_t size, Context ctx) {
@@ -207,6 +221,10 @@ Storage::Handle Storage::Alloc(size_t size, Context ctx) {
   if (size == 0) return h;
   MX_CHECK(size <= kMaxAlloc, kOutOfMemory) << "out of memory: cannot allocate " << size
                                             << " bytes (" << HumanBytes(size) << ") on " << ctx;
+  MX_CHECK(ctx.is_gpu() || size <= HostMemoryLimit(), kOutOfMemory)
+      << "out of memory: cannot allocate " << size << " bytes (" << HumanBytes(size) << ") on "
+      << ctx << ": more than this machine's " << HumanBytes(HostMemoryLimit())
+      << " of memory and swap";
   h.dptr = PoolFor(ctx)->Alloc(BucketSize(size));
   h.size = size;
   return h;

@@ -6,6 +6,7 @@
 // contributions for its inputs. Zero gradients are null entries and are never materialised: a
 // node whose output gradients are all zero adds nothing, so whole subgraphs that do not lead to a
 // head cost nothing in the backward graph.
+#include <algorithm>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -49,6 +50,20 @@ NodeEntry ZerosLike(const NodePtr& node, uint32_t index) {
 
 NodeEntry Sum(const std::vector<NodeEntry>& terms, const NodePtr& node, uint32_t index) {
   const std::string suffix = Suffix("grad_sum", node, index);
+  if (HasOp("add_n") && terms.size() > static_cast<size_t>(kMaxOpArity)) {
+    // add_n takes at most kMaxOpArity inputs: an entry with more consumers sums them in groups,
+    // then sums the groups.
+    std::vector<NodeEntry> groups;
+    for (size_t i = 0; i < terms.size(); i += kMaxOpArity) {
+      const size_t end = std::min(terms.size(), i + kMaxOpArity);
+      std::vector<NodeEntry> group(terms.begin() + i, terms.begin() + end);
+      const std::string name = suffix + "_group" + std::to_string(groups.size());
+      groups.push_back(group.size() == 1 ? group[0]
+                                         : MakeGradEntry("add_n", node, name, group,
+                                                         {{"num_args", std::to_string(end - i)}}));
+    }
+    return Sum(groups, node, index);
+  }
   if (HasOp("add_n")) {
     return MakeGradEntry("add_n", node, suffix, terms,
                          {{"num_args", std::to_string(terms.size())}});

@@ -34,7 +34,7 @@ size_t EntryBytes(const Graph& g, uint32_t eid, const Node& node, uint32_t index
   MX_CHECK(s.IsKnown() && t >= 0, kInvalidArgument)
       << "memory planning: output " << index << " of node '" << node.attrs.name
       << "' has unknown shape " << s << " or type; infer shapes and types first";
-  return static_cast<size_t>(s.Size()) * DTypeSize(static_cast<DType>(t));
+  return ByteSize(s, DTypeSize(static_cast<DType>(t)));
 }
 
 class Planner {
@@ -183,9 +183,8 @@ std::string DumpMemoryPlan(const Graph& g) {
       } else if (sid == kNullStorage) {
         os << "null";
       } else {
-        const size_t bytes = s.IsKnown() && t >= 0
-                                 ? static_cast<size_t>(s.Size()) * DTypeSize(static_cast<DType>(t))
-                                 : 0;
+        const size_t bytes =
+            s.IsKnown() && t >= 0 ? ByteSize(s, DTypeSize(static_cast<DType>(t))) : 0;
         os << "storage " << sid << " " << bytes << " bytes";
         if (eid < g.inplace_of.size() && g.inplace_of[eid] >= 0) {
           os << " (in place of entry " << g.inplace_of[eid] << ")";

@@ -113,6 +113,30 @@ TEST(EngineCApi, InitIsReferenceCountedAndChecksOptions) {
   Engine::Shutdown();
 }
 
+// Worker counts are bounded: a billion threads used to be started one by one until the process
+// died. Now the option and the limit are named before any thread starts.
+TEST(EngineSelection, AbsurdWorkerCountsAreErrors) {
+  Engine::Shutdown();
+  for (int EngineOptions::*field :
+       {&EngineOptions::cpu_workers, &EngineOptions::cpu_priority_workers,
+        &EngineOptions::gpu_compute_workers, &EngineOptions::gpu_copy_workers}) {
+    EngineOptions o;
+    o.*field = 1000000000;
+    try {
+      Engine::Start(o);
+      ADD_FAILURE() << "started with " << o.ToString();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+      EXPECT_NE(std::string(e.what()).find("= 1000000000"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("1024"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(Engine::Peek(), nullptr);
+  }
+  ScopedEnv env("MX_CPU_WORKER_NTHREADS", "1000000000");
+  EXPECT_THROW(Engine::Start(EngineOptions()), Error);
+  EXPECT_EQ(Engine::Peek(), nullptr);
+}
+
 TEST(EngineLifecycle, ShutdownWaitsForPendingWork) {
   Engine* engine = testing::Restart(EngineType::kThreaded, 2);
   VarHandle v = engine->NewVar();

@@ -128,7 +128,7 @@ TEST(SymbolJSON, EscapesAndEmptySymbols) {
   EXPECT_EQ(t.name(), odd.name());
   EXPECT_EQ(t.ListAttrs(), odd.ListAttrs());
   EXPECT_EQ(Symbol::FromJSON(R"({"nodes": [{"op": "null", "name": "\u00e9\ud83d\ude00\/",)"
-                             R"( "inputs": []}], "arg_nodes": [0], "heads": [[0, 0]]})")
+                             R"( "inputs": []}], "arg_nodes": [0], "heads": [[0, 0, 0]]})")
                 .name(),
             "\xc3\xa9\xf0\x9f\x98\x80/");
   EXPECT_EQ(Symbol::FromJSON(Symbol::Group({}).ToJSON()).NumOutputs(), 0u);
@@ -186,7 +186,7 @@ TEST(SymbolJSON, RejectsBadDocumentsNamingTheProblem) {
   EXPECT_JSON_ERROR(Doc(std::string(kVarA) + ", " + mul + R"("inputs": [[0]]})", "0", ""),
                     "expected [node_id, output_index, 0]");
   EXPECT_JSON_ERROR(
-      Doc(std::string(kVarA) + ", " + mul + R"("inputs": [[0, 0], [0, 0]]})", "0", ""),
+      Doc(std::string(kVarA) + ", " + mul + R"("inputs": [[0, 0, 0], [0, 0, 0]]})", "0", ""),
       "nodes[1] ('m'): operator '_mul_scalar' takes 1 inputs, got 2");
   EXPECT_JSON_ERROR(Doc(R"({"op": "null", "name": "a", "inputs": [[0, 0, 0]]})", "0", ""),
                     "a variable has no inputs");
@@ -194,28 +194,41 @@ TEST(SymbolJSON, RejectsBadDocumentsNamingTheProblem) {
   EXPECT_JSON_ERROR(
       Doc(std::string(kVarA) + R"(, {"op": "no_such_op", "name": "x", "inputs": []})", "0", ""),
       "nodes[1] ('x'): unknown operator 'no_such_op'");
-  EXPECT_JSON_ERROR(Doc(std::string(kVarA) + R"(, {"op": "_mul_scalar", "name": "x",)"
-                                             R"( "attrs": {"scalar": "big"}, "inputs": [[0, 0]]})",
-                        "0", ""),
-                    "scalar");
+  EXPECT_JSON_ERROR(
+      Doc(std::string(kVarA) + R"(, {"op": "_mul_scalar", "name": "x",)"
+                               R"( "attrs": {"scalar": "big"}, "inputs": [[0, 0, 0]]})",
+          "0", ""),
+      "scalar");
   EXPECT_JSON_ERROR(Doc(std::string(kVarA) + R"(, {"op": "_mul_scalar", "name": "x",)"
                                              R"( "attrs": {"scalar": "1", "scaler": "2"},)"
-                                             R"( "inputs": [[0, 0]]})",
+                                             R"( "inputs": [[0, 0, 0]]})",
                         "0", ""),
                     "scaler");
-  EXPECT_JSON_ERROR(
-      Doc(std::string(kVarA) + ", " + mul + R"("user_attrs": {"scalar": "3"}, "inputs": [[0, 0]]})",
-          "0", ""),
-      "'scalar' is both a parameter and a user attribute");
+  EXPECT_JSON_ERROR(Doc(std::string(kVarA) + ", " + mul +
+                            R"("user_attrs": {"scalar": "3"}, "inputs": [[0, 0, 0]]})",
+                        "0", ""),
+                    "'scalar' is both a parameter and a user attribute");
   // arg_nodes, node_row_ptr, heads, versions.
   EXPECT_JSON_ERROR(Doc(kVarA, "", ""), "arg_nodes: lists 0 nodes but the graph has 1 variables");
   EXPECT_JSON_ERROR(Doc(kVarA, "0, 0", ""), "arg_nodes[1]: node 0 is listed twice");
   EXPECT_JSON_ERROR(Doc(kVarA, "3", ""), "arg_nodes[0]: node id 3 is out of range");
-  EXPECT_JSON_ERROR(Doc(std::string(kVarA) + ", " + mul + R"("inputs": [[0, 0]]})", "0, 1", ""),
+  EXPECT_JSON_ERROR(Doc(std::string(kVarA) + ", " + mul + R"("inputs": [[0, 0, 0]]})", "0, 1", ""),
                     "arg_nodes[1]: node 1 ('m') is an operator");
   EXPECT_JSON_ERROR(Doc(kVarA, "0", "[1, 0, 0]"), "heads[0]: node id 1 is out of range");
   EXPECT_JSON_ERROR(Doc(kVarA, "0", "[0, 2, 0]"), "heads[0]: output index 2 is out of range");
   EXPECT_JSON_ERROR(Doc(kVarA, "0", "5"), "heads[0]: expected an array, got a number");
+  // Entries are three numbers: a two-number head or input is damage, not a shorthand.
+  EXPECT_JSON_ERROR(Doc(kVarA, "0", "[0, 0]"),
+                    "heads[0]: expected [node_id, output_index, 0], got 2 elements");
+  EXPECT_JSON_ERROR(
+      Doc(std::string(kVarA) + ", " + mul + R"("inputs": [[0, 0]]})", "0", "[1, 0, 0]"),
+      "nodes[1].inputs[0]: expected [node_id, output_index, 0], got 2 elements");
+  EXPECT_JSON_ERROR(
+      Doc(std::string(kVarA) + ", " + mul + R"("inputs": [[0, 0, 0, 0]]})", "0", "[1, 0, 0]"),
+      "got 4 elements");
+  // Two variables of one name would share every shape, type and array given by that name.
+  EXPECT_JSON_ERROR(Doc(std::string(kVarA) + ", " + kVarA, "0, 1", "[0, 0, 0], [1, 0, 0]"),
+                    "nodes[1]: variable 'a' is already nodes[0]: variable names must be unique");
   std::string rows = Symbol::Variable("a").ToJSON();
   rows.replace(rows.find("[0, 1]"), 6, "[0, 2]");
   EXPECT_JSON_ERROR(rows, "node_row_ptr[1]: expected 1");
@@ -232,6 +245,30 @@ TEST(SymbolJSON, RejectsBadDocumentsNamingTheProblem) {
   EXPECT_JSON_ERROR("{\"nodes\": -}", "expected a digit");
   // After all that, loading still works.
   EXPECT_EQ(Symbol::FromJSON(SmallNet().ToJSON()).ListArguments(), (Strings{"a", "b"}));
+}
+
+// Counts in parameters are bounded, and must match the inputs the file gives: a file saying
+// "num_args": "1000000000" is an error at once (it used to build a billion input names).
+TEST(SymbolJSON, AbsurdCountsAreErrors) {
+  auto node = [](const std::string& op, const std::string& attrs, const std::string& inputs) {
+    return Doc(std::string(kVarA) + R"(, {"op": ")" + op + R"(", "name": "n", "attrs": )" + attrs +
+                   R"(, "inputs": )" + inputs + "}",
+               "0", "[1, 0, 0]");
+  };
+  EXPECT_JSON_ERROR(node("Concat", R"({"num_args": "1000000000"})", "[[0, 0, 0]]"), "num_args");
+  EXPECT_JSON_ERROR(node("Concat", R"({"num_args": "1000000000"})", "[[0, 0, 0]]"), "65536");
+  EXPECT_JSON_ERROR(node("Concat", R"({"num_args": "3"})", "[[0, 0, 0]]"),
+                    "nodes[1] ('n'): operator 'Concat' takes 3 inputs, got 1");
+  EXPECT_JSON_ERROR(node("add_n", R"({"num_args": "2147483647"})", "[[0, 0, 0]]"), "num_args");
+  EXPECT_JSON_ERROR(node("ElementWiseSum", R"({"num_args": "99999999999"})", "[[0, 0, 0]]"),
+                    "num_args");
+  EXPECT_JSON_ERROR(node("SliceChannel", R"({"num_outputs": "1000000000"})", "[[0, 0, 0]]"),
+                    "num_outputs");
+  EXPECT_JSON_ERROR(
+      node("UpSampling", R"({"num_args": "1000000000", "scale": "2", "sample_type": "nearest"})",
+           "[[0, 0, 0]]"),
+      "num_args");
+  EXPECT_JSON_ERROR(node("Concat", R"({"num_args": "-1"})", "[]"), "num_args");
 }
 
 // Every prefix and many single-character corruptions either load or throw mx::Error.

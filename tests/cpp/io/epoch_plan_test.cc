@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "base/error.h"
@@ -113,6 +114,17 @@ TEST(EpochPlan, RejectsBadArguments) {
   EXPECT_THROW(EpochPlan(0, 4, LastBatch::kPad, false, 0), Error);
   EXPECT_THROW(EpochPlan(10, 0, LastBatch::kPad, false, 0), Error);
   EXPECT_THROW(EpochPlan(10, 4, static_cast<LastBatch>(7), false, 0), Error);
+  // Batch arrays are allocated up front: an absurd batch size names the limit instead.
+  for (const int64_t absurd : {kMaxBatchSize + 1, int64_t{1} << 40, INT64_MAX}) {
+    try {
+      EpochPlan(10, absurd, LastBatch::kPad, false, 0);
+      ADD_FAILURE() << "batch_size " << absurd << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("above the limit of 16777216"), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(EpochPlan(10, kMaxBatchSize, LastBatch::kPad, false, 0).num_batches(), 1);
 }
 
 }  // namespace

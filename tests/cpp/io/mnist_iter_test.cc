@@ -1,6 +1,7 @@
 #include "io/mnist_iter.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <cstdio>
@@ -337,6 +338,28 @@ TEST(MNISTIter, FindsEachFileInEitherForm) {
   // Only a missing file falls back: an existing one that cannot be read is reported as it is.
   const std::string msg = ErrorOf(testing::TempDir(), plain_lbl, testing::TempDir());
   EXPECT_TRUE(Has(msg, "directory") && !Has(msg, ".gz")) << msg;
+// Paths that are not regular files are refused without reading: /dev/zero used to be read
+// without end, and a FIFO without a writer blocked in gzopen.
+TEST(MNISTIter, DevicesPipesAndDirectoriesAreRefused) {
+  const std::string labels = WriteRaw("refuse_lbl", LabelFile());
+  EXPECT_TRUE(Has(ErrorOf("/dev/zero", labels, "/dev/zero"), "character device"));
+  EXPECT_TRUE(Has(ErrorOf(testing::TempDir(), labels, testing::TempDir()), "directory"));
+  const std::string fifo = TempPath("fifo");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_TRUE(Has(ErrorOf(fifo, labels, fifo), "pipe"));
+  std::remove(fifo.c_str());
+}
+
+// A file is read no further than its header declares (plus one byte, to see that there is
+// more): 64 MiB of labels after a header promising 5 are not inflated and kept.
+TEST(MNISTIter, ReadsNoFurtherThanTheHeaderDeclares) {
+  const std::string images = WriteRaw("bomb_img", ImageFile());
+  std::vector<uint8_t> bomb = LabelFile();
+  bomb.resize(bomb.size() + (64 << 20), 1);
+  const std::string labels = WriteGzip("bomb_lbl.gz", bomb);
+  const std::string msg = ErrorOf(images, labels, labels);
+  EXPECT_TRUE(Has(msg, "the header says 5 labels but the file holds more than 5 bytes")) << msg;
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 #include "ndarray/ndarray.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <numeric>
 #include <thread>
@@ -231,6 +233,90 @@ TEST(NDArray, CorruptFilesAreErrorsNeverCrashes) {
   EXPECT_THROW(NDArray::Load(TempPath("missing"), &arrays, &names), Error);
   std::remove(path.c_str());
   std::remove(bad.c_str());
+}
+
+// The error Load reports for `path` (kIO expected).
+std::string LoadError(const std::string& path) {
+  std::vector<NDArray> arrays;
+  std::vector<std::string> names;
+  try {
+    NDArray::Load(path, &arrays, &names);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIO) << e.what();
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << path << " loaded";
+  return "";
+}
+
+// Paths that are not regular files are refused without reading: /dev/zero used to be read
+// forever, and a FIFO without a writer blocked the caller in open().
+TEST(NDArray, LoadRefusesDevicesPipesAndDirectories) {
+  EXPECT_NE(LoadError("/dev/zero").find("character device"), std::string::npos);
+  EXPECT_NE(LoadError(testing::TempDir()).find("directory"), std::string::npos);
+  const std::string fifo = TempPath("fifo");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_NE(LoadError(fifo).find("pipe"), std::string::npos);
+  std::remove(fifo.c_str());
+}
+
+// A checksummed header whose dims multiply past 64 bits is a corrupt file (kIO), not a wrapped
+// size that happens to match the byte count.
+TEST(NDArray, LoadRejectsDimsWhoseProductOverflows) {
+  const std::string path = TempPath("overflow");
+  NDArray::Save(path, {FromVector(Shape{1, 1}, {7})}, {});
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // Header 28 bytes, then dtype, device type, device id, ndim, and the two dims at offset 44.
+  const int64_t dims[2] = {int64_t{1} << 32, int64_t{1} << 32};  // product 2^64 wraps to 0
+  std::memcpy(&bytes[44], dims, sizeof dims);
+  const uint64_t zero = 0;
+  std::memcpy(&bytes[60], &zero, 8);  // and a byte count of 0 to match the wrapped product
+  bytes.erase(68, 4);                 // no data
+  bytes.resize(bytes.size() - 4);     // new checksum
+  uint32_t crc = 0xFFFFFFFFu;
+  for (const char c : bytes) {
+    crc ^= static_cast<uint8_t>(c);
+    for (int k = 0; k < 8; ++k) crc = (crc & 1u) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+  }
+  crc = ~crc;
+  bytes.append(reinterpret_cast<const char*>(&crc), 4);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  EXPECT_NE(LoadError(path).find("(4294967296,4294967296)"), std::string::npos);
+  std::remove(path.c_str());
+}
+
+// Element and byte counts past 64 bits are errors naming the shape.
+TEST(NDArray, ShapesWhoseSizeOverflowsAreErrors) {
+  const int64_t big = int64_t{1} << 40;
+  for (const auto& [shape, dtype] : {std::make_pair(Shape{INT64_MAX, 2}, DType::kUint8),
+                                     std::make_pair(Shape{big, big}, DType::kFloat32),
+                                     std::make_pair(Shape{int64_t{1} << 61}, DType::kFloat64)}) {
+    try {
+      NDArray a(shape, Context::CPU(), dtype);
+      ADD_FAILURE() << shape << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+      EXPECT_NE(std::string(e.what()).find(shape.ToString()), std::string::npos) << e.what();
+    }
+  }
+  // A valid shape too big for the machine: out of memory at the first write, naming the size.
+  NDArray huge(Shape{big}, Context::CPU());
+  try {
+    huge.CheckAndAlloc();
+    ADD_FAILURE() << "4 TiB allocated";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kOutOfMemory);
+    EXPECT_NE(std::string(e.what()).find("4398046511104 bytes"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

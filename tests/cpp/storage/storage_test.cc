@@ -89,6 +89,22 @@ TEST(Storage, OutOfMemoryIsAnErrorNamingSizeAndDevice) {
   Storage::Get()->Free(h);
 }
 
+// A host request beyond the machine's memory and swap is refused before the system is asked, so
+// it is an error also where the kernel would overcommit and kill the process at the first touch.
+TEST(Storage, HostRequestsBeyondTheMachineAreErrors) {
+  const size_t size = size_t(1) << 44;  // 16 TiB
+  try {
+    Storage::Get()->Alloc(size, TestCtx(4));
+    FAIL() << "16 TiB allocated";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kOutOfMemory);
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("17592186044416 bytes (16.0 TiB)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("memory and swap"), std::string::npos) << msg;
+  }
+  EXPECT_EQ(Storage::Get()->Stats(TestCtx(4)).bytes_in_use, 0u);
+}
+
 TEST(Storage, GpuWithoutDeviceIsAnError) {
   if (GpuCount() > 0) GTEST_SKIP() << "a GPU is present";
   EXPECT_THROW(Storage::Get()->Alloc(64, Context::GPU(0)), Error);
