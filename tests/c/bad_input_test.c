@@ -1049,6 +1049,7 @@ static void test_bind(void) {
   EXPECT_BAD(INVALID, mx_executor_bind(fc, &o, &exec), "device type 42");
   o.ctx = kCpu;
   /* (5, 3) data with a (1, 4) bias: shapes that do not fit the operator */
+  mx_ndarray_free(args[1]);
   args[1] = args[2];
   EXPECT_BAD(INVALID, mx_executor_bind(fc, &o, &exec), "fc");
   MT_CHECK(exec == NULL);
