@@ -927,9 +927,9 @@ static void test_inference(void) {
       INVALID,
       mx_symbol_infer_shape(fc, 1, data_name, ndim2, good_dims, &args, &outs, NULL, &complete),
       "out_aux");
-  EXPECT_BAD(INVALID,
-             mx_symbol_infer_shape(fc, 1, data_name, ndim2, good_dims, &args, &outs, &aux, NULL),
-             "out_complete");
+  /* Without out_complete every shape must be inferred: nothing known is the error. */
+  EXPECT_BAD(INVALID, mx_symbol_infer_shape(fc, 0, NULL, NULL, NULL, &args, &outs, &aux, NULL),
+             "cannot infer every shape: argument 'data'");
   EXPECT_BAD(
       INVALID,
       mx_symbol_infer_shape(fc, -1, data_name, ndim2, good_dims, &args, &outs, &aux, &complete),
@@ -984,8 +984,8 @@ static void test_inference(void) {
   EXPECT_BAD(INVALID,
              mx_symbol_infer_type(fc, 1, data_name, float32, &targs, &touts, NULL, &complete),
              "out_aux");
-  EXPECT_BAD(INVALID, mx_symbol_infer_type(fc, 1, data_name, float32, &targs, &touts, &taux, NULL),
-             "out_complete");
+  EXPECT_BAD(INVALID, mx_symbol_infer_type(fc, 0, NULL, NULL, &targs, &touts, &taux, NULL),
+             "cannot infer every type: argument 'data'");
   EXPECT_BAD(INVALID,
              mx_symbol_infer_type(fc, -1, data_name, float32, &targs, &touts, &taux, &complete),
              "count -1");

@@ -338,6 +338,8 @@ TEST(MNISTIter, FindsEachFileInEitherForm) {
   // Only a missing file falls back: an existing one that cannot be read is reported as it is.
   const std::string msg = ErrorOf(testing::TempDir(), plain_lbl, testing::TempDir());
   EXPECT_TRUE(Has(msg, "directory") && !Has(msg, ".gz")) << msg;
+}
+
 // Paths that are not regular files are refused without reading: /dev/zero used to be read
 // without end, and a FIFO without a writer blocked in gzopen.
 TEST(MNISTIter, DevicesPipesAndDirectoriesAreRefused) {
@@ -359,7 +361,7 @@ TEST(MNISTIter, ReadsNoFurtherThanTheHeaderDeclares) {
   bomb.resize(bomb.size() + (64 << 20), 1);
   const std::string labels = WriteGzip("bomb_lbl.gz", bomb);
   const std::string msg = ErrorOf(images, labels, labels);
-  EXPECT_TRUE(Has(msg, "the header says 5 labels but the file holds more than 5 bytes")) << msg;
+  EXPECT_TRUE(Has(msg, "the header says 5 labels (5 bytes) but the file holds more than 5 bytes")) << msg;
 }
 
 }  // namespace
