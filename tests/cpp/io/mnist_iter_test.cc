@@ -361,7 +361,8 @@ TEST(MNISTIter, ReadsNoFurtherThanTheHeaderDeclares) {
   bomb.resize(bomb.size() + (64 << 20), 1);
   const std::string labels = WriteGzip("bomb_lbl.gz", bomb);
   const std::string msg = ErrorOf(images, labels, labels);
-  EXPECT_TRUE(Has(msg, "the header says 5 labels (5 bytes) but the file holds more than 5 bytes")) << msg;
+  EXPECT_TRUE(Has(msg, "the header says 5 labels (5 bytes) but the file holds more than 5 bytes"))
+      << msg;
 }
 
 }  // namespace
