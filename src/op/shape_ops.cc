@@ -8,7 +8,9 @@
 // dmlc::optional's copy of its aligned storage trips GCC 12's -Wmaybe-uninitialized inside the
 // dmlc headers (a false positive); the warning is emitted at code generation, so it is silenced
 // for this file rather than around the include.
+#if defined(__GNUC__) && !defined(__clang__)  // clang has no such warning (the fuzz build)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <dmlc/optional.h>
 
 #include <algorithm>
