@@ -233,5 +233,33 @@ TEST(NDArray, CorruptFilesAreErrorsNeverCrashes) {
   std::remove(bad.c_str());
 }
 
+// The in-memory writer and reader are the file's: same bytes, same errors (naming the source).
+TEST(NDArray, BufferSaveAndLoadAreTheFileFormat) {
+  const std::string path = TempPath("buffer");
+  const std::vector<NDArray> arrays{FromVector(Shape{2, 2}, {1, 2, 3, 4})};
+  NDArray::Save(path, arrays, {"w"});
+  std::string file;
+  {
+    std::ifstream in(path, std::ios::binary);
+    file.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const std::string bytes = NDArray::SaveToBuffer(arrays, {"w"});
+  EXPECT_EQ(bytes, file);
+  std::vector<NDArray> back;
+  std::vector<std::string> names;
+  NDArray::LoadFromBuffer(bytes, "memory", &back, &names);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(Read(back[0]), (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(names, (std::vector<std::string>{"w"}));
+  try {
+    NDArray::LoadFromBuffer(bytes.substr(0, 20), "memory", &back, &names);
+    ADD_FAILURE() << "a truncated buffer loaded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIO);
+    EXPECT_NE(std::string(e.what()).find("'memory'"), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace mx
