@@ -60,7 +60,8 @@ class Reader {
     MX_CHECK(n <= buf_.size() - pos_, kIO)
         << "'" << path_ << "' is truncated: " << what << " needs " << n << " bytes at offset "
         << pos_ << ", the file has " << buf_.size() << " bytes";
-    std::memcpy(p, buf_.data() + pos_, n);
+    // An empty array's host buffer may be null, and memcpy's arguments never may.
+    if (n != 0) std::memcpy(p, buf_.data() + pos_, n);
     pos_ += n;
   }
   size_t remaining() const { return buf_.size() - pos_; }

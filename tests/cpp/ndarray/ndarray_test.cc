@@ -261,5 +261,26 @@ TEST(NDArray, BufferSaveAndLoadAreTheFileFormat) {
   std::remove(path.c_str());
 }
 
+// Fuzz findings (fuzz/regressions/ndarray_load/, docs/design/fuzzing.md).
+std::string Regression(const std::string& name) {
+  return std::string(MX_FUZZ_REGRESSIONS_DIR) + "/ndarray_load/" + name;
+}
+
+// One float32 array of shape (0,3): its empty data was copied out of the file with
+// memcpy(nullptr, ..., 0), undefined behaviour that UBSan reports.
+TEST(NDArray, LoadsZeroSizeArrays) {
+  std::vector<NDArray> arrays;
+  std::vector<std::string> names;
+  NDArray::Load(Regression("zero_size_array.params"), &arrays, &names);
+  ASSERT_EQ(arrays.size(), 1u);
+  EXPECT_EQ(arrays[0].shape(), (Shape{0, 3}));
+  const std::string path = TempPath("zero_size");
+  NDArray::Save(path, arrays, {"empty"});
+  NDArray::Load(path, &arrays, &names);
+  EXPECT_EQ(arrays[0].shape(), (Shape{0, 3}));
+  EXPECT_EQ(names, (std::vector<std::string>{"empty"}));
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace mx
