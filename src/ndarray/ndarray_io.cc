@@ -162,9 +162,15 @@ void NDArray::LoadFromBuffer(const std::string& buf, const std::string& path,
         << "'" << path << "' is corrupt: array " << i << " has dtype " << dtype << " and ndim "
         << ndim;
     std::vector<int64_t> dims(ndim);
+    int64_t nonzero_product = 1;
     for (auto& d : dims) {
       d = r.Get<int64_t>("dimension");
       MX_CHECK(d >= 0, kIO) << "'" << path << "' is corrupt: array " << i << " has dim " << d;
+      // Dims whose product passes int64 describe no data a file can hold, and would overflow
+      // Shape::Size. Zeros are left out so that every partial product is bounded too.
+      MX_CHECK(d == 0 || !__builtin_mul_overflow(nonzero_product, d, &nonzero_product), kIO)
+          << "'" << path << "' is corrupt: array " << i
+          << " has dims whose product is over 2^63 elements";
     }
     const Shape shape(dims);
     const auto nbytes = r.Get<uint64_t>("byte count");

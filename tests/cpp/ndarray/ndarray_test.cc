@@ -282,5 +282,21 @@ TEST(NDArray, LoadsZeroSizeArrays) {
   std::remove(path.c_str());
 }
 
+// Dims (2^32, 2^32) with 0 data bytes and a right checksum: the product wraps to 0 elements
+// (signed overflow in Shape::Size), which matched the byte count, so the array loaded.
+TEST(NDArray, DimsWhoseProductOverflowsAreCorrupt) {
+  const std::string path = Regression("dims_product_overflow.params");
+  std::vector<NDArray> arrays;
+  std::vector<std::string> names;
+  try {
+    NDArray::Load(path, &arrays, &names);
+    ADD_FAILURE() << "loaded an array of 2^64 elements from a 72-byte file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIO);
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("over 2^63"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace mx
