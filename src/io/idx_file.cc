@@ -83,12 +83,17 @@ IdxImages ReadIdxImages(const std::string& path) {
   images.cols = BigEndian32(bytes.data() + 12);
   MX_CHECK(images.rows > 0 && images.cols > 0, kIO)
       << "'" << path << "': images of " << images.rows << "x" << images.cols << " pixels";
-  const uint64_t expected = uint64_t(images.count) * images.rows * images.cols;
+  // Three 32-bit fields: their product can pass 2^64, and a wrapped product can equal the size of
+  // a short file (2^31 x 2^20 x 1835008 wraps to 0), which readers would then index far past.
+  uint64_t expected = 0;
+  const bool huge = __builtin_mul_overflow(uint64_t(images.count) * uint64_t(images.rows),
+                                           uint64_t(images.cols), &expected);
   const uint64_t actual = bytes.size() - 16;
-  MX_CHECK(actual == expected, kIO)
+  MX_CHECK(!huge && actual == expected, kIO)
       << "'" << path << "': the header says " << images.count << " images of " << images.rows << "x"
-      << images.cols << " pixels (" << expected << " bytes) but the file holds " << actual
-      << " bytes after the header" << (actual < expected ? " (truncated?)" : "");
+      << images.cols << " pixels (" << (huge ? std::string("over 2^64") : std::to_string(expected))
+      << " bytes) but the file holds " << actual << " bytes after the header"
+      << (huge || actual < expected ? " (truncated?)" : "");
   bytes.erase(bytes.begin(), bytes.begin() + 16);
   images.pixels = std::move(bytes);
   return images;
