@@ -1,5 +1,8 @@
 // Ops that pick or convert elements: take, one_hot, clip, Cast, and add_n (also registered as
 // ElementWiseSum, its older MXNet name).
+#include <algorithm>
+#include <type_traits>
+
 #include "op/all_ops.h"
 #include "op/matrix_ops.h"
 
@@ -57,10 +60,24 @@ bool TakeType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int>* ou
   return ok;
 }
 
-// Index k of `indices`, made valid for an axis of length n.
+// The integer part of an index of any numeric type. A float index can be NaN or beyond int64,
+// and casting those is undefined behaviour: NaN becomes `nan_value`, anything else is clamped to
+// +-2^62, past the end of every axis, which changes no clipped or out-of-range result.
+template <typename I>
+inline int64_t IndexValue(I v, int64_t nan_value) {
+  if constexpr (std::is_floating_point_v<I>) {
+    if (v != v) return nan_value;
+    constexpr double kFar = 4611686018427387904.0;  // 2^62
+    return static_cast<int64_t>(std::max(-kFar, std::min(static_cast<double>(v), kFar)));
+  } else {
+    return static_cast<int64_t>(v);
+  }
+}
+
+// Index k of `indices`, made valid for an axis of length n (NaN counts as 0).
 template <typename I>
 inline int64_t TakeIndex(const I* indices, int64_t k, int64_t n, int mode) {
-  int64_t j = static_cast<int64_t>(indices[k]);
+  int64_t j = IndexValue(indices[k], 0);
   if (mode == kTakeWrap) {
     j %= n;
     return j < 0 ? j + n : j;
@@ -173,8 +190,8 @@ void OneHotCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<T
         const T on = static_cast<T>(p.on_value), off = static_cast<T>(p.off_value);
         MX_OMP_FOR_IF(n * depth >= kOmpMinWork)
         for (int64_t i = 0; i < n; ++i) {
-          // Out-of-range indices give a row of off_value, as in MXNet.
-          const int64_t j = static_cast<int64_t>(idx[i]);
+          // Out-of-range indices (and NaN) give a row of off_value, as in MXNet.
+          const int64_t j = IndexValue(idx[i], -1);
           T* row = o + i * depth;
           for (int64_t c = 0; c < depth; ++c) Assign<Req>(row[c], c == j ? on : off);
         }
