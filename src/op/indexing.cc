@@ -117,7 +117,8 @@ void TakeBackwardCompute(const NodeAttrs& attrs, const OpContext&, const std::ve
   if (req[0] == OpReq::kNull) return;
   const TakeDims d = GetTakeDims(attrs, in[1].shape, in[2].shape);
   const int mode = attrs.get<TakeParam>().mode;
-  if (req[0] != OpReq::kAdd) std::memset(out[0].dptr, 0, out[0].Bytes());
+  // An empty output's data pointer may be null, which memset must not get even for 0 bytes.
+  if (req[0] != OpReq::kAdd && out[0].Bytes() > 0) std::memset(out[0].dptr, 0, out[0].Bytes());
   MX_NUMERIC_TYPE_SWITCH(in[2].dtype, I, attrs.op->name, {
     const I* idx = in[2].data<I>();
     for (int64_t kk = 0; kk < d.k; ++kk) {

@@ -153,7 +153,8 @@ bool InitType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int>* ou
 void Fill(const TBlob& out, OpReq req, double value, const std::string& op) {
   if (req == OpReq::kNull || (req == OpReq::kAdd && value == 0)) return;
   if (req != OpReq::kAdd && value == 0) {
-    std::memset(out.dptr, 0, out.Bytes());
+    // An empty output's data pointer may be null, which memset must not get even for 0 bytes.
+    if (out.Bytes() > 0) std::memset(out.dptr, 0, out.Bytes());
     return;
   }
   MX_NUMERIC_TYPE_SWITCH(out.dtype, T, op, {

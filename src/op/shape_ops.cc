@@ -481,7 +481,8 @@ void SliceAxisBackwardCompute(const NodeAttrs& attrs, const OpContext&,
   const Shape& s = out[0].shape;
   const SliceRange r = GetSliceRange(attrs.get<SliceAxisParam>(), s);
   const AxisBlocks b = Blocks(s, r.axis);
-  if (req[0] != OpReq::kAdd) std::memset(out[0].dptr, 0, out[0].Bytes());
+  // An empty output's data pointer may be null, which memset must not get even for 0 bytes.
+  if (req[0] != OpReq::kAdd && out[0].Bytes() > 0) std::memset(out[0].dptr, 0, out[0].Bytes());
   const int64_t len = (r.end - r.begin) * b.inner;
   CopyRows(in[0], 0, len, out[0], r.begin * b.inner, s[r.axis] * b.inner, b.rows, len, req[0],
            attrs.op->name);

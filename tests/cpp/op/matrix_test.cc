@@ -407,6 +407,19 @@ TEST(MatrixOps, TakeAndOneHotAcceptAnyFloatIndex) {
   EXPECT_EQ(ToVector(RunOp("one_hot", {{"depth", "2"}}, {idx})[0]), Vec(10, 0));
 }
 
+// Fuzz findings (fuzz/regressions/op_params/backward_{take,slice_axis}_empty_gradient.txt):
+// clearing an empty gradient, whose data pointer is null, called memset(nullptr, 0, 0).
+TEST(MatrixOps, BackwardsOfTakeAndSliceAxisAllowEmptyGradients) {
+  NDArray g = RunOp("_backward_take", {},
+                    {Arr(Shape{2, 0}), Arr(Shape{3, 0}), MakeArray(Shape{2}, {0, 1})})[0];
+  g.WaitToRead();
+  EXPECT_EQ(g.shape(), (Shape{3, 0}));
+  g = RunOp("_backward_slice_axis", {{"axis", "0"}, {"begin", "0"}, {"end", "1"}},
+            {Arr(Shape{1, 0}), Arr(Shape{2, 0})})[0];
+  g.WaitToRead();
+  EXPECT_EQ(g.shape(), (Shape{2, 0}));
+}
+
 TEST(MatrixOps, IntegerTransposeAndConcat) {
   NDArray a = MakeArray(Shape{2, 3}, {0, 1, 2, 3, 4, 5}, DType::kInt64);
   EXPECT_EQ(ToVector(RunOp("transpose", {}, {a})[0]), (Vec{0, 3, 1, 4, 2, 5}));
