@@ -129,7 +129,11 @@ void TakeBackwardCompute(const NodeAttrs& attrs, const OpContext&, const std::ve
   });
 }
 
+// Inputs (ograd, a, indices): ograd must have take's output shape for a and indices. The op can
+// be invoked by name with any arrays, and its kernel reads ograd with their geometry.
 bool TakeBackwardShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
+  std::vector<Shape> fwd_in{(*in)[1], (*in)[2]}, fwd_out{Shape::Unknown()};
+  if (TakeShape(attrs, &fwd_in, &fwd_out)) AssignShape(in, 0, fwd_out[0], "input 'ograd'");
   AssignShape(out, 0, (*in)[1], "output");
   return (*in)[1].IsKnown();
 }
@@ -312,11 +316,6 @@ bool SecondInputType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<i
   return (*in)[0] >= 0;
 }
 
-bool SecondInputShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
-  AssignShape(out, 0, (*in)[1], "output");
-  return (*in)[1].IsKnown();
-}
-
 // ---- add_n ----
 
 struct AddNParam : public dmlc::Parameter<AddNParam> {
@@ -470,7 +469,8 @@ void RegisterIndexingOps(OpRegistry* reg) {
       .Describe("Gradient of Cast: ograd converted to the type of data (which lends its type).")
       .SetInputs({"ograd", "data"})
       .SetNumOutputs(1)
-      .SetInferShape(SecondInputShape)
+      // ograd, data and the gradient have one shape: CastCompute reads ograd at every element.
+      .SetInferShape(ElemwiseShape)
       .SetInferType(SecondInputType)
       .SetCompute(DeviceType::kCPU, CastCompute)
       .SetBackwardOf("Cast");

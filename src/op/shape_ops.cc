@@ -488,7 +488,12 @@ void SliceAxisBackwardCompute(const NodeAttrs& attrs, const OpContext&,
            attrs.op->name);
 }
 
-bool SecondInputShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
+// Inputs (ograd, data): ograd must have the slice's shape. The op can be invoked by name with any
+// arrays, and its kernel copies ograd with the slice's geometry.
+bool SliceAxisBackwardShape(const NodeAttrs& attrs, std::vector<Shape>* in,
+                            std::vector<Shape>* out) {
+  std::vector<Shape> fwd_in{(*in)[1]}, fwd_out{Shape::Unknown()};
+  if (SliceAxisShape(attrs, &fwd_in, &fwd_out)) AssignShape(in, 0, fwd_out[0], "input 'ograd'");
   AssignShape(out, 0, (*in)[1], "output");
   return (*in)[1].IsKnown();
 }
@@ -625,7 +630,7 @@ void RegisterShapeOps(OpRegistry* reg) {
       .SetParam<SliceAxisParam>()
       .SetInputs({"ograd", "data"})
       .SetNumOutputs(1)
-      .SetInferShape(SecondInputShape)
+      .SetInferShape(SliceAxisBackwardShape)
       .SetInferType(ElemwiseType)
       .SetCompute(DeviceType::kCPU, SliceAxisBackwardCompute)
       .SetBackwardOf("slice_axis");

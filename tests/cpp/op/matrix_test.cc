@@ -407,6 +407,14 @@ TEST(MatrixOps, TakeAndOneHotAcceptAnyFloatIndex) {
   EXPECT_EQ(ToVector(RunOp("one_hot", {{"depth", "2"}}, {idx})[0]), Vec(10, 0));
 }
 
+// A fuzz finding (fuzz/regressions/op_params/backward_take_ograd_shape.txt): the backward of
+// take, which any binding can invoke by name, read ograd with the geometry of a and indices
+// whatever its shape.
+TEST(MatrixOps, BackwardOfTakeChecksOgrad) {
+  ExpectError("_backward_take", {}, {Arr(Shape{1}), Arr(Shape{4, 3}), MakeArray(Shape{2}, {0, 1})},
+              {"_backward_take", "ograd", "(1)", "(2,3)"});
+}
+
 // Fuzz findings (fuzz/regressions/op_params/backward_{take,slice_axis}_empty_gradient.txt):
 // clearing an empty gradient, whose data pointer is null, called memset(nullptr, 0, 0).
 TEST(MatrixOps, BackwardsOfTakeAndSliceAxisAllowEmptyGradients) {
