@@ -304,7 +304,7 @@ TEST(NDArray, DimsWhoseProductOverflowsAreCorrupt) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kIO);
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("over 2^63"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("corrupt"), std::string::npos) << e.what();
   }
 }
 
