@@ -18,6 +18,27 @@ if(MX_SANITIZE)
   endif()
 endif()
 
+# The fuzz build: libFuzzer's coverage instrumentation on every object, with ASan and UBSan (a
+# UBSan report stops the run, so libFuzzer keeps the input). Harnesses add -fsanitize=fuzzer when
+# linking (fuzz/CMakeLists.txt). clang has no libgomp-compatible OpenMP here and oneDNN's threads
+# are libgomp's, so both are off: the harnesses exercise parsing and validation, not speed. -O1
+# (libFuzzer's advice) builds in half the time of -O3 with these instrumentations; CMakeLists.txt
+# lowers the operator kernels to -O0.
+if(MX_BUILD_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "MX_BUILD_FUZZ needs clang (libFuzzer): configure with "
+                        "-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  if(MX_SANITIZE)
+    message(FATAL_ERROR "MX_BUILD_FUZZ brings its own sanitizers; leave MX_SANITIZE empty")
+  endif()
+  set(MX_USE_OPENMP OFF CACHE BOOL "" FORCE)
+  set(MX_USE_ONEDNN OFF CACHE BOOL "" FORCE)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+                      -fno-omit-frame-pointer -gline-tables-only -O1)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 find_package(Threads REQUIRED)
 target_link_libraries(mx_deps INTERFACE Threads::Threads ${CMAKE_DL_LIBS})
 

@@ -13,6 +13,7 @@ packages=(
   libgtest-dev            # GoogleTest
   zlib1g-dev              # gzip'ed MNIST files
   clang-format            # style check in CI
+  clang libclang-rt-14-dev  # the fuzz gate: clang with libFuzzer and its sanitizer runtimes
   python3-numpy python3-pytest  # the Python binding's tests (/usr/bin/python3)
 )
 

@@ -6,6 +6,8 @@
 #   cuda          CUDA build (sm_90) compiles and links; its tests run (GPU tests skip without a GPU)
 #   asan          AddressSanitizer + UndefinedBehaviorSanitizer build, unit tests
 #   tsan          ThreadSanitizer build (no OpenMP, serial OpenBLAS), concurrency tests
+#   fuzz          clang libFuzzer build (ASan + UBSan); each harness in fuzz/ runs for a bounded
+#                 time over a copy of its seed corpus; any crash, leak, timeout or report fails it
 #   docs          docs/operators.md is what tools/op_docs.c generates from the registry now
 #   examples      the MNIST examples (MLP: C++ loop, C++ FeedForward, C; LeNet; ResNet-style)
 #                 train on the fetched digits to a stated test accuracy, and the seed snippets run
@@ -18,7 +20,7 @@ source scripts/common.sh
 
 bash scripts/setup.sh || exit 1
 
-gates="${MX_GATES:-format release symbols docs examples python cuda asan tsan}"
+gates="${MX_GATES:-format release symbols docs examples python cuda asan tsan fuzz}"
 passed=0
 failed=0
 failed_names=""
@@ -101,6 +103,62 @@ gate_tsan() {
     return 1
   fi
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest_in build-tsan -L concurrency
+}
+
+# Each libFuzzer harness (fuzz/*_fuzz.cc, docs/design/fuzzing.md) runs for MX_FUZZ_SECONDS
+# (default 60) with a fixed seed, two at a time (two cores), over a temporary copy of its seed
+# corpus and committed regressions, so a run never writes into the checkout. Any crash, leak,
+# timeout (10 s per input), out-of-memory (2 GiB) or sanitizer report fails the gate; the input
+# that caused it is kept under build-fuzz/findings/<harness>/ and named in the output.
+gate_fuzz() {
+  if ! command -v clang++ >/dev/null 2>&1; then
+    echo "clang++ not found (scripts/setup.sh installs it)"
+    return 1
+  fi
+  mx_build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DMX_BUILD_FUZZ=ON \
+    -DMX_WERROR=ON -DMX_USE_CUDA=OFF -DMX_BUILD_TESTS=OFF -DMX_BUILD_EXAMPLES=OFF \
+    -DMX_BUILD_BENCH=OFF || return 1
+  local seconds="${MX_FUZZ_SECONDS:-60}" work ok=0 h
+  local harnesses=(symbol_json ndarray_load idx_file op_params)
+  work=$(mktemp -d)
+  rm -rf build-fuzz/findings
+  fuzz_one() {
+    local h="$1" dir="$work/$1" dict=()
+    mkdir -p "$dir/corpus" "$dir/artifacts"
+    cp fuzz/corpus/"$h"/* "$dir/corpus/"
+    if [ -d fuzz/regressions/"$h" ]; then cp fuzz/regressions/"$h"/* "$dir/corpus/"; fi
+    if [ -f fuzz/dict/"$h".dict ]; then dict=(-dict=fuzz/dict/"$h".dict); fi
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 OMP_NUM_THREADS=1 \
+      OPENBLAS_NUM_THREADS=1 ./build-fuzz/fuzz/"$h"_fuzz "$dir/corpus" "${dict[@]}" -seed=1 \
+      -max_total_time="$seconds" -max_len=16384 -rss_limit_mb=2048 -timeout=10 \
+      -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$dir/artifacts/" \
+      >"$dir/log" 2>&1
+  }
+  for ((i = 0; i < ${#harnesses[@]}; i += 2)); do
+    for h in "${harnesses[@]:i:2}"; do
+      fuzz_one "$h" &
+    done
+    wait
+  done
+  for h in "${harnesses[@]}"; do
+    local log="$work/$h/log" execs rate cov
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+    if [ -z "$(ls -A "$work/$h/artifacts")" ] && grep -q '^Done [0-9]* runs' "$log"; then
+      echo "fuzz $h: ok, ${execs:-?} runs, ${rate:-?} exec/s, ${cov:-cov: ?}"
+    else
+      ok=1
+      mkdir -p build-fuzz/findings/"$h"
+      cp "$work/$h"/artifacts/* build-fuzz/findings/"$h"/ 2>/dev/null
+      grep -v '^#[0-9]' "$log" | tail -60
+      echo "fuzz $h: FAILED; reproducer(s):"
+      find build-fuzz/findings/"$h" -type f | sed "s|^|  |"
+      echo "  replay: ./build-fuzz/fuzz/${h}_fuzz build-fuzz/findings/$h/<file>"
+    fi
+  done
+  rm -rf "$work"
+  return $ok
 }
 
 gate_docs() {

@@ -211,7 +211,8 @@ void NDArray::Fill(double value) const {
   Engine::Get()->PushSync(
       [blob, value](const RunContext&) {
         if (value == 0.0) {
-          std::memset(blob.dptr, 0, blob.Bytes());
+          // An empty array's data pointer may be null, which memset must not get for 0 bytes.
+          if (blob.Bytes() > 0) std::memset(blob.dptr, 0, blob.Bytes());
           return;
         }
         MX_DTYPE_SWITCH(blob.dtype, T, { FillTyped(blob.data<T>(), blob.Size(), value); });

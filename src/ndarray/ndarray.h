@@ -85,6 +85,12 @@ class NDArray {
                    const std::vector<std::string>& names);
   static void Load(const std::string& path, std::vector<NDArray>* arrays,
                    std::vector<std::string>* names);
+  // The same on the bytes of a file held in memory (the fuzz harness feeds it bytes directly);
+  // `path` only names the file in error messages.
+  static std::string SaveToBuffer(const std::vector<NDArray>& arrays,
+                                  const std::vector<std::string>& names);
+  static void LoadFromBuffer(const std::string& buf, const std::string& path,
+                             std::vector<NDArray>* arrays, std::vector<std::string>* names);
 
  private:
   struct Chunk;

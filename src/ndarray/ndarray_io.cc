@@ -60,7 +60,8 @@ class Reader {
     MX_CHECK(n <= buf_.size() - pos_, kIO)
         << "'" << path_ << "' is truncated: " << what << " needs " << n << " bytes at offset "
         << pos_ << ", the file has " << buf_.size() << " bytes";
-    std::memcpy(p, buf_.data() + pos_, n);
+    // An empty array's host buffer may be null, and memcpy's arguments never may.
+    if (n != 0) std::memcpy(p, buf_.data() + pos_, n);
     pos_ += n;
   }
   size_t remaining() const { return buf_.size() - pos_; }
@@ -73,8 +74,8 @@ class Reader {
 
 }  // namespace
 
-void NDArray::Save(const std::string& path, const std::vector<NDArray>& arrays,
-                   const std::vector<std::string>& names) {
+std::string NDArray::SaveToBuffer(const std::vector<NDArray>& arrays,
+                                  const std::vector<std::string>& names) {
   MX_CHECK(names.empty() || names.size() == arrays.size(), kInvalidArgument)
       << "save: " << arrays.size() << " arrays but " << names.size() << " names";
   Writer w;
@@ -101,12 +102,18 @@ void NDArray::Save(const std::string& path, const std::vector<NDArray>& arrays,
   }
   const uint32_t crc = Crc32(w.str().data(), w.str().size());
   w.Put(crc);
+  return w.str();
+}
+
+void NDArray::Save(const std::string& path, const std::vector<NDArray>& arrays,
+                   const std::vector<std::string>& names) {
+  const std::string bytes = SaveToBuffer(arrays, names);
   // Written to a temporary name and renamed, so a crash never leaves a half-written file.
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     MX_CHECK(out.good(), kIO) << "cannot open '" << path << "' for writing";
-    out.write(w.str().data(), static_cast<std::streamsize>(w.str().size()));
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.close();
     MX_CHECK(out.good(), kIO) << "failed writing '" << path << "'";
   }
@@ -118,6 +125,11 @@ void NDArray::Load(const std::string& path, std::vector<NDArray>* arrays,
                    std::vector<std::string>* names) {
   // A regular file's bytes only: every size the file declares is checked against what it holds.
   const std::string buf = ReadRegularFile(path);
+  LoadFromBuffer(buf, path, arrays, names);
+}
+
+void NDArray::LoadFromBuffer(const std::string& buf, const std::string& path,
+                             std::vector<NDArray>* arrays, std::vector<std::string>* names) {
   MX_CHECK(buf.size() >= sizeof(kMagic) + 4 && std::memcmp(buf.data(), kMagic, 8) == 0, kIO)
       << "'" << path << "' is not a libmx array file (bad magic)";
   MX_CHECK(buf.size() >= 8 + 4 + 16 + 4, kIO) << "'" << path << "' is truncated";

@@ -170,7 +170,19 @@ bool InferShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shap
   return data.IsKnown();
 }
 
-bool BackwardShape(const NodeAttrs&, std::vector<Shape>* in, std::vector<Shape>* out) {
+// Inputs (ograd, data, gamma, mean, var), checked by the forward's inference as its output, data,
+// gamma and batch statistics: the op can be invoked by name with any arrays, and its kernel reads
+// them with data's channel geometry.
+bool BackwardShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
+  std::vector<Shape> fwd_in{(*in)[1], (*in)[2], Shape::Unknown(), Shape::Unknown(),
+                            Shape::Unknown()};
+  std::vector<Shape> fwd_out{(*in)[0], (*in)[3], (*in)[4]};
+  InferShape(attrs, &fwd_in, &fwd_out);
+  AssignShape(in, 0, fwd_out[0], "input 'ograd'");
+  AssignShape(in, 1, fwd_in[0], "input 'data'");
+  AssignShape(in, 2, fwd_in[1], "input 'gamma'");
+  AssignShape(in, 3, fwd_out[1], "input 'mean'");
+  AssignShape(in, 4, fwd_out[2], "input 'var'");
   AssignShape(out, 0, (*in)[1], "output 'data_grad'");
   AssignShape(out, 1, (*in)[2], "output 'gamma_grad'");
   AssignShape(out, 2, (*in)[2], "output 'beta_grad'");

@@ -273,9 +273,19 @@ void SumToDataCompute(const NodeAttrs& attrs, const OpContext&, const std::vecto
   });
 }
 
+// Data must broadcast to ograd, as it did in the forward op: the op can also be invoked by name
+// with any two arrays, and its kernel walks ograd at data's strides.
 bool SumToDataShape(const NodeAttrs&, std::vector<Shape>* in, std::vector<Shape>* out) {
+  const Shape& ograd = (*in)[0];
   const Shape& data = (*in)[1];
   if (data.ndim() < 0) return false;
+  if (ograd.IsKnown() && data.IsKnown()) {
+    const int lead = ograd.ndim() - data.ndim();
+    bool fits = lead >= 0;
+    for (int d = 0; fits && d < data.ndim(); ++d) fits = data[d] == 1 || data[d] == ograd[lead + d];
+    MX_CHECK(fits, kInvalidArgument) << "input 'data' of shape " << data
+                                     << " does not broadcast to input 'ograd' of shape " << ograd;
+  }
   AssignShape(out, 0, data, "output 0");
   return data.IsKnown();
 }

@@ -295,7 +295,16 @@ bool InferShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shap
   return known;
 }
 
+// Inputs (ograd, data, weight). The forward's inference checks data and weight against each other
+// and gives ograd's shape: the op can be invoked by name with any arrays, and its kernels trust
+// these shapes.
 bool BackwardShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
+  std::vector<Shape> fwd_in{(*in)[1], (*in)[2]}, fwd_out{(*in)[0]};
+  if (!ConvParam(attrs).no_bias) fwd_in.push_back(Shape{ConvParam(attrs).num_filter});
+  InferShape(attrs, &fwd_in, &fwd_out);
+  AssignShape(in, 0, fwd_out[0], "input 'ograd'");
+  AssignShape(in, 1, fwd_in[0], "input 'data'");
+  AssignShape(in, 2, fwd_in[1], "input 'weight'");
   AssignShape(out, 0, (*in)[1], "output 'data_grad'");
   AssignShape(out, 1, (*in)[2], "output 'weight_grad'");
   if (!ConvParam(attrs).no_bias) {

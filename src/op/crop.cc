@@ -131,16 +131,22 @@ void CropBackward(const NodeAttrs& attrs, const OpContext&, const std::vector<TB
   });
 }
 
+// Inputs (ograd, data), checked as the forward op checks its data and output: the op can be
+// invoked by name with any arrays, and its kernel indexes them as NCHW.
 bool CropBackwardShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
   AssignShape(out, 0, (*in)[1], "output 'data_grad'");
   AssignShape(in, 1, (*out)[0], "input 'data'");
   const Shape& d = (*in)[1];
+  MX_CHECK(d.ndim() < 0 || d.ndim() == 4, kInvalidArgument)
+      << "input 'data' must be 4-D (batch, channel, height, width), got shape " << d;
   if (d.ndim() == 4) {
     const CropParam& p = Param(attrs);
     const int64_t h = p.num_args == 1 ? p.h_w[0] : -1, w = p.num_args == 1 ? p.h_w[1] : -1;
     AssignShape(in, 0, Shape{d[0], d[1], h, w}, "input 'ograd'");
   }
-  return (*in)[0].IsKnown() && (*in)[1].IsKnown();
+  const bool known = (*in)[0].IsKnown() && (*in)[1].IsKnown();
+  if (known) CropCorner(Param(attrs), d, (*in)[0]);
+  return known;
 }
 
 }  // namespace

@@ -150,9 +150,17 @@ void FCBackwardCPU(const NodeAttrs& attrs, const OpContext&, const std::vector<T
                       { FCBackward<T>(Param(attrs), in, req, out); });
 }
 
-// The gradients have the shapes of data, weight and bias.
+// Inputs (ograd, data, weight); the gradients have the shapes of data, weight and bias. The
+// forward's inference checks data and weight against each other and gives ograd's shape: the op
+// can be invoked by name with any arrays, and its kernels trust these shapes.
 bool FCBackwardShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
   const FullyConnectedParam& p = Param(attrs);
+  std::vector<Shape> fwd_in{(*in)[1], (*in)[2]}, fwd_out{(*in)[0]};
+  if (!p.no_bias) fwd_in.push_back(Shape{p.num_hidden});
+  FCInferShape(attrs, &fwd_in, &fwd_out);
+  AssignShape(in, 0, fwd_out[0], "input 'ograd'");
+  AssignShape(in, 1, fwd_in[0], "input 'data'");
+  AssignShape(in, 2, fwd_in[1], "input 'weight'");
   AssignShape(out, 0, (*in)[1], "output 'data_grad'");
   AssignShape(out, 1, (*in)[2], "output 'weight_grad'");
   if (!p.no_bias) AssignShape(out, 2, Shape{p.num_hidden}, "output 'bias_grad'");

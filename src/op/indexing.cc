@@ -1,5 +1,8 @@
 // Ops that pick or convert elements: take, one_hot, clip, Cast, and add_n (also registered as
 // ElementWiseSum, its older MXNet name).
+#include <algorithm>
+#include <type_traits>
+
 #include "op/all_ops.h"
 #include "op/matrix_ops.h"
 
@@ -57,10 +60,24 @@ bool TakeType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int>* ou
   return ok;
 }
 
-// Index k of `indices`, made valid for an axis of length n.
+// The integer part of an index of any numeric type. A float index can be NaN or beyond int64,
+// and casting those is undefined behaviour: NaN becomes `nan_value`, anything else is clamped to
+// +-2^62, past the end of every axis, which changes no clipped or out-of-range result.
+template <typename I>
+inline int64_t IndexValue(I v, int64_t nan_value) {
+  if constexpr (std::is_floating_point_v<I>) {
+    if (v != v) return nan_value;
+    constexpr double kFar = 4611686018427387904.0;  // 2^62
+    return static_cast<int64_t>(std::max(-kFar, std::min(static_cast<double>(v), kFar)));
+  } else {
+    return static_cast<int64_t>(v);
+  }
+}
+
+// Index k of `indices`, made valid for an axis of length n (NaN counts as 0).
 template <typename I>
 inline int64_t TakeIndex(const I* indices, int64_t k, int64_t n, int mode) {
-  int64_t j = static_cast<int64_t>(indices[k]);
+  int64_t j = IndexValue(indices[k], 0);
   if (mode == kTakeWrap) {
     j %= n;
     return j < 0 ? j + n : j;
@@ -100,7 +117,8 @@ void TakeBackwardCompute(const NodeAttrs& attrs, const OpContext&, const std::ve
   if (req[0] == OpReq::kNull) return;
   const TakeDims d = GetTakeDims(attrs, in[1].shape, in[2].shape);
   const int mode = attrs.get<TakeParam>().mode;
-  if (req[0] != OpReq::kAdd) std::memset(out[0].dptr, 0, out[0].Bytes());
+  // An empty output's data pointer may be null, which memset must not get even for 0 bytes.
+  if (req[0] != OpReq::kAdd && out[0].Bytes() > 0) std::memset(out[0].dptr, 0, out[0].Bytes());
   MX_NUMERIC_TYPE_SWITCH(in[2].dtype, I, attrs.op->name, {
     const I* idx = in[2].data<I>();
     for (int64_t kk = 0; kk < d.k; ++kk) {
@@ -111,7 +129,11 @@ void TakeBackwardCompute(const NodeAttrs& attrs, const OpContext&, const std::ve
   });
 }
 
+// Inputs (ograd, a, indices): ograd must have take's output shape for a and indices. The op can
+// be invoked by name with any arrays, and its kernel reads ograd with their geometry.
 bool TakeBackwardShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
+  std::vector<Shape> fwd_in{(*in)[1], (*in)[2]}, fwd_out{Shape::Unknown()};
+  if (TakeShape(attrs, &fwd_in, &fwd_out)) AssignShape(in, 0, fwd_out[0], "input 'ograd'");
   AssignShape(out, 0, (*in)[1], "output");
   return (*in)[1].IsKnown();
 }
@@ -173,8 +195,8 @@ void OneHotCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<T
         const T on = static_cast<T>(p.on_value), off = static_cast<T>(p.off_value);
         MX_OMP_FOR_IF(n * depth >= kOmpMinWork)
         for (int64_t i = 0; i < n; ++i) {
-          // Out-of-range indices give a row of off_value, as in MXNet.
-          const int64_t j = static_cast<int64_t>(idx[i]);
+          // Out-of-range indices (and NaN) give a row of off_value, as in MXNet.
+          const int64_t j = IndexValue(idx[i], -1);
           T* row = o + i * depth;
           for (int64_t c = 0; c < depth; ++c) Assign<Req>(row[c], c == j ? on : off);
         }
@@ -292,11 +314,6 @@ bool SecondInputType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<i
       << DTypeName(static_cast<DType>(t));
   (*out)[0] = t;
   return (*in)[0] >= 0;
-}
-
-bool SecondInputShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
-  AssignShape(out, 0, (*in)[1], "output");
-  return (*in)[1].IsKnown();
 }
 
 // ---- add_n ----
@@ -452,7 +469,8 @@ void RegisterIndexingOps(OpRegistry* reg) {
       .Describe("Gradient of Cast: ograd converted to the type of data (which lends its type).")
       .SetInputs({"ograd", "data"})
       .SetNumOutputs(1)
-      .SetInferShape(SecondInputShape)
+      // ograd, data and the gradient have one shape: CastCompute reads ograd at every element.
+      .SetInferShape(ElemwiseShape)
       .SetInferType(SecondInputType)
       .SetCompute(DeviceType::kCPU, CastCompute)
       .SetBackwardOf("Cast");

@@ -164,11 +164,20 @@ void SoftmaxOutputBackward(const NodeAttrs& attrs, const OpContext&, const std::
   });
 }
 
-// The gradient of (label, output): data_grad has the output's shape.
-bool LossBackwardShape(const NodeAttrs&, std::vector<Shape>* in, std::vector<Shape>* out) {
-  AssignShape(out, 0, (*in)[1], "output 'data_grad'");
-  AssignShape(in, 1, (*out)[0], "input 'output'");
-  return (*in)[0].IsKnown() && (*in)[1].IsKnown();
+// The gradient of (label, output): data_grad has the output's shape, and the label must fit the
+// output as the forward op's label fits its data. These ops can be invoked by name with any label,
+// and their kernels read one label per output (or per softmax lane).
+FInferShape LossBackwardShape(FInferShape forward) {
+  return [forward](const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
+    AssignShape(out, 0, (*in)[1], "output 'data_grad'");
+    AssignShape(in, 1, (*out)[0], "input 'output'");
+    std::vector<Shape> fwd_in{(*in)[1], (*in)[0]}, fwd_out{(*out)[0]};
+    const bool known = forward(attrs, &fwd_in, &fwd_out);
+    AssignShape(in, 0, fwd_in[1], "input 'label'");
+    AssignShape(in, 1, fwd_in[0], "input 'output'");
+    AssignShape(out, 0, fwd_out[0], "output 'data_grad'");
+    return known;
+  };
 }
 
 // ---- regression outputs ----
@@ -273,7 +282,7 @@ void AddRegression(OpRegistry* reg, const std::string& name, const std::string& 
       .SetParam<RegressionOutputParam>()
       .SetInputs({"label", "output"})
       .SetNumOutputs(1)
-      .SetInferShape(LossBackwardShape)
+      .SetInferShape(LossBackwardShape(RegressionShape))
       .SetInferType(ElemwiseType)
       .SetInplace({{1, 0}})
       .SetCompute(DeviceType::kCPU, RegressionBackward<G>)
@@ -308,7 +317,7 @@ void RegisterLossOps(OpRegistry* reg) {
       .SetParam<SoftmaxOutputParam>()
       .SetInputs({"label", "output"})
       .SetNumOutputs(1)
-      .SetInferShape(LossBackwardShape)
+      .SetInferShape(LossBackwardShape(SoftmaxOutputShape))
       .SetInferType(ElemwiseType)
       .SetInplace({{1, 0}})
       .SetCompute(DeviceType::kCPU, SoftmaxOutputBackward)

@@ -5,7 +5,9 @@
 // the output gradient back over the reduced axes.
 // g++ 12 reports a false "maybe uninitialized" inside dmlc::optional's swap when a parameter
 // field of that type is parsed; the pragma must precede every include to reach that location.
+#if defined(__GNUC__) && !defined(__clang__)  // clang has no such warning (the fuzz build)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include <dmlc/optional.h>
 
@@ -184,7 +186,7 @@ bool ReduceBackwardShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::ve
 template <typename R, Kind kind>
 void AddReduce(OpRegistry* reg, const std::string& name, const std::string& doc) {
   const std::string bwd = "_backward_" + name;
-  const bool uses_output = kind == Kind::kMaxMin;
+  constexpr bool uses_output = kind == Kind::kMaxMin;
   reg->Add(name)
       .Describe(doc +
                 " Reduces over `axis` (all axes when empty; the other axes with exclude=true); "
@@ -196,7 +198,7 @@ void AddReduce(OpRegistry* reg, const std::string& name, const std::string& doc)
       .SetInferShape(ReduceAxesShape)
       .SetInferType(ElemwiseType)
       .SetCompute(DeviceType::kCPU, ReduceAxesCompute<R>)
-      .SetGradient([bwd, uses_output](const NodePtr& n, const std::vector<NodeEntry>& og) {
+      .SetGradient([bwd](const NodePtr& n, const std::vector<NodeEntry>& og) {
         std::vector<NodeEntry> ins{og[0], InputOf(n, 0)};
         if (uses_output) ins.push_back(OutputOf(n));
         return std::vector<NodeEntry>{MakeGradEntry(bwd, n, "backward", ins, n->attrs.dict)};

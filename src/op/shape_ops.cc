@@ -8,7 +8,9 @@
 // dmlc::optional's copy of its aligned storage trips GCC 12's -Wmaybe-uninitialized inside the
 // dmlc headers (a false positive); the warning is emitted at code generation, so it is silenced
 // for this file rather than around the include.
+#if defined(__GNUC__) && !defined(__clang__)  // clang has no such warning (the fuzz build)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <dmlc/optional.h>
 
 #include <algorithm>
@@ -538,13 +540,19 @@ void SliceAxisBackwardCompute(const NodeAttrs& attrs, const OpContext&,
   const Shape& s = out[0].shape;
   const SliceRange r = GetSliceRange(attrs.get<SliceAxisParam>(), s);
   const AxisBlocks b = Blocks(s, r.axis);
-  if (req[0] != OpReq::kAdd) std::memset(out[0].dptr, 0, out[0].Bytes());
+  // An empty output's data pointer may be null, which memset must not get even for 0 bytes.
+  if (req[0] != OpReq::kAdd && out[0].Bytes() > 0) std::memset(out[0].dptr, 0, out[0].Bytes());
   const int64_t len = (r.end - r.begin) * b.inner;
   CopyRows(in[0], 0, len, out[0], r.begin * b.inner, s[r.axis] * b.inner, b.rows, len, req[0],
            attrs.op->name);
 }
 
-bool SecondInputShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
+// Inputs (ograd, data): ograd must have the slice's shape. The op can be invoked by name with any
+// arrays, and its kernel copies ograd with the slice's geometry.
+bool SliceAxisBackwardShape(const NodeAttrs& attrs, std::vector<Shape>* in,
+                            std::vector<Shape>* out) {
+  std::vector<Shape> fwd_in{(*in)[1]}, fwd_out{Shape::Unknown()};
+  if (SliceAxisShape(attrs, &fwd_in, &fwd_out)) AssignShape(in, 0, fwd_out[0], "input 'ograd'");
   AssignShape(out, 0, (*in)[1], "output");
   return (*in)[1].IsKnown();
 }
@@ -681,7 +689,7 @@ void RegisterShapeOps(OpRegistry* reg) {
       .SetParam<SliceAxisParam>()
       .SetInputs({"ograd", "data"})
       .SetNumOutputs(1)
-      .SetInferShape(SecondInputShape)
+      .SetInferShape(SliceAxisBackwardShape)
       .SetInferType(ElemwiseType)
       .SetCompute(DeviceType::kCPU, SliceAxisBackwardCompute)
       .SetBackwardOf("slice_axis");

@@ -14,9 +14,22 @@
 #if MX_USE_CUDA
 #include <cuda_runtime_api.h>
 #endif
+// No-ops unless built with AddressSanitizer (the asan and fuzz gates).
+#include <sanitizer/asan_interface.h>
 
 namespace mx {
 namespace {
+
+// Note [Poisoned pool memory]: ASan knows the pool's blocks only as live heap memory, so a kernel
+// reading past the end of its array (into the rest of the bucket) or a block used after it went
+// back to the pool would go unseen. Host blocks are therefore poisoned while pooled, and so are
+// the bytes of a bucket past the size asked for. Device addresses have no shadow memory.
+void Poison(void* p, size_t bytes, Context ctx) {
+  if (ctx.dev_type == DeviceType::kCPU) ASAN_POISON_MEMORY_REGION(p, bytes);
+}
+void Unpoison(void* p, size_t bytes, Context ctx) {
+  if (ctx.dev_type == DeviceType::kCPU) ASAN_UNPOISON_MEMORY_REGION(p, bytes);
+}
 
 // Larger requests are refused before rounding could overflow.
 constexpr size_t kMaxAlloc = size_t(1) << 56;
@@ -159,7 +172,10 @@ class Storage::DevicePool {
       stats_.bytes_pooled = 0;
     }
     for (auto& kv : blocks) {
-      for (void* p : kv.second) SystemFree(p, ctx_);
+      for (void* p : kv.second) {
+        Unpoison(p, kv.first, ctx_);
+        SystemFree(p, ctx_);
+      }
     }
   }
 
@@ -225,14 +241,19 @@ Storage::Handle Storage::Alloc(size_t size, Context ctx) {
       << "out of memory: cannot allocate " << size << " bytes (" << HumanBytes(size) << ") on "
       << ctx << ": more than this machine's " << HumanBytes(HostMemoryLimit())
       << " of memory and swap";
-  h.dptr = PoolFor(ctx)->Alloc(BucketSize(size));
+  const size_t bucket = BucketSize(size);
+  h.dptr = PoolFor(ctx)->Alloc(bucket);
   h.size = size;
+  Unpoison(h.dptr, size, ctx);
+  Poison(static_cast<char*>(h.dptr) + size, bucket - size, ctx);
   return h;
 }
 
 void Storage::Free(const Handle& handle) {
   if (handle.dptr == nullptr) return;
-  PoolFor(handle.ctx)->Free(handle.dptr, BucketSize(handle.size));
+  const size_t bucket = BucketSize(handle.size);
+  Poison(handle.dptr, bucket, handle.ctx);
+  PoolFor(handle.ctx)->Free(handle.dptr, bucket);
 }
 
 void Storage::ReleasePool(Context ctx) { PoolFor(ctx)->Release(); }

@@ -365,6 +365,20 @@ TEST(MNISTIter, ReadsNoFurtherThanTheHeaderDeclares) {
       << msg;
 }
 
+// A fuzz finding (fuzz/regressions/idx_file/): 2^31 images of 2^20 x 1835008 pixels make 2^64
+// bytes, which wrapped to 0 and matched the header-only file; readers then indexed past the end.
+TEST(MNISTIter, HeaderCountsWhoseProductWrapsAreErrors) {
+  const std::string path =
+      std::string(MX_FUZZ_REGRESSIONS_DIR) + "/idx_file/images_count_overflow.idx";
+  try {
+    ReadIdxImages(path);
+    ADD_FAILURE() << "2^31 images read from a 16-byte file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIO);
+    EXPECT_TRUE(Has(e.what(), path) && Has(e.what(), "2^64")) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace io
 }  // namespace mx

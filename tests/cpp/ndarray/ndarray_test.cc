@@ -128,6 +128,16 @@ TEST(NDArray, GpuArraysNeedAGpu) {
 }
 
 // Only reads block: a copy into an array whose writer is still running returns at once.
+// An empty array has no memory: filling it (simple_bind zero-fills every argument) must not hand
+// memset a null pointer, which UBSan reports even for 0 bytes.
+TEST(NDArray, FillingAnEmptyArrayIsFine) {
+  NDArray a(Shape{0, 3}, Context::CPU());
+  a.Fill(0.0);
+  a.Fill(2.0);
+  a.WaitToRead();
+  EXPECT_EQ(a.Size(), 0);
+}
+
 TEST(NDArray, WritesReturnAtOnce) {
   NDArray a = FromVector(Shape{3}, {1, 2, 3});
   std::atomic<bool> started{false}, release{false}, finished{false};
@@ -248,6 +258,62 @@ std::string LoadError(const std::string& path) {
   }
   ADD_FAILURE() << path << " loaded";
   return "";
+}
+
+// The in-memory writer and reader are the file's: same bytes, same errors (naming the source).
+TEST(NDArray, BufferSaveAndLoadAreTheFileFormat) {
+  const std::string path = TempPath("buffer");
+  const std::vector<NDArray> arrays{FromVector(Shape{2, 2}, {1, 2, 3, 4})};
+  NDArray::Save(path, arrays, {"w"});
+  std::string file;
+  {
+    std::ifstream in(path, std::ios::binary);
+    file.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const std::string bytes = NDArray::SaveToBuffer(arrays, {"w"});
+  EXPECT_EQ(bytes, file);
+  std::vector<NDArray> back;
+  std::vector<std::string> names;
+  NDArray::LoadFromBuffer(bytes, "memory", &back, &names);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(Read(back[0]), (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(names, (std::vector<std::string>{"w"}));
+  try {
+    NDArray::LoadFromBuffer(bytes.substr(0, 20), "memory", &back, &names);
+    ADD_FAILURE() << "a truncated buffer loaded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIO);
+    EXPECT_NE(std::string(e.what()).find("'memory'"), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
+// Fuzz findings (fuzz/regressions/ndarray_load/, docs/design/fuzzing.md).
+std::string Regression(const std::string& name) {
+  return std::string(MX_FUZZ_REGRESSIONS_DIR) + "/ndarray_load/" + name;
+}
+
+// One float32 array of shape (0,3): its empty data was copied out of the file with
+// memcpy(nullptr, ..., 0), undefined behaviour that UBSan reports.
+TEST(NDArray, LoadsZeroSizeArrays) {
+  std::vector<NDArray> arrays;
+  std::vector<std::string> names;
+  NDArray::Load(Regression("zero_size_array.params"), &arrays, &names);
+  ASSERT_EQ(arrays.size(), 1u);
+  EXPECT_EQ(arrays[0].shape(), (Shape{0, 3}));
+  const std::string path = TempPath("zero_size");
+  NDArray::Save(path, arrays, {"empty"});
+  NDArray::Load(path, &arrays, &names);
+  EXPECT_EQ(arrays[0].shape(), (Shape{0, 3}));
+  EXPECT_EQ(names, (std::vector<std::string>{"empty"}));
+  std::remove(path.c_str());
+}
+
+// Dims (2^32, 2^32) with 0 data bytes and a right checksum: the product wraps to 0 elements
+// (signed overflow in Shape::Size), which matched the byte count, so the array loaded.
+TEST(NDArray, DimsWhoseProductOverflowsAreCorrupt) {
+  const std::string msg = LoadError(Regression("dims_product_overflow.params"));
+  EXPECT_NE(msg.find("corrupt"), std::string::npos) << msg;
 }
 
 // Paths that are not regular files are refused without reading: /dev/zero used to be read

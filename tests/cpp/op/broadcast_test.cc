@@ -171,6 +171,19 @@ TEST(Broadcast, BroadcastToErrors) {
                  {"(4,3)", "(3)", "dims"});
 }
 
+// A fuzz finding (fuzz/regressions/op_params/backward_broadcast_to_ograd_shape.txt): the backward
+// op, invocable by name, took any ograd and failed inside its kernel with an internal error.
+TEST(Broadcast, BackwardOfBroadcastToChecksTheShapes) {
+  ExpectContains(ErrorOf("_backward_broadcast_to", {}, {Shape{}, Shape{3, 4}}),
+                 {"_backward_broadcast_to", "(3,4)", "does not broadcast", "ograd"});
+  ExpectContains(ErrorOf("_backward_broadcast_axis", {}, {Shape{2, 3}, Shape{2, 2}}),
+                 {"(2,2)", "(2,3)"});
+  std::vector<NDArray> g =
+      RunOp("_backward_broadcast_to", {},
+            {MakeArray(Shape{2, 3}, {1, 2, 3, 4, 5, 6}), MakeArray(Shape{3}, {0, 0, 0})});
+  EXPECT_EQ(ToVector(g[0]), (std::vector<double>{5, 7, 9}));
+}
+
 TEST(Broadcast, BroadcastAxisErrors) {
   ExpectContains(ErrorOf("broadcast_axis", {{"axis", "3"}, {"size", "2"}}, {Shape{1, 2}}),
                  {"broadcast_axis", "axis 3", "2 dims"});

@@ -147,6 +147,17 @@ TEST(InitOps, ParameterErrors) {
   expect_error("_random_normal", {{"shape", "(2,)"}, {"dtype", "int32"}}, "int32");
 }
 
+// Fuzz findings (fuzz/regressions/op_params/zeros_*.txt): an empty output's data pointer is null,
+// and zero-filling it called memset(nullptr, 0, 0), undefined behaviour that UBSan reports.
+TEST(InitOps, EmptyShapesAreFine) {
+  NDArray z = RunOp("_zeros", {{"shape", "(0,3)"}}, {})[0];
+  z.WaitToRead();
+  EXPECT_EQ(z.shape(), (Shape{0, 3}));
+  NDArray like = RunOp("zeros_like", {}, {z})[0];
+  like.WaitToRead();
+  EXPECT_EQ(like.shape(), (Shape{0, 3}));
+}
+
 TEST(InitOps, ZerosOfEveryType) {
   // Zero needs no arithmetic, so even float16 (stored only) can be created.
   NDArray h = RunOp("_zeros", {{"shape", "(3,)"}, {"dtype", "float16"}}, {})[0];

@@ -184,5 +184,21 @@ TEST(RegressionOutput, LabelWithOtherElementCountIsAnError) {
   EXPECT_NE(msg.find("(4,3)"), std::string::npos) << msg;
 }
 
+// Fuzz findings (fuzz/regressions/op_params/backward_*_label_size.txt): the backward ops, which
+// any binding can invoke by name, took a label of any shape and read one label per output or
+// softmax lane, past the label's end.
+TEST(LossBackward, LabelMustFitTheOutput) {
+  std::string msg = ErrorOf("_backward_SoftmaxOutput", {}, {Ones(Shape{1}), Ones(Shape{4, 5})});
+  EXPECT_NE(msg.find("label"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(1)"), std::string::npos) << msg;
+  msg = ErrorOf("_backward_linear_reg_out", {}, {Ones(Shape{1, 4, 0}), Ones(Shape{1, 4, 2, 2})});
+  EXPECT_NE(msg.find("label"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(1,4,0)"), std::string::npos) << msg;
+  // What the gradient pass gives them still works: a label per lane, or data's own shape.
+  EXPECT_EQ(ErrorOf("_backward_SoftmaxOutput", {}, {Ones(Shape{4}), Ones(Shape{4, 5})}), "");
+  EXPECT_EQ(ErrorOf("_backward_SoftmaxOutput", {}, {Ones(Shape{4, 5}), Ones(Shape{4, 5})}), "");
+  EXPECT_EQ(ErrorOf("_backward_mae_reg_out", {}, {Ones(Shape{4}), Ones(Shape{4, 1})}), "");
+}
+
 }  // namespace test
 }  // namespace mx

@@ -389,6 +389,45 @@ TEST(MatrixOps, TakeAndOneHotAcceptIntegerIndices) {
   EXPECT_EQ(ToVector(oh), (Vec{0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1}));
 }
 
+// Fuzz findings (fuzz/regressions/op_params/): float indices that are NaN or beyond int64 were
+// cast to int64, which is undefined behaviour (x86 gives INT64_MIN, so 1e30 took row 0).
+TEST(MatrixOps, TakeAndOneHotAcceptAnyFloatIndex) {
+  const double nan = std::nan(""), inf = INFINITY;
+  NDArray a = Arr(Shape{4, 2});
+  NDArray idx = MakeArray(Shape{5}, {nan, 1e30, -1e30, inf, -inf});
+  // Clipped: NaN counts as 0, the rest as the nearest end of the axis.
+  EXPECT_EQ(ToVector(RunOp("take", {}, {a, idx})[0]), (Vec{0, 1, 6, 7, 0, 1, 6, 7, 0, 1}));
+  auto g = EvalGradient("take", {}, {a, idx}, {MakeArray(Shape{5, 2}, Vec(10, 1))});
+  EXPECT_EQ(ToVector(g[0]), (Vec{3, 3, 0, 0, 0, 0, 2, 2}));
+  // Wrapped: defined, in range (these floats are far beyond exact integers).
+  for (double v : ToVector(RunOp("take", {{"mode", "wrap"}}, {a, idx})[0])) {
+    EXPECT_TRUE(v >= 0 && v <= 7) << v;
+  }
+  // Out of range: a row of off_value.
+  EXPECT_EQ(ToVector(RunOp("one_hot", {{"depth", "2"}}, {idx})[0]), Vec(10, 0));
+}
+
+// A fuzz finding (fuzz/regressions/op_params/backward_take_ograd_shape.txt): the backward of
+// take, which any binding can invoke by name, read ograd with the geometry of a and indices
+// whatever its shape.
+TEST(MatrixOps, BackwardOfTakeChecksOgrad) {
+  ExpectError("_backward_take", {}, {Arr(Shape{1}), Arr(Shape{4, 3}), MakeArray(Shape{2}, {0, 1})},
+              {"_backward_take", "ograd", "(1)", "(2,3)"});
+}
+
+// Fuzz findings (fuzz/regressions/op_params/backward_{take,slice_axis}_empty_gradient.txt):
+// clearing an empty gradient, whose data pointer is null, called memset(nullptr, 0, 0).
+TEST(MatrixOps, BackwardsOfTakeAndSliceAxisAllowEmptyGradients) {
+  NDArray g = RunOp("_backward_take", {},
+                    {Arr(Shape{2, 0}), Arr(Shape{3, 0}), MakeArray(Shape{2}, {0, 1})})[0];
+  g.WaitToRead();
+  EXPECT_EQ(g.shape(), (Shape{3, 0}));
+  g = RunOp("_backward_slice_axis", {{"axis", "0"}, {"begin", "0"}, {"end", "1"}},
+            {Arr(Shape{1, 0}), Arr(Shape{2, 0})})[0];
+  g.WaitToRead();
+  EXPECT_EQ(g.shape(), (Shape{2, 0}));
+}
+
 TEST(MatrixOps, IntegerTransposeAndConcat) {
   NDArray a = MakeArray(Shape{2, 3}, {0, 1, 2, 3, 4, 5}, DType::kInt64);
   EXPECT_EQ(ToVector(RunOp("transpose", {}, {a})[0]), (Vec{0, 3, 1, 4, 2, 5}));
