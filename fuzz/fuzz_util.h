@@ -11,7 +11,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -55,22 +54,6 @@ inline bool StatusOk(mx_status_t status, const char* call,
 // A call that must succeed on what the harness built from an accepted input.
 inline void MustSucceed(mx_status_t status, const char* call) {
   if (status != MX_OK) Fail(std::string(call) + " failed: " + mx_get_last_error());
-}
-
-// Known issue, fixed on another branch: a count parameter (Concat's num_args, SliceChannel's
-// num_outputs) of a billion makes the op build a billion input names or shapes, which hangs. Inputs
-// that give such a parameter 7 or more digits are skipped until that fix is merged.
-inline bool HasHugeCount(const std::string& text) {
-  for (const char* key : {"num_args", "num_outputs"}) {
-    for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
-      size_t run = 0;
-      for (size_t i = at; i < text.size() && i < at + 64; ++i) {
-        run = std::isdigit(static_cast<unsigned char>(text[i])) ? run + 1 : 0;
-        if (run >= 7) return true;
-      }
-    }
-  }
-  return false;
 }
 
 // Synchronous ops: a finding is reported on the call that caused it, and runs are repeatable.

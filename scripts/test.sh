@@ -105,11 +105,14 @@ gate_tsan() {
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest_in build-tsan -L concurrency
 }
 
-# Each libFuzzer harness (fuzz/*_fuzz.cc, docs/design/fuzzing.md) runs for MX_FUZZ_SECONDS
-# (default 60) with a fixed seed, two at a time (two cores), over a temporary copy of its seed
-# corpus and committed regressions, so a run never writes into the checkout. Any crash, leak,
-# timeout (10 s per input), out-of-memory (2 GiB) or sanitizer report fails the gate; the input
-# that caused it is kept under build-fuzz/findings/<harness>/ and named in the output.
+# Each libFuzzer harness (fuzz/*_fuzz.cc, docs/design/fuzzing.md) runs a fixed number of inputs
+# with a fixed seed and the naive engine, so a run is the same on every machine: a latent bug
+# fails every run or none, never by luck of speed. The counts take about 30-60 s each here;
+# -max_total_time caps a slow machine. Two at a time (two cores), over a temporary copy of each
+# seed corpus and the committed regressions, so a run never writes into the checkout. Any crash,
+# leak, timeout (10 s per input), out-of-memory (2 GiB) or sanitizer report fails the gate; the
+# input that caused it is kept under build-fuzz/findings/<harness>/ and named in the output.
+# MX_FUZZ_SECONDS=N runs each for N seconds instead (longer local hunts).
 gate_fuzz() {
   if ! command -v clang++ >/dev/null 2>&1; then
     echo "clang++ not found (scripts/setup.sh installs it)"
@@ -118,19 +121,21 @@ gate_fuzz() {
   mx_build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DMX_BUILD_FUZZ=ON \
     -DMX_WERROR=ON -DMX_USE_CUDA=OFF -DMX_BUILD_TESTS=OFF -DMX_BUILD_EXAMPLES=OFF \
     -DMX_BUILD_BENCH=OFF || return 1
-  local seconds="${MX_FUZZ_SECONDS:-60}" work ok=0 h
+  local work ok=0 h
   local harnesses=(symbol_json ndarray_load idx_file op_params)
+  local -A runs=([symbol_json]=30000 [ndarray_load]=60000 [idx_file]=5000 [op_params]=12000)
   work=$(mktemp -d)
   rm -rf build-fuzz/findings
   fuzz_one() {
-    local h="$1" dir="$work/$1" dict=()
+    local h="$1" dir="$work/$1" dict=() budget=(-runs="${runs[$1]}" -max_total_time=180)
+    if [ -n "${MX_FUZZ_SECONDS:-}" ]; then budget=(-max_total_time="$MX_FUZZ_SECONDS"); fi
     mkdir -p "$dir/corpus" "$dir/artifacts"
     cp fuzz/corpus/"$h"/* "$dir/corpus/"
     if [ -d fuzz/regressions/"$h" ]; then cp fuzz/regressions/"$h"/* "$dir/corpus/"; fi
     if [ -f fuzz/dict/"$h".dict ]; then dict=(-dict=fuzz/dict/"$h".dict); fi
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 OMP_NUM_THREADS=1 \
       OPENBLAS_NUM_THREADS=1 ./build-fuzz/fuzz/"$h"_fuzz "$dir/corpus" "${dict[@]}" -seed=1 \
-      -max_total_time="$seconds" -max_len=16384 -rss_limit_mb=2048 -timeout=10 \
+      "${budget[@]}" -max_len=16384 -rss_limit_mb=2048 -timeout=10 \
       -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$dir/artifacts/" \
       >"$dir/log" 2>&1
   }
