@@ -1,5 +1,6 @@
 # Finds every dependency (nothing is vendored) and collects them on the INTERFACE target mx_deps.
-# Debian packages: libopenblas-openmp-dev, libdmlc-dev, libgtest-dev (see scripts/setup.sh).
+# Debian packages: libopenblas-openmp-dev, libdmlc-dev, libdlpack-dev, libgtest-dev (see
+# scripts/setup.sh).
 add_library(mx_deps INTERFACE)
 
 # Sanitizers apply to everything built here (library, tests, examples).
@@ -28,6 +29,12 @@ target_link_libraries(mx_deps INTERFACE dmlc::dmlc)
 # LOG(INFO/WARNING) goes through our logger (src/base/logging.cc), silent by default.
 target_compile_definitions(mx_deps INTERFACE
   DMLC_LOG_FATAL_THROW=1 DMLC_LOG_STACK_TRACE=0 DMLC_LOG_CUSTOMIZE=1 DMLC_LOG_BEFORE_THROW=0)
+
+# DLPack's header (Debian's libdlpack-dev, DLPack 0.6): the DLManagedTensor of
+# mx_ndarray_to_dlpack / mx_ndarray_from_dlpack. Header only, and only libmx's sources and tests
+# include it: the public c_api.h forward-declares the struct, so embedders need it only to use it.
+find_package(dlpack REQUIRED CONFIG)
+target_link_libraries(mx_deps INTERFACE dlpack::dlpack)
 
 find_package(ZLIB REQUIRED)  # gzip'ed MNIST files (src/io)
 target_link_libraries(mx_deps INTERFACE ZLIB::ZLIB)

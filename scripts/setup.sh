@@ -10,10 +10,12 @@ packages=(
   libopenblas0-serial     # the ThreadSanitizer build's BLAS: no threads TSan cannot see
   libdmlc-dev             # dmlc-core: typed parameters, JSON, streams
   libdnnl-dev             # oneDNN: convolution, pooling, batch norm on the CPU
+  libdlpack-dev           # DLPack's header (0.6): zero-copy exchange with numpy and PyTorch
   libgtest-dev            # GoogleTest
   zlib1g-dev              # gzip'ed MNIST files
   clang-format            # style check in CI
   python3-numpy python3-pytest  # the Python binding's tests (/usr/bin/python3)
+  python3-torch           # DLPack exchange tests with PyTorch (large: about 2.5 min to install)
 )
 
 missing=()
