@@ -1,7 +1,13 @@
 // C ABI: zero-copy exchange of arrays with other frameworks through DLPack's DLManagedTensor
-// (docs/design/dlpack.md). The header is Debian's libdlpack-dev (DLPack 0.6), whose
-// DLManagedTensor is the one numpy and PyTorch exchange in "dltensor" capsules.
+// (docs/design/dlpack.md). The header is the vendored DLPack 1.0 (third_party/dlpack), whose
+// legacy DLManagedTensor is the struct numpy and PyTorch exchange in "dltensor" capsules.
 #include <dlpack/dlpack.h>
+
+// Another dlpack.h found first (Debian's libdlpack-dev is 0.6, without kDLBool and the version
+// macros) would compile but describe a different header than the one libmx installs for its users.
+#if !defined(DLPACK_MAJOR_VERSION) || DLPACK_MAJOR_VERSION != 1
+#error "expected the vendored DLPack 1.x header (third_party/dlpack/include) first on the path"
+#endif
 
 #include <cstdint>
 #include <memory>
@@ -205,8 +211,8 @@ NDArray ImportForeign(DLManagedTensor* managed) {
   MX_CHECK(!__builtin_add_overflow(base, t.byte_offset, &begin) &&
                !__builtin_add_overflow(begin, bytes, &end),
            kInvalidArgument)
-      << "DLPack tensor: data " << t.data << " + byte_offset " << t.byte_offset << " + "
-      << bytes << " bytes wraps around the address space";
+      << "DLPack tensor: data " << t.data << " + byte_offset " << t.byte_offset << " + " << bytes
+      << " bytes wraps around the address space";
   MX_CHECK(t.data != nullptr || bytes == 0, kInvalidArgument)
       << "DLPack tensor: data is NULL for " << bytes << " bytes of shape " << shape;
   // Kernels read elements as their C++ type, which needs its natural alignment (misaligned
@@ -258,8 +264,7 @@ MX_API mx_status_t mx_ndarray_to_dlpack(mx_ndarray_t array, struct DLManagedTens
   });
 }
 
-MX_API mx_status_t mx_ndarray_from_dlpack(struct DLManagedTensor* tensor,
-                                          mx_ndarray_t* out_array) {
+MX_API mx_status_t mx_ndarray_from_dlpack(struct DLManagedTensor* tensor, mx_ndarray_t* out_array) {
   return Guard([&] {
     CheckArg(tensor, "tensor");
     CheckOut(out_array, "out_array");

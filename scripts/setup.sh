@@ -10,7 +10,6 @@ packages=(
   libopenblas0-serial     # the ThreadSanitizer build's BLAS: no threads TSan cannot see
   libdmlc-dev             # dmlc-core: typed parameters, JSON, streams
   libdnnl-dev             # oneDNN: convolution, pooling, batch norm on the CPU
-  libdlpack-dev           # DLPack's header (0.6): zero-copy exchange with numpy and PyTorch
   libgtest-dev            # GoogleTest
   zlib1g-dev              # gzip'ed MNIST files
   clang-format            # style check in CI

@@ -285,9 +285,11 @@ MX_API mx_status_t mx_ndarray_load(const char* path, int32_t* out_num, mx_ndarra
 
 /* ---- DLPack ---------------------------------------------------------------------------------
  * Zero-copy exchange of arrays with other frameworks (numpy, PyTorch, ...) through DLPack's
- * DLManagedTensor, the struct in "dltensor" capsules (DLPack 0.6 to 0.8; not 1.0's
- * DLManagedTensorVersioned). This header only declares the struct: include <dlpack/dlpack.h>
- * (Debian: libdlpack-dev) to use its fields. docs/design/dlpack.md has the full contract.
+ * DLManagedTensor, the struct in "dltensor" capsules (the legacy, unversioned struct every DLPack
+ * from 0.6 to 1.x defines alike; not 1.0's DLManagedTensorVersioned). This header only declares
+ * the struct: include <dlpack/dlpack.h> (DLPack 1.0, installed beside mx/ with libmx; in the
+ * source tree third_party/dlpack/include) to use its fields. docs/design/dlpack.md has the full
+ * contract.
  *
  *   #include <dlpack/dlpack.h>
  *   #include <mx/c_api.h>

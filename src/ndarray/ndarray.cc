@@ -85,8 +85,8 @@ struct NDArray::Chunk {
     // released with that op whether it runs or is skipped because the variable carries an error.
     try {
       if (external) {
-        eng->PushSync([block = std::move(release)](RunContext) {}, Context::CPU(), nullptr, 0,
-                      &var, 1, FnProperty::kNormal, 0, "free_external_ndarray");
+        eng->PushSync([block = std::move(release)](RunContext) {}, Context::CPU(), nullptr, 0, &var,
+                      1, FnProperty::kNormal, 0, "free_external_ndarray");
       } else {
         eng->PushSync([block = PooledBlock(handle)](RunContext) {}, Context::CPU(), nullptr, 0,
                       &var, 1, FnProperty::kNormal, 0, "free_ndarray");
@@ -126,8 +126,8 @@ NDArray NDArray::FromExternal(void* dptr, const Shape& shape, DType dtype, Conte
     if (err == cudaSuccess) err = cudaDeviceSynchronize();
     cudaSetDevice(prev);
     MX_CHECK(err == cudaSuccess, kFailed)
-        << "waiting for " << ctx << " before using external memory failed: "
-        << cudaGetErrorString(err);
+        << "waiting for " << ctx
+        << " before using external memory failed: " << cudaGetErrorString(err);
   }
 #endif
   r.chunk_ = std::make_shared<Chunk>(bytes, ctx, /*delay=*/true);

@@ -23,9 +23,9 @@ typedef struct Producer {
   DLManagedTensor managed;
   int64_t shape[16];
   int64_t strides[16];
-  void* buffer;    /* the memory the tensor views (data may point into it) */
-  size_t bytes;    /* of buffer */
-  int own_buffer;  /* the deleter poisons and frees buffer */
+  void* buffer;   /* the memory the tensor views (data may point into it) */
+  size_t bytes;   /* of buffer */
+  int own_buffer; /* the deleter poisons and frees buffer */
 } Producer;
 
 /* Deleter calls so far. The deleter may run on an engine thread; the test reads this after
@@ -152,8 +152,7 @@ static void test_import_view_outlives_array(void) {
   MT_CHECK(g_deleted == 0); /* the view still uses the memory */
   {
     float out[4] = {0};
-    MT_CHECK(mx_ndarray_copy_to_host(rows, out, sizeof out) == MX_OK && out[0] == 2 &&
-             out[3] == 5);
+    MT_CHECK(mx_ndarray_copy_to_host(rows, out, sizeof out) == MX_OK && out[0] == 2 && out[3] == 5);
   }
   b = mul_scalar(rows, "3");
   MT_CHECK(mx_ndarray_free(rows) == MX_OK);
@@ -161,8 +160,7 @@ static void test_import_view_outlives_array(void) {
   MT_CHECK(g_deleted == 1);
   {
     float out[4] = {0};
-    MT_CHECK(mx_ndarray_copy_to_host(b, out, sizeof out) == MX_OK && out[0] == 6 &&
-             out[3] == 15);
+    MT_CHECK(mx_ndarray_copy_to_host(b, out, sizeof out) == MX_OK && out[0] == 6 && out[3] == 15);
   }
   mx_ndarray_free(b);
 }
@@ -346,7 +344,8 @@ static void test_import_unaligned_data_computes_correctly(void) {
   MT_CHECK(mx_engine_wait_all() == MX_OK);
 }
 
-/* ---- rejected tensors: an error naming the problem, the deleter NOT called --------------------- */
+/* ---- rejected tensors: an error naming the problem, the deleter NOT called ---------------------
+ */
 
 #define ANY_ERROR 0
 
@@ -355,13 +354,15 @@ static void expect_rejected(Producer* p, mx_status_t code, const char* needle, i
   const mx_status_t got = mx_ndarray_from_dlpack(&p->managed, &a);
   const char* msg = mx_get_last_error();
   mx_engine_wait_all();
-  if (got != MX_OK && (code == ANY_ERROR || got == code) && strstr(msg, needle) != NULL && g_deleted == 0 &&
-      a == (mx_ndarray_t)(uintptr_t)0x1234) {
+  if (got != MX_OK && (code == ANY_ERROR || got == code) && strstr(msg, needle) != NULL &&
+      g_deleted == 0 && a == (mx_ndarray_t)(uintptr_t)0x1234) {
     ++mt_passed;
   } else {
     ++mt_failed;
-    fprintf(stderr, "%s:%d: import returned %d (expected %d), deleter calls %d, message \"%s\" "
-            "lacks \"%s\"\n", __FILE__, line, (int)got, (int)code, g_deleted, msg, needle);
+    fprintf(stderr,
+            "%s:%d: import returned %d (expected %d), deleter calls %d, message \"%s\" "
+            "lacks \"%s\"\n",
+            __FILE__, line, (int)got, (int)code, g_deleted, msg, needle);
   }
   /* Still the caller's: release it as the producer would. */
   p->managed.deleter(&p->managed);
@@ -591,8 +592,7 @@ static void test_export_views_dtypes_and_shapes(void) {
     MT_CHECK(e->dl_tensor.ndim == 0 && *(const float*)e->dl_tensor.data == 2.5f);
     MT_CHECK(mx_ndarray_create(zero_shape, 2, MX_DTYPE_FLOAT32, kCpu, &z) == MX_OK);
     MT_CHECK(mx_ndarray_to_dlpack(z, &ez) == MX_OK);
-    MT_CHECK(ez->dl_tensor.ndim == 2 && ez->dl_tensor.shape[0] == 0 &&
-             ez->dl_tensor.shape[1] == 4);
+    MT_CHECK(ez->dl_tensor.ndim == 2 && ez->dl_tensor.shape[0] == 0 && ez->dl_tensor.shape[1] == 4);
     e->deleter(e);
     ez->deleter(ez);
     mx_ndarray_free(s);
