@@ -388,7 +388,7 @@ static void test_import_rejects(void) {
   g_deleted = 0;
 
   /* Element types libmx has no dtype for. */
-  p = producer_new(6, 8, 2, shape, 6); /* bool (DLPack 0.8's kDLBool) */
+  p = producer_new(kDLBool, 8, 2, shape, 6);
   EXPECT_REJECTED(p, MX_ERR_UNSUPPORTED, "code 6 (bool), 8 bits, 1 lane");
   p = producer_new(kDLBfloat, 16, 2, shape, 12);
   EXPECT_REJECTED(p, MX_ERR_UNSUPPORTED, "code 4 (bfloat), 16 bits");
@@ -529,6 +529,36 @@ static void test_export_fields_values_and_lifetime(void) {
   t->deleter(t);
   MT_CHECK(mx_engine_wait_all() == MX_OK);
   MT_CHECK(cpu_bytes_in_use() == before);
+}
+
+/* The export waits for the writes pushed before it: a chain of in-place writes, several
+ * milliseconds of work queued behind each other, is pushed and the array exported at once; the
+ * tensor must hold the chain's result. A correct export passes whatever the timing; one that
+ * skipped the wait would hand out memory the queued writes have not reached yet (checked by
+ * removing the wait: every run failed). */
+static void test_export_waits_for_pending_writes(void) {
+  enum { kN = 1 << 20, kWrites = 16 };
+  const int64_t shape[1] = {kN};
+  const char* keys[1] = {"scalar"};
+  const char* vals[1] = {"2"};
+  float* ones = (float*)malloc(kN * sizeof(float));
+  mx_ndarray_t a = NULL;
+  DLManagedTensor* t = NULL;
+  const float want = (float)(1 << kWrites);
+  int i, wrong = 0;
+  for (i = 0; i < kN; ++i) ones[i] = 1.0f;
+  MT_CHECK(mx_ndarray_create(shape, 1, MX_DTYPE_FLOAT32, kCpu, &a) == MX_OK);
+  MT_CHECK(mx_ndarray_copy_from_host(a, ones, kN * sizeof(float)) == MX_OK);
+  for (i = 0; i < kWrites; ++i) {
+    MT_CHECK(mx_op_invoke_into("_mul_scalar", 1, &a, 1, keys, vals, 1, &a) == MX_OK);
+  }
+  MT_CHECK(mx_ndarray_to_dlpack(a, &t) == MX_OK);
+  for (i = 0; i < kN; ++i) wrong += ((const float*)t->dl_tensor.data)[i] != want;
+  MT_CHECK(wrong == 0);
+  t->deleter(t);
+  mx_ndarray_free(a);
+  free(ones);
+  MT_CHECK(mx_engine_wait_all() == MX_OK);
 }
 
 /* The deleter first, the handle later: the memory stays until both are gone. */
@@ -771,6 +801,7 @@ int main(void) {
   test_import_unaligned_data_computes_correctly();
   test_import_rejects();
   test_export_fields_values_and_lifetime();
+  test_export_waits_for_pending_writes();
   test_export_deleter_before_handle();
   test_export_views_dtypes_and_shapes();
   test_export_reports_failed_work();
