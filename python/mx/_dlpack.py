@@ -5,7 +5,8 @@ The C ABI hands out and takes ``DLManagedTensor*`` (``mx_ndarray_to_dlpack``,
 ``"dltensor"``, which the consumer renames to ``"used_dltensor"`` when it takes ownership
 (https://dmlc.github.io/dlpack/latest/python_spec.html). Making and consuming capsules needs the
 CPython API, reached here through ``ctypes.pythonapi``'s library (no C extension). The struct
-layout is DLPack's (0.6 to 0.8), the one ``<dlpack/dlpack.h>`` declares.
+layout is the legacy unversioned one (the same from DLPack 0.6 to 1.x), as the vendored
+``third_party/dlpack/include/dlpack/dlpack.h`` declares it.
 """
 import ctypes
 from ctypes import POINTER, c_char_p, c_int, c_int64, c_uint8, c_uint16, c_uint64, c_void_p
