@@ -372,3 +372,31 @@ def test_torch_tensors_libmx_cannot_represent():
     # A dim of extent 1 may carry any stride (torch leaves odd ones there).
     odd = torch.zeros(3, 1, 4).transpose(0, 1)
     assert mx.nd.from_dlpack(odd).shape == (1, 3, 4)
+
+
+@needs_torch
+def test_torch_cuda_tensors_share_memory_both_ways():
+    """On a GPU machine whose PyTorch has CUDA (the lent GPU machine; Debian's python3-torch has
+    none): device memory crosses without a copy both ways."""
+    if mx.num_gpus() == 0 or not torch.cuda.is_available():
+        pytest.skip("needs a CUDA build of libmx, a GPU and a CUDA build of PyTorch")
+    t = torch.arange(12, dtype=torch.float32, device="cuda:0").reshape(3, 4)
+    x = mx.nd.from_dlpack(t)  # waits for torch's pending work on the device first
+    assert x.context == mx.gpu(0) and x.__dlpack_device__() == (2, 0)
+    np.testing.assert_array_equal(x.asnumpy(), np.arange(12).reshape(3, 4))
+    x *= 2
+    x.wait_to_read()
+    assert t[2, 3].item() == 22  # libmx's kernel wrote torch's device memory
+    x.wait_to_write()
+    t[0, 0] = -1
+    torch.cuda.synchronize()
+    assert x.asnumpy()[0, 0] == -1
+    y = mx.nd.arange(6, ctx=mx.gpu(0)).reshape((2, 3))
+    u = torch.utils.dlpack.from_dlpack(y)
+    ptr = ctypes.c_void_p()
+    check_call(lib.mx_ndarray_get_data(y.handle, ctypes.byref(ptr)))
+    assert u.device == torch.device("cuda:0") and u.data_ptr() == ptr.value  # no copy
+    assert u.tolist() == [[0, 1, 2], [3, 4, 5]]
+    u.add_(1)
+    torch.cuda.synchronize()
+    assert y.asnumpy().tolist() == [[1, 2, 3], [4, 5, 6]]
