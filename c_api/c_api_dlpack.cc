@@ -138,6 +138,14 @@ const char* DLDeviceName(int type) {
       return "ext_dev";
     case kDLCUDAManaged:
       return "cuda_managed";
+    case kDLOneAPI:
+      return "oneapi";
+    case kDLWebGPU:
+      return "webgpu";
+    case kDLHexagon:
+      return "hexagon";
+    case kDLMAIA:
+      return "maia";
     default:
       return "unknown";
   }

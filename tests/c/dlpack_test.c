@@ -429,6 +429,9 @@ static void test_import_rejects(void) {
   p->managed.dl_tensor.device.device_type = kDLCUDAManaged;
   EXPECT_REJECTED(p, MX_ERR_UNSUPPORTED, "cuda_managed");
   p = producer_iota(2, 3);
+  p->managed.dl_tensor.device.device_type = kDLMAIA; /* new in DLPack 1.0 */
+  EXPECT_REJECTED(p, MX_ERR_UNSUPPORTED, "device type 17 (maia)");
+  p = producer_iota(2, 3);
   p->managed.dl_tensor.device.device_type = (DLDeviceType)99;
   EXPECT_REJECTED(p, MX_ERR_UNSUPPORTED, "device type 99 (unknown)");
   p = producer_iota(2, 3);
