@@ -1,5 +1,6 @@
-# Finds every dependency (nothing is vendored) and collects them on the INTERFACE target mx_deps.
-# Debian packages: libopenblas-openmp-dev, libdmlc-dev, libgtest-dev (see scripts/setup.sh).
+# Finds every dependency and collects them on the INTERFACE target mx_deps. Debian packages:
+# libopenblas-openmp-dev, libdmlc-dev, libgtest-dev (see scripts/setup.sh). The one vendored
+# header, DLPack's, is the target mx_dlpack below.
 add_library(mx_deps INTERFACE)
 
 # Sanitizers apply to everything built here (library, tests, examples).
@@ -49,6 +50,18 @@ target_link_libraries(mx_deps INTERFACE dmlc::dmlc)
 # LOG(INFO/WARNING) goes through our logger (src/base/logging.cc), silent by default.
 target_compile_definitions(mx_deps INTERFACE
   DMLC_LOG_FATAL_THROW=1 DMLC_LOG_STACK_TRACE=0 DMLC_LOG_CUSTOMIZE=1 DMLC_LOG_BEFORE_THROW=0)
+
+# DLPack's header, vendored verbatim (third_party/dlpack: DLPack 1.0, its Apache-2.0 LICENSE, the
+# upstream commit in its README): the DLManagedTensor of mx_ndarray_to_dlpack / _from_dlpack.
+# An INTERFACE target of its own, linked PUBLIC by libmx, so that code built against libmx (tests,
+# examples, embedders after `cmake --install`, where it lands beside mx/) can include
+# <dlpack/dlpack.h> to fill and read the struct; c_api.h itself only forward-declares it. Listed
+# before the system include dirs, it wins over any other dlpack.h on the machine (Debian's
+# libdlpack-dev is 0.6), which c_api/c_api_dlpack.cc checks.
+add_library(mx_dlpack INTERFACE)
+target_include_directories(mx_dlpack INTERFACE
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/third_party/dlpack/include>
+  $<INSTALL_INTERFACE:include>)
 
 find_package(ZLIB REQUIRED)  # gzip'ed MNIST files (src/io)
 target_link_libraries(mx_deps INTERFACE ZLIB::ZLIB)

@@ -2,7 +2,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS mx EXPORT mxTargets
+install(TARGETS mx mx_dlpack EXPORT mxTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
@@ -13,6 +13,13 @@ install(DIRECTORY include/mx DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCH
         PATTERN "*.hpp")
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/include/mx/version.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mx)
+# DLPack's vendored header, for embedders that fill or read the DLManagedTensor of
+# mx_ndarray_to_dlpack / mx_ndarray_from_dlpack (<dlpack/dlpack.h>, beside <mx/c_api.h>), with its
+# licence.
+install(FILES third_party/dlpack/include/dlpack/dlpack.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/dlpack)
+install(FILES third_party/dlpack/LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/mx
+        RENAME LICENSE.dlpack)
 
 install(EXPORT mxTargets NAMESPACE mx:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/mx)
 configure_package_config_file(cmake/mxConfig.cmake.in

@@ -283,6 +283,78 @@ MX_API mx_status_t mx_ndarray_save(const char* path, int32_t num, const mx_ndarr
 MX_API mx_status_t mx_ndarray_load(const char* path, int32_t* out_num, mx_ndarray_t** out_arrays,
                                    const char*** out_names);
 
+/* ---- DLPack ---------------------------------------------------------------------------------
+ * Zero-copy exchange of arrays with other frameworks (numpy, PyTorch, ...) through DLPack's
+ * DLManagedTensor, the struct in "dltensor" capsules (the legacy, unversioned struct every DLPack
+ * from 0.6 to 1.x defines alike; not 1.0's DLManagedTensorVersioned). This header only declares
+ * the struct: include <dlpack/dlpack.h> (DLPack 1.0, installed beside mx/ with libmx; in the
+ * source tree third_party/dlpack/include) to use its fields. docs/design/dlpack.md has the full
+ * contract.
+ *
+ *   #include <dlpack/dlpack.h>
+ *   #include <mx/c_api.h>
+ *
+ *   static void free_tensor(DLManagedTensor* self) { free(self); }  // the producer's deleter
+ *   ...
+ *   float data[6] = {1, 2, 3, 4, 5, 6};
+ *   int64_t shape[2] = {2, 3};
+ *   DLManagedTensor* in = calloc(1, sizeof *in);
+ *   in->dl_tensor.data = data;
+ *   in->dl_tensor.device.device_type = kDLCPU;
+ *   in->dl_tensor.ndim = 2;
+ *   in->dl_tensor.dtype.code = kDLFloat;
+ *   in->dl_tensor.dtype.bits = 32;
+ *   in->dl_tensor.dtype.lanes = 1;
+ *   in->dl_tensor.shape = shape;     // strides NULL: row-major compact
+ *   in->deleter = free_tensor;
+ *   const char* keys[] = {"scalar"}, *vals[] = {"10"};
+ *   mx_ndarray_t a, *outs;
+ *   int32_t n_out;
+ *   if (mx_ndarray_from_dlpack(in, &a) != MX_OK) free_tensor(in);  // failed: still ours
+ *   mx_op_invoke("_mul_scalar", 1, &a, 1, keys, vals, &n_out, &outs);  // reads `data`, no copy
+ *   mx_ndarray_free(a);      // free_tensor(in) runs once the multiplication has read `data`
+ *
+ *   DLManagedTensor* out;
+ *   mx_ndarray_to_dlpack(outs[0], &out);   // waits for the result; out->dl_tensor.data has it
+ *   mx_ndarray_free(outs[0]);              // the memory stays: `out` holds a reference
+ *   ... read ((float*)out->dl_tensor.data)[0..5] ...
+ *   out->deleter(out);                     // libmx may reuse the memory now
+ *
+ * The memory is shared, not copied, both ways. libmx orders its own ops on an array, not the
+ * other framework's accesses: wait (mx_ndarray_wait_to_read / _to_write) before the other side
+ * touches memory that libmx ops pushed later may write or read, and do not let the other side
+ * write while libmx ops on it are pending. */
+
+/* Forward declaration of DLPack's struct; <dlpack/dlpack.h> defines it. */
+struct DLManagedTensor;
+
+/* A DLManagedTensor viewing `array`'s memory (no copy), for another framework to consume. It
+ * first waits for every op pushed so far on the array (reads and writes: the consumer may read
+ * and write), and reports their error instead of exporting. The tensor: data = the first
+ * element (byte_offset 0), device kDLCPU (device_id 0) for cpu and cpu_pinned arrays or kDLCUDA
+ * (the GPU's index) for gpu arrays, shape and compact row-major strides (never NULL), dtype
+ * float16/32/64 (kDLFloat), int8/32/64 (kDLInt) or uint8 (kDLUInt), lanes 1. It holds a
+ * reference to the array's memory: the memory stays valid after `array` is freed, until the
+ * consumer calls (*out_tensor)->deleter(*out_tensor) exactly once, from any thread. Ops pushed on
+ * the array afterwards still write into that memory (as in MXNet). */
+MX_API mx_status_t mx_ndarray_to_dlpack(mx_ndarray_t array, struct DLManagedTensor** out_tensor);
+
+/* An array viewing `tensor`'s memory (no copy), taking ownership of `tensor`: libmx calls
+ * tensor->deleter(tensor) (if not NULL) exactly once, when the last array sharing the memory
+ * (views, arrays held by executors or outputs written in place) is freed and every op pushed on
+ * it has finished, on a library thread or the freeing one; the deleter must not wait on the
+ * engine. Until then the memory must stay valid. A tensor libmx exported itself comes back as an
+ * array sharing the original's memory and ordering, and is released at once.
+ * Accepted: device kDLCPU or kDLCUDAHost (device_id 0; the latter becomes a cpu_pinned array),
+ * or kDLCUDA of a GPU this libmx can use (it first waits for that whole GPU, so the producer's
+ * pending work on its own streams is done); the dtypes mx_ndarray_to_dlpack lists; ndim 0..12;
+ * strides NULL or row-major compact (a dim of extent 1 may have any stride); data + byte_offset
+ * aligned to the element size (no larger alignment is needed). Anything else (a bool, bfloat16,
+ * complex or vector type, a strided view, another device, more dims) is an error naming what is
+ * wrong (MX_ERR_UNSUPPORTED, or MX_ERR_INVALID_ARGUMENT for a malformed tensor), and on ANY
+ * failure the deleter is NOT called: the tensor is still the caller's, who must release it. */
+MX_API mx_status_t mx_ndarray_from_dlpack(struct DLManagedTensor* tensor, mx_ndarray_t* out_array);
+
 /* ---- Operators ------------------------------------------------------------------------------
  * Every operator is reached by name with string parameters, so bindings generate their
  * functions from mx_op_list and mx_op_get_info instead of hard-coding them.                  */

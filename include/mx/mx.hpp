@@ -246,6 +246,22 @@ class NDArray {
   void WaitToWrite() const { Check(mx_ndarray_wait_to_write(get())); }
   static void WaitAll() { Check(mx_engine_wait_all()); }
 
+  // DLPack, zero copy both ways (include <dlpack/dlpack.h> to use the struct's fields). A tensor
+  // viewing this array's memory once pending work on it is done; the consumer calls its deleter
+  // exactly once, and the memory stays valid until then.
+  ::DLManagedTensor* ToDLPack() const {
+    ::DLManagedTensor* t = nullptr;
+    Check(mx_ndarray_to_dlpack(get(), &t));
+    return t;
+  }
+  // An array viewing `tensor`'s memory, taking it over: its deleter runs once libmx is done with
+  // the memory. If this throws, the tensor is still the caller's to release.
+  static NDArray FromDLPack(::DLManagedTensor* tensor) {
+    mx_ndarray_t h = nullptr;
+    Check(mx_ndarray_from_dlpack(tensor, &h));
+    return NDArray(h);
+  }
+
   static void Save(const std::string& path, const std::vector<NDArray>& arrays) {
     std::vector<mx_ndarray_t> hs;
     for (const auto& a : arrays) hs.push_back(a.get());

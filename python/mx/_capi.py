@@ -174,6 +174,8 @@ PROTOTYPES = {
     "mx_ndarray_get_data": (S, [NDArrayHandle, P(c_void_p)]),
     "mx_ndarray_save": (S, [c_char_p, c_int32, P(NDArrayHandle), P(c_char_p)]),
     "mx_ndarray_load": (S, [c_char_p, P(c_int32), P(P(NDArrayHandle)), P(P(c_char_p))]),
+    "mx_ndarray_to_dlpack": (S, [NDArrayHandle, P(c_void_p)]),
+    "mx_ndarray_from_dlpack": (S, [c_void_p, P(NDArrayHandle)]),
     "mx_op_list": (S, [P(c_int32), P(P(c_char_p))]),
     "mx_op_get_info": (S, [c_char_p, P(OpInfo)]),
     "mx_op_invoke": (S, [c_char_p, c_int32, P(NDArrayHandle), c_int32, P(c_char_p),

@@ -21,7 +21,7 @@ import types
 
 import numpy as np
 
-from . import _capi, _ops
+from . import _capi, _dlpack, _ops
 from ._capi import NDArrayHandle
 from .base import MXError, c_handle_array, c_str, c_str_array, check_call, lib, py_str
 from .context import Context, current_context
@@ -29,7 +29,7 @@ from .context import Context, current_context
 __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "save", "load",
            "waitall", "concatenate", "concat", "maximum", "minimum", "add", "subtract",
            "multiply", "divide", "power", "as_shape", "dtype_code", "dtype_name", "np_dtype",
-           "host_array", "invoke"]
+           "host_array", "invoke", "from_dlpack"]
 
 _internal = types.ModuleType("mx.nd._internal", "Every registered operator, hidden ones included.")
 _code_of_name = {}
@@ -231,6 +231,32 @@ class NDArray:
 
     def __int__(self):
         return int(self.asscalar())
+
+    # ---- DLPack: zero-copy exchange with numpy, PyTorch, ... (docs/python.md) ------------------
+
+    def __dlpack__(self, stream=None):
+        """A "dltensor" capsule sharing this array's memory (the DLPack protocol; consumers such
+        as ``numpy.from_dlpack`` and ``torch.utils.dlpack.from_dlpack`` call it).
+
+        Blocks until every op pushed on the array so far has run (and raises its error), so the
+        memory is ready for any consumer and any CUDA stream: `stream` (None or an int, as the
+        protocol passes it) needs no further synchronisation and is accepted as is. The
+        consumer shares the memory: ops pushed on this array later write into it, so wait
+        (``wait_to_read`` / ``wait_to_write``) before the other side touches it again."""
+        if stream is not None and not isinstance(stream, numbers.Integral):
+            raise MXError("__dlpack__: stream must be None or an int, got %s"
+                          % type(stream).__name__)
+        ptr = ctypes.c_void_p()
+        check_call(lib.mx_ndarray_to_dlpack(self.handle, ctypes.byref(ptr)))
+        return _dlpack.new_capsule(ptr.value)
+
+    def __dlpack_device__(self):
+        """(device type, device id) in DLPack's numbering: (1, 0) for host memory (cpu and
+        cpu_pinned), (2, n) for gpu(n)."""
+        ctx = self.context
+        if ctx.device_type == "gpu":
+            return (_dlpack.KDLCUDA, ctx.device_id)
+        return (_dlpack.KDLCPU, 0)
 
     def wait_to_read(self):
         """Blocks until pending writes are done; raises their error, if any."""
@@ -520,6 +546,34 @@ def array(source_array, ctx=None, dtype=None):
     check_call(lib.mx_ndarray_copy_from_host(arr.handle, src.ctypes.data_as(ctypes.c_void_p),
                                              src.nbytes))
     return arr
+
+
+def from_dlpack(x):
+    """An NDArray sharing memory with `x` (no copy): any object with ``__dlpack__`` (a numpy
+    array, a PyTorch tensor, an NDArray) or a "dltensor" capsule (``torch.utils.dlpack.
+    to_dlpack``), which is consumed (renamed "used_dltensor") as the DLPack protocol says.
+
+    The producer's memory stays alive until this array and every view of it are gone and the
+    ops pushed on it have run. Writes on either side are seen on the other, but libmx orders only
+    its own ops: wait (``wait_to_read`` / ``wait_to_write``) before the other side touches the
+    memory. What libmx cannot represent (a strided view, bool, complex, bfloat16, int16, ...)
+    raises MXError and leaves the capsule unconsumed."""
+    if _dlpack.is_capsule(x):
+        capsule = x
+    elif hasattr(x, "__dlpack__"):
+        capsule = x.__dlpack__()
+    else:
+        raise MXError("from_dlpack: expected an object with __dlpack__ (a numpy array, a torch "
+                      "tensor, ...) or a 'dltensor' capsule, got %s" % type(x).__name__)
+    ptr = _dlpack.capsule_pointer(capsule)
+    if ptr is None:
+        raise MXError("from_dlpack: the capsule is not an unconsumed 'dltensor' capsule (a "
+                      "DLPack capsule can be consumed once)")
+    handle = _new_handle()
+    # On failure the capsule is still "dltensor": its own destructor hands the tensor back.
+    check_call(lib.mx_ndarray_from_dlpack(ptr, ctypes.byref(handle)))
+    _dlpack.mark_consumed(capsule)
+    return NDArray(handle)
 
 
 # ---- files -----------------------------------------------------------------------------------

@@ -6,6 +6,10 @@
 #include "base/error.h"
 #include "ndarray/copy.h"
 
+#if MX_USE_CUDA
+#include <cuda_runtime_api.h>
+#endif
+
 namespace mx {
 
 using engine::Engine;
@@ -13,9 +17,42 @@ using engine::FnProperty;
 using engine::RunContext;
 using engine::VarHandle;
 
+namespace {
+
+// Memory libmx does not own (an imported DLPack tensor): `release(arg)` runs once, when the block
+// is destroyed. Like PooledBlock it is moved into the chunk's last engine op, so the release waits
+// for every op on the memory and happens whether that op runs or is skipped after an error.
+class ExternalBlock {
+ public:
+  ExternalBlock() = default;
+  ExternalBlock(void (*release)(void*), void* arg) : release_(release), arg_(arg) {}
+  ExternalBlock(ExternalBlock&& o) noexcept : release_(o.release_), arg_(o.arg_) {
+    o.release_ = nullptr;
+  }
+  ExternalBlock& operator=(ExternalBlock&& o) noexcept {
+    std::swap(release_, o.release_);
+    std::swap(arg_, o.arg_);
+    return *this;
+  }
+  ExternalBlock(const ExternalBlock&) = delete;
+  ExternalBlock& operator=(const ExternalBlock&) = delete;
+  ~ExternalBlock() {
+    if (release_ != nullptr) release_(arg_);
+  }
+
+ private:
+  void (*release_)(void*) = nullptr;
+  void* arg_ = nullptr;
+};
+
+}  // namespace
+
 // The storage and engine variable shared by an array and its views.
 struct NDArray::Chunk {
   Storage::Handle handle;
+  // Memory from NDArray::FromExternal: `handle` then points into it and is not Storage's to free.
+  bool external = false;
+  ExternalBlock release;
   VarHandle var = nullptr;
   Context ctx;
   size_t bytes = 0;
@@ -38,16 +75,22 @@ struct NDArray::Chunk {
   ~Chunk() {
     Engine* eng = Engine::Peek();
     if (eng == nullptr) {
-      // The engine was shut down, so nothing is pending on this memory.
-      Storage::Get()->Free(handle);
+      // The engine was shut down, so nothing is pending on this memory (`release`, a member,
+      // runs right after this body).
+      if (!external) Storage::Get()->Free(handle);
       return;
     }
-    // The memory goes back to the pool only after every op pushed on it has run: the block is
-    // owned by the capture of an op that writes the variable, and released with that op whether
-    // it runs or is skipped because the variable carries an error.
+    // The memory goes back to the pool (or to its external owner) only after every op pushed on
+    // it has run: the block is owned by the capture of an op that writes the variable, and
+    // released with that op whether it runs or is skipped because the variable carries an error.
     try {
-      eng->PushSync([block = PooledBlock(handle)](RunContext) {}, Context::CPU(), nullptr, 0, &var,
-                    1, FnProperty::kNormal, 0, "free_ndarray");
+      if (external) {
+        eng->PushSync([block = std::move(release)](RunContext) {}, Context::CPU(), nullptr, 0, &var,
+                      1, FnProperty::kNormal, 0, "free_external_ndarray");
+      } else {
+        eng->PushSync([block = PooledBlock(handle)](RunContext) {}, Context::CPU(), nullptr, 0,
+                      &var, 1, FnProperty::kNormal, 0, "free_ndarray");
+      }
       eng->DeleteVar(var);
     } catch (...) {
       // A destructor must not throw; losing one block beats crashing the host.
@@ -61,6 +104,43 @@ NDArray::NDArray(const Shape& shape, Context ctx, DType dtype, bool delay_alloc)
       << "cannot create an array of unknown shape " << shape;
   ctx.Validate();
   chunk_ = std::make_shared<Chunk>(Bytes(), ctx, delay_alloc);
+}
+
+NDArray NDArray::FromExternal(void* dptr, const Shape& shape, DType dtype, Context ctx,
+                              void (*release)(void*), void* release_arg) {
+  MX_CHECK(shape.IsKnown(), kInvalidArgument)
+      << "cannot create an array of unknown shape " << shape;
+  ctx.Validate();
+  NDArray r;
+  r.shape_ = shape;
+  r.dtype_ = dtype;
+  const size_t bytes = r.Bytes();
+  MX_CHECK(dptr != nullptr || bytes == 0, kInvalidArgument)
+      << "external memory for an array of shape " << shape << " and " << DTypeName(dtype)
+      << " is NULL";
+#if MX_USE_CUDA
+  if (ctx.is_gpu()) {
+    int prev = 0;
+    cudaGetDevice(&prev);
+    cudaError_t err = cudaSetDevice(ctx.dev_id);
+    if (err == cudaSuccess) err = cudaDeviceSynchronize();
+    cudaSetDevice(prev);
+    MX_CHECK(err == cudaSuccess, kFailed)
+        << "waiting for " << ctx
+        << " before using external memory failed: " << cudaGetErrorString(err);
+  }
+#endif
+  r.chunk_ = std::make_shared<Chunk>(bytes, ctx, /*delay=*/true);
+  // From here on nothing throws: the release is armed only once the array exists, so a failure
+  // above leaves the memory with its owner.
+  Chunk& c = *r.chunk_;
+  c.handle.dptr = dptr;
+  c.handle.size = bytes;
+  c.handle.ctx = ctx;
+  c.external = true;
+  if (release != nullptr) c.release = ExternalBlock(release, release_arg);
+  c.allocated.store(true, std::memory_order_release);
+  return r;
 }
 
 Context NDArray::ctx() const {

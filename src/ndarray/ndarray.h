@@ -35,6 +35,19 @@ class NDArray {
   // Storage is allocated at the first write when `delay_alloc` (the default), else now.
   NDArray(const Shape& shape, Context ctx, DType dtype = DType::kFloat32, bool delay_alloc = true);
 
+  // An array over memory libmx did not allocate and does not own (an imported DLPack tensor): no
+  // copy. `dptr` must hold the array's bytes on `ctx` (a GPU's device memory, or host memory) and
+  // stay valid until `release(release_arg)` runs. That runs exactly once, when the last array
+  // sharing the memory (views, copies of this object) is gone and every engine op pushed on it
+  // has finished (after GPU work on it is complete), on an engine thread, or on the destroying
+  // thread once the engine is shut down; it must not wait on the engine. If this throws, `release`
+  // is never called and the caller keeps ownership. On a GPU it first waits for the whole device
+  // (cudaDeviceSynchronize): the memory's producer may still have work on its own streams that
+  // libmx's streams would otherwise not wait for. The memory is not counted by Storage's
+  // statistics: the producer allocated it.
+  static NDArray FromExternal(void* dptr, const Shape& shape, DType dtype, Context ctx,
+                              void (*release)(void*), void* release_arg);
+
   bool is_none() const { return chunk_ == nullptr; }
   const Shape& shape() const { return shape_; }
   DType dtype() const { return dtype_; }

@@ -496,6 +496,22 @@ static void test_ndarray_files(void) {
 
 /* ---- operators ------------------------------------------------------------------------------ */
 
+/* DLPack: NULL arguments (tests/c/dlpack_test.c rejects every malformed or unsupported tensor,
+ * with the deleter left uncalled). */
+static void test_ndarray_dlpack(void) {
+  mx_ndarray_t a = make_array(2, 2, 1.0f), out = NULL;
+  struct DLManagedTensor* t = NULL;
+  EXPECT_BAD(INVALID, mx_ndarray_to_dlpack(NULL, &t), "'array'");
+  EXPECT_BAD(INVALID, mx_ndarray_to_dlpack(a, NULL), "out_tensor");
+  EXPECT_BAD(INVALID, mx_ndarray_from_dlpack(NULL, &out), "'tensor'");
+  MT_CHECK(mx_ndarray_to_dlpack(a, &t) == MX_OK);
+  EXPECT_BAD(INVALID, mx_ndarray_from_dlpack(t, NULL), "out_array");
+  /* Still the caller's after the failure: importing it now takes it over. */
+  MT_CHECK(mx_ndarray_from_dlpack(t, &out) == MX_OK);
+  mx_ndarray_free(out);
+  mx_ndarray_free(a);
+}
+
 static void test_op_info(void) {
   int32_t n = -1;
   const char* const* names = NULL;
@@ -1601,6 +1617,7 @@ int main(void) {
   test_ndarray_access();
   test_ndarray_reshape();
   test_ndarray_files();
+  test_ndarray_dlpack();
   test_op_info();
   test_op_invoke();
   test_symbol_create_and_compose();

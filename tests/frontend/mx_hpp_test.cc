@@ -1,6 +1,8 @@
 // The header-only C++ front end (include/mx/mx.hpp) as an application uses it: public headers
 // only, linked to libmx.so. Exceptions carry the library's message; FeedForward trains, and a
 // checkpoint (symbol JSON + params with arg: and aux: entries) reloads to identical predictions.
+// DLPack tensors go out and come back without a copy.
+#include <dlpack/dlpack.h>
 #include <mx/mx.hpp>
 
 #include <gtest/gtest.h>
@@ -31,6 +33,41 @@ TEST(Frontend, ErrorsAreExceptionsWithTheLibraryMessage) {
       << "missing num_filter";
   // The library keeps working.
   EXPECT_EQ((a * 2).ToVector<float>(), (std::vector<float>{2, 4, 6, 8, 10, 12}));
+}
+
+TEST(Frontend, DLPackSharesMemoryAndFailuresLeaveTheTensorWithTheCaller) {
+  mx::NDArray a = mx::NDArray::FromVector<float>({1, 2, 3, 4}, {2, 2});
+  DLManagedTensor* t = a.ToDLPack();
+  ASSERT_EQ(t->dl_tensor.ndim, 2);
+  float* data = static_cast<float*>(t->dl_tensor.data);
+  EXPECT_EQ(data[3], 4);
+  // A producer's tensor (here: a copy of the export's fields with a counting deleter).
+  struct Producer {
+    DLManagedTensor managed;
+    DLManagedTensor* inner;
+    int* calls;
+  };
+  int calls = 0;
+  auto* p = new Producer{*t, t, &calls};
+  p->managed.manager_ctx = p;
+  p->managed.deleter = [](DLManagedTensor* self) {
+    auto* prod = static_cast<Producer*>(self->manager_ctx);
+    ++*prod->calls;
+    prod->inner->deleter(prod->inner);
+    delete prod;
+  };
+  {
+    mx::NDArray b = mx::NDArray::FromDLPack(&p->managed);
+    mx::NDArray c = b * 10;
+    EXPECT_EQ(c.ToVector<float>(), (std::vector<float>{10, 20, 30, 40}));
+  }
+  mx::NDArray::WaitAll();
+  EXPECT_EQ(calls, 1);
+  // A rejected tensor stays the caller's: no deleter call.
+  DLManagedTensor* bad = a.ToDLPack();
+  bad->dl_tensor.dtype.lanes = 2;
+  EXPECT_THROW(mx::NDArray::FromDLPack(bad), mx::Error);
+  bad->deleter(bad);
 }
 
 TEST(Frontend, InferShapeIsStrictAndInferShapePartialTakesZeroDims) {
