@@ -1,0 +1,71 @@
+"""The engine's profiler, as MXNet users know it (``mx.profiler``).
+
+    mx.profiler.set_state('run')
+    ... train a few batches ...
+    mx.nd.waitall()                  # ops still running are recorded when they finish
+    mx.profiler.set_state('stop')
+    mx.profiler.dump('profile.json')  # Chrome trace: open in https://ui.perfetto.dev
+    print(mx.profiler.dumps())        # the table of ops by total run time
+
+Every op the engine runs is recorded with its name, device, worker thread, queue wait and run
+time. Off by default (and then free). ``set_state`` and ``dump`` may be called from any thread.
+"""
+import ctypes
+import os
+import tempfile
+
+from . import _capi
+from .base import MXError, c_str, check_call, lib
+
+__all__ = ["set_config", "set_state", "dump", "dumps"]
+
+_STATES = {"stop": _capi.MX_PROFILER_STOP, "run": _capi.MX_PROFILER_RUN}
+_FORMATS = {None: _capi.MX_PROFILER_FORMAT_AUTO, "auto": _capi.MX_PROFILER_FORMAT_AUTO,
+            "json": _capi.MX_PROFILER_FORMAT_CHROME_TRACE,
+            "chrome": _capi.MX_PROFILER_FORMAT_CHROME_TRACE,
+            "table": _capi.MX_PROFILER_FORMAT_TABLE, "txt": _capi.MX_PROFILER_FORMAT_TABLE}
+_config = {"filename": "profile.json"}
+
+
+def set_config(filename="profile.json"):
+    """Sets the file ``dump()`` writes when given no path (MXNet's default: profile.json)."""
+    if not isinstance(filename, (str, bytes, os.PathLike)) or not os.fspath(filename):
+        raise MXError("profiler.set_config: filename must be a non-empty path, got %r" % (filename,))
+    _config["filename"] = os.fspath(filename)
+
+
+def set_state(state="stop"):
+    """Starts ('run') or stops ('stop') recording. An op is recorded if it was pushed while
+    recording; stopping keeps what was recorded."""
+    if state not in _STATES:
+        raise MXError("profiler.set_state: unknown state %r: expected 'run' or 'stop'" % (state,))
+    check_call(lib.mx_profiler_set_state(_STATES[state]))
+
+
+def dump(path=None, format=None, reset=False):
+    """Writes every op recorded so far to ``path`` (default: ``set_config``'s filename).
+
+    ``format``: None (by the extension: ``.json`` Chrome trace, ``.txt`` table), ``'json'`` or
+    ``'table'``. ``reset``: discard what was written once the file is."""
+    if format not in _FORMATS:
+        raise MXError("profiler.dump: unknown format %r: expected None, 'json' or 'table'"
+                      % (format,))
+    path = _config["filename"] if path is None else os.fspath(path)
+    opts = _capi.ProfilerDumpOptions()
+    check_call(lib.mx_profiler_dump_options_default(ctypes.byref(opts)))
+    opts.format = _FORMATS[format]
+    opts.reset = 1 if reset else 0
+    check_call(lib.mx_profiler_dump(c_str(path), ctypes.byref(opts)))
+
+
+def dumps(reset=False):
+    """The table of ops by total run time (what ``dump`` writes to a ``.txt`` file), as a
+    string."""
+    fd, path = tempfile.mkstemp(prefix="mx_profile_", suffix=".txt")
+    os.close(fd)
+    try:
+        dump(path, "table", reset)
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    finally:
+        os.unlink(path)
