@@ -196,7 +196,8 @@ MX_API mx_status_t mx_engine_push(mx_engine_fn fn, void* user_data,
  * Both calls may come from any thread at any time, also while ops run. At most
  * MX_PROFILER_MAX_EVENTS ops (an environment variable read when recording starts; default
  * 1048576, about 40 MB) are kept until a dump with `reset` discards them; ops beyond are counted
- * as dropped, and every dump states that count.                                                */
+ * as dropped, and every dump states that count. (Each recording thread takes room in blocks of
+ * 1024 ops, so with several workers a few ops may drop just before the limit.)                */
 
 enum { MX_PROFILER_STOP = 0, MX_PROFILER_RUN = 1 };
 
@@ -222,10 +223,11 @@ typedef struct mx_profiler_dump_options {
 MX_API mx_status_t mx_profiler_dump_options_default(mx_profiler_dump_options_t* opts);
 
 /* Writes every op recorded so far (since the last reset) to `path` (`opts` NULL: defaults),
- * replacing the file: written beside it and renamed into place. Works while recording, and with
- * nothing recorded (a valid, empty trace or table). An unknown extension with
- * MX_PROFILER_FORMAT_AUTO, or an unknown format, is MX_ERR_INVALID_ARGUMENT; a path that cannot
- * be written is MX_ERR_IO naming it. A failed dump discards nothing. */
+ * replacing the file: written to `path`.tmp and renamed into place. Works while recording. NULL
+ * or empty `path`, an unknown extension with MX_PROFILER_FORMAT_AUTO, an unknown format or a
+ * too-small struct_size is MX_ERR_INVALID_ARGUMENT; a path that cannot be written is MX_ERR_IO
+ * naming it; nothing recorded (recording never started, or everything was reset) is
+ * MX_ERR_FAILED saying so, and no file is written. A failed dump discards nothing. */
 MX_API mx_status_t mx_profiler_dump(const char* path, const mx_profiler_dump_options_t* opts);
 
 /* ---- Memory ---------------------------------------------------------------------------------

@@ -112,8 +112,8 @@ void NaiveEngine::Run(Operator* op, Context ctx) {
       errors_.Add(error);
     }
     if (prof_push != 0) {
-      profiler::Record(op->name, ctx, profiler::ThreadId(), prof_push, prof_start,
-                       profiler::Now(), error != nullptr);
+      profiler::Record(op->name, ctx, profiler::ThreadId(), prof_push, prof_start, profiler::Now(),
+                       error != nullptr);
     }
   }
   op->SetWriteErrors(error);

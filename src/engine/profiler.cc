@@ -54,7 +54,8 @@ struct Event {
 uint64_t HashName(const char* s, size_t* len) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a
   size_t n = 0;
-  for (; n < kMaxNameLen && s[n] != '\0'; ++n) h = (h ^ static_cast<unsigned char>(s[n])) * 1099511628211ull;
+  for (; n < kMaxNameLen && s[n] != '\0'; ++n)
+    h = (h ^ static_cast<unsigned char>(s[n])) * 1099511628211ull;
   *len = n;
   return h;
 }
@@ -165,8 +166,7 @@ int64_t MaxEventsFromEnv() {
   errno = 0;
   char* end = nullptr;
   const long long v = std::strtoll(s, &end, 10);  // NOLINT(runtime/int): strtoll's type
-  MX_CHECK(errno == 0 && end != s && *end == '\0' && v >= 1 && v <= kMaxMaxEvents,
-           kInvalidArgument)
+  MX_CHECK(errno == 0 && end != s && *end == '\0' && v >= 1 && v <= kMaxMaxEvents, kInvalidArgument)
       << "environment variable MX_PROFILER_MAX_EVENTS='" << s
       << "' is not an event count (an integer from 1 to " << kMaxMaxEvents << ")";
   return v;
@@ -633,12 +633,12 @@ std::string Table(const Snapshot& s) {
   const std::string rule(width + 84, '-');
   out.append(rule + "\n");
   for (const Row& r : rows) {
-    std::snprintf(line, sizeof line, "%-*s %10" PRId64 " %12.3f %11.3f %11.3f %11.3f %7.2f%% %14.3f\n",
-                  w, printable(r.name).c_str(), r.count, r.total / 1e6,
-                  r.total / 1e3 / static_cast<double>(r.count), r.min / 1e3, r.max / 1e3,
-                  total > 0 ? 100.0 * static_cast<double>(r.total) / static_cast<double>(total)
-                            : 0.0,
-                  r.wait / 1e3 / static_cast<double>(r.count));
+    std::snprintf(
+        line, sizeof line, "%-*s %10" PRId64 " %12.3f %11.3f %11.3f %11.3f %7.2f%% %14.3f\n", w,
+        printable(r.name).c_str(), r.count, r.total / 1e6,
+        r.total / 1e3 / static_cast<double>(r.count), r.min / 1e3, r.max / 1e3,
+        total > 0 ? 100.0 * static_cast<double>(r.total) / static_cast<double>(total) : 0.0,
+        r.wait / 1e3 / static_cast<double>(r.count));
     out.append(line);
   }
   out.append(rule + "\n");
@@ -692,6 +692,22 @@ void Dump(const std::string& path, Format format, bool reset) {
   std::lock_guard<std::mutex> lock(g_dump_mu);
   std::vector<Taken> taken;
   const Snapshot s = TakeInternal(reset ? &taken : nullptr);
+  // An empty profile is almost always a mistake (recording never started, the ops ran before it
+  // did, or an earlier dump reset them): say so instead of writing a file that looks like one.
+  if (s.events.empty()) {
+    MX_THROW(kFailed) << "profiler dump: nothing recorded to write to '" << path << "': "
+                      << (s.dropped > 0
+                              ? std::to_string(s.dropped) + " ops were dropped (more than " +
+                                    std::to_string(MaxEvents()) +
+                                    " kept; raise MX_PROFILER_MAX_EVENTS or dump with reset "
+                                    "more often)"
+                              : std::string(State() ? "recording is on, but no op has completed "
+                                                      "since it started or since the last reset"
+                                                    : "no op was recorded since recording "
+                                                      "started or since the last reset: set the "
+                                                      "profiler state to 'run', run some ops, "
+                                                      "then dump"));
+  }
   WriteFile(path, f == Format::kChromeTrace ? ChromeTrace(s) : Table(s));
   // Only once the file is written: a failed dump loses nothing.
   for (const Taken& t : taken) Discard(t);

@@ -85,7 +85,7 @@ struct EventView {
   bool failed = false;
 };
 struct Snapshot {
-  std::vector<EventView> events;  // sorted by start time
+  std::vector<EventView> events;                         // sorted by start time
   std::vector<std::pair<int32_t, std::string>> threads;  // (tid, name) of every thread seen
   uint64_t dropped = 0;
 };

@@ -70,7 +70,8 @@ class ThreadedEngine final : public Engine {
   };
   struct GpuPools {
     GpuPools(int dev, int compute, int copy)
-        : compute(false, compute, Context::GPU(dev), Context::GPU(dev).ToString() + " compute worker"),
+        : compute(false, compute, Context::GPU(dev),
+                  Context::GPU(dev).ToString() + " compute worker"),
           copy(false, copy, Context::GPU(dev), Context::GPU(dev).ToString() + " copy worker") {}
     Pool compute;
     Pool copy;

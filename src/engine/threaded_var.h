@@ -37,8 +37,8 @@ struct OprBlock {
   // Profiler clock readings (profiler::Now()); prof_push == 0: this push is not profiled, and the
   // other two are not looked at (Note [Profiler hot path]).
   int64_t prof_push = 0;
-  int64_t prof_start = 0;  // 0 until the function starts: a skipped op is not recorded
-  int32_t prof_tid = 0;    // the profiler id of the thread that started it
+  int64_t prof_start = 0;    // 0 until the function starts: a skipped op is not recorded
+  int32_t prof_tid = 0;      // the profiler id of the thread that started it
   OprBlock* next = nullptr;  // intrusive link in a worker queue
   uint64_t seq = 0;          // set by a priority queue: push order breaks priority ties
   OprBlock* pool_next = nullptr;
