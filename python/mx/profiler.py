@@ -27,17 +27,29 @@ _FORMATS = {None: _capi.MX_PROFILER_FORMAT_AUTO, "auto": _capi.MX_PROFILER_FORMA
 _config = {"filename": "profile.json"}
 
 
+def _path(path):
+    """A str or bytes path as given, or an MXError naming what it is instead. (A NUL would cut the
+    C string short, and the file written would not be the one named.)"""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise MXError("profiler: a path must be a str, bytes or os.PathLike, got %r" % (path,))
+    path = os.fspath(path)
+    if (b"\0" if isinstance(path, bytes) else "\0") in path:
+        raise MXError("profiler: the path %r contains a NUL character" % (path,))
+    return path
+
+
 def set_config(filename="profile.json"):
     """Sets the file ``dump()`` writes when given no path (MXNet's default: profile.json)."""
-    if not isinstance(filename, (str, bytes, os.PathLike)) or not os.fspath(filename):
-        raise MXError("profiler.set_config: filename must be a non-empty path, got %r" % (filename,))
-    _config["filename"] = os.fspath(filename)
+    filename = _path(filename)
+    if not filename:
+        raise MXError("profiler.set_config: filename must be a non-empty path")
+    _config["filename"] = filename
 
 
 def set_state(state="stop"):
     """Starts ('run') or stops ('stop') recording. An op is recorded if it was pushed while
     recording; stopping keeps what was recorded."""
-    if state not in _STATES:
+    if not isinstance(state, str) or state not in _STATES:
         raise MXError("profiler.set_state: unknown state %r: expected 'run' or 'stop'" % (state,))
     check_call(lib.mx_profiler_set_state(_STATES[state]))
 
@@ -47,10 +59,10 @@ def dump(path=None, format=None, reset=False):
 
     ``format``: None (by the extension: ``.json`` Chrome trace, ``.txt`` table), ``'json'`` or
     ``'table'``. ``reset``: discard what was written once the file is."""
-    if format not in _FORMATS:
+    if not (format is None or isinstance(format, str)) or format not in _FORMATS:
         raise MXError("profiler.dump: unknown format %r: expected None, 'json' or 'table'"
                       % (format,))
-    path = _config["filename"] if path is None else os.fspath(path)
+    path = _config["filename"] if path is None else _path(path)
     opts = _capi.ProfilerDumpOptions()
     check_call(lib.mx_profiler_dump_options_default(ctypes.byref(opts)))
     opts.format = _FORMATS[format]
