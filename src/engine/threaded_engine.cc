@@ -21,6 +21,7 @@ ObjectPool<OprBlock>* Blocks() { return ObjectPool<OprBlock>::Global(); }
 ObjectPool<Operator>* Operators() { return ObjectPool<Operator>::Global(); }
 ObjectPool<ThreadedVar>* Vars() { return ObjectPool<ThreadedVar>::Global(); }
 ObjectPool<VarEntry>* Entries() { return ObjectPool<VarEntry>::Global(); }
+ObjectPool<profiler::Span>* Spans() { return ObjectPool<profiler::Span>::Global(); }
 
 // Ops that run on the thread that makes them ready may complete synchronously and make the next
 // one ready in turn; past this depth they go to a worker instead of growing the stack.
@@ -234,10 +235,12 @@ void ThreadedEngine::PushBlock(Operator* op, Context ctx, int priority) {
   // Note [Profiler hot path]: with profiling off, this relaxed load is all a push pays. The
   // engine's own ops (deletions, WaitForVar's probe) are not user work and are not recorded.
   if (profiler::On() && !op->always_run && op->prop != FnProperty::kDeleteVar) {
-    block->prof_push = profiler::Now();
-    block->prof_start = 0;
+    profiler::Span* span = Spans()->Alloc();
+    span->push = profiler::Now();
+    span->start = 0;
+    block->prof = span;
   } else {
-    block->prof_push = 0;
+    block->prof = nullptr;
   }
   const int n = static_cast<int>(op->reads.size() + op->writes.size());
   block->wait.store(n + 1, std::memory_order_relaxed);
@@ -289,9 +292,9 @@ void ThreadedEngine::Execute(OprBlock* block, void* stream) {
     } else {
       HostWaitForDeps(*op);
     }
-    if (block->prof_push != 0) {
-      block->prof_start = profiler::Now();
-      block->prof_tid = profiler::ThreadId();
+    if (block->prof != nullptr) {
+      block->prof->start = profiler::Now();
+      block->prof->tid = profiler::ThreadId();
     }
     if (op->sync_fn) {
       op->sync_fn(rctx);
@@ -321,7 +324,8 @@ void ThreadedEngine::CompleteCallback(void* param, std::exception_ptr error) {
 void ThreadedEngine::Complete(OprBlock* block, std::shared_ptr<ErrorRecord> error, bool origin) {
   Operator* op = block->op;
   // The run ends here (for an async op, when its callback came), not after the bookkeeping below.
-  const int64_t prof_end = block->prof_push != 0 && block->prof_start != 0 ? profiler::Now() : 0;
+  profiler::Span* const prof = block->prof;
+  const int64_t prof_end = prof != nullptr && prof->start != 0 ? profiler::Now() : 0;
   if (error == nullptr) {
     try {
       RecordCompletion(*op, block->ctx.is_gpu() ? block->stream : nullptr, block->ctx.dev_id);
@@ -347,9 +351,10 @@ void ThreadedEngine::Complete(OprBlock* block, std::shared_ptr<ErrorRecord> erro
   }
   // Recorded after the grants, so the ops waiting for this one do not wait for the profiler too,
   // and before the op (and the name it holds) is released.
-  if (prof_end != 0) {
-    profiler::Record(op->name, block->ctx, block->prof_tid, block->prof_push, block->prof_start,
-                     prof_end, origin);
+  if (prof != nullptr) {
+    if (prof_end != 0)
+      profiler::Record(op->name, block->ctx, prof->tid, prof->push, prof->start, prof_end, origin);
+    Spans()->Free(prof);
   }
   ReleaseOperator(op);
   Blocks()->Free(block);
@@ -426,9 +431,11 @@ void ThreadedEngine::StopForFork() {
   Operators()->LockForFork();
   Vars()->LockForFork();
   Entries()->LockForFork();
+  Spans()->LockForFork();
 }
 
 void ThreadedEngine::ResumeAfterFork(bool in_child) {
+  Spans()->UnlockAfterFork();
   Entries()->UnlockAfterFork();
   Vars()->UnlockAfterFork();
   Operators()->UnlockAfterFork();
