@@ -58,7 +58,8 @@ def dump(path=None, format=None, reset=False):
     """Writes every op recorded so far to ``path`` (default: ``set_config``'s filename).
 
     ``format``: None (by the extension: ``.json`` Chrome trace, ``.txt`` table), ``'json'`` or
-    ``'table'``. ``reset``: discard what was written once the file is."""
+    ``'table'``. ``reset``: discard what was written once the file is. Raises MXError (code
+    ``'failed'``) when nothing was recorded, and writes no file then."""
     if not (format is None or isinstance(format, str)) or format not in _FORMATS:
         raise MXError("profiler.dump: unknown format %r: expected None, 'json' or 'table'"
                       % (format,))
@@ -72,7 +73,7 @@ def dump(path=None, format=None, reset=False):
 
 def dumps(reset=False):
     """The table of ops by total run time (what ``dump`` writes to a ``.txt`` file), as a
-    string."""
+    string. Raises MXError as ``dump`` does when nothing was recorded."""
     fd, path = tempfile.mkstemp(prefix="mx_profile_", suffix=".txt")
     os.close(fd)
     try:
