@@ -5,14 +5,20 @@
 //   empty op, independent:  the same over 1024 variables in turn (ops rarely wait)
 //   overlap ratio:          two independent chains of ~1 ms CPU busy-loop ops, time on one CPU
 //                           worker divided by time on two (2.0 = perfect overlap)
+//   profiler off / on:      the empty-op figures again, runs with the profiler off and on taking
+//                           turns in one engine (so both see the same machine state); the
+//                           difference is what recording costs per op. With it off, the engine
+//                           pays one relaxed atomic load per push (Note [Profiler hot path]).
 //
 // Budgets (docs/design/engine.md): <= ~1000 ns per empty op on the threaded engine, overlap >= 1.8.
 #include <algorithm>
 #include <chrono>
+#include <cinttypes>
 #include <cstdio>
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/profiler.h"
 
 namespace {
 
@@ -48,6 +54,40 @@ double EmptyOpNs(EngineType type, int n, int n_vars, int reps) {
       engine->PushSync([](RunContext) {}, Context::CPU(), nullptr, 0, &vars[i % n_vars], 1);
     engine->WaitForAll();
     best = std::min(best, Seconds(t0, Clock::now()) * 1e9 / n);
+  }
+  for (auto& v : vars) engine->DeleteVar(v);
+  engine->WaitForAll();
+  return best;
+}
+
+// Best ns per empty op with the profiler off and on, the two taking turns `reps` times on one
+// engine. Recorded events are discarded between runs, outside the timed part.
+struct OffOn {
+  double off, on;
+};
+OffOn ProfilerOffOnNs(EngineType type, int n, int n_vars, int reps) {
+  namespace profiler = mx::engine::profiler;
+  Engine* engine = Restart(type, 1);
+  std::vector<VarHandle> vars(n_vars);
+  for (auto& v : vars) v = engine->NewVar();
+  OffOn best{1e30, 1e30};
+  for (int r = 0; r < 2 * reps; ++r) {
+    const bool on = r % 2 == 1;
+    profiler::SetState(on);
+    const auto t0 = Clock::now();
+    for (int i = 0; i < n; ++i)
+      engine->PushSync([](RunContext) {}, Context::CPU(), nullptr, 0, &vars[i % n_vars], 1,
+                       mx::engine::FnProperty::kNormal, 0, "empty");
+    engine->WaitForAll();
+    const double ns = Seconds(t0, Clock::now()) * 1e9 / n;
+    profiler::SetState(false);
+    if (on) {
+      const uint64_t dropped = profiler::Take().dropped;
+      if (dropped != 0) std::printf("warning: the profiler dropped %" PRIu64 " ops\n", dropped);
+      profiler::Clear();
+    }
+    double& b = on ? best.on : best.off;
+    b = std::min(b, ns);
   }
   for (auto& v : vars) engine->DeleteVar(v);
   engine->WaitForAll();
@@ -97,6 +137,17 @@ int main() {
   std::printf("naive empty op, chain on one var:      %8.1f ns/op\n", naive_chain);
   std::printf("naive empty op, independent vars:      %8.1f ns/op\n", naive_indep);
   std::printf("threaded / naive, chain:               %8.2f\n", threaded_chain / naive_chain);
+
+  // The profiler: off against on, per op.
+  for (EngineType type : {EngineType::kThreaded, EngineType::kNaive}) {
+    const char* name = type == EngineType::kThreaded ? "threaded" : "naive";
+    for (int n_vars : {1, 1024}) {
+      const OffOn t = ProfilerOffOnNs(type, kOps, n_vars, 5);
+      std::printf("%-8s %-13s profiler off %7.1f ns/op, on %7.1f ns/op: %+6.1f ns/op (%+.0f%%)\n",
+                  name, n_vars == 1 ? "chain:" : "independent:", t.off, t.on, t.on - t.off,
+                  100.0 * (t.on - t.off) / t.off);
+    }
+  }
 
   constexpr int kChainOps = 100;
   constexpr double kOpSeconds = 1e-3;

@@ -1,6 +1,8 @@
 // What the MNIST examples share: their command line and their data iterators.
 //
-//   --data DIR  --epochs N  --batch-size N  --lr X  --seed N  [--gpu]  (and each example's own)
+//   --data DIR  --epochs N  --batch-size N  --lr X  --seed N  [--gpu]  [--profile FILE]
+//   (and each example's own). --profile records every engine op of the run and writes FILE: a
+//   Chrome trace for .json (open it in https://ui.perfetto.dev), a table of ops for .txt.
 #ifndef MX_EXAMPLES_CPP_MNIST_COMMON_H_
 #define MX_EXAMPLES_CPP_MNIST_COMMON_H_
 
@@ -21,6 +23,7 @@ struct Flags {
   double lr = 0.1;
   uint64_t seed = 0;
   bool gpu = false;
+  std::string profile;             // --profile FILE: empty when not profiling
   std::vector<std::string> extra;  // the example's own switches, as given
 };
 
@@ -49,6 +52,12 @@ inline bool ParseFlags(int argc, char** argv, const std::vector<std::string>& sw
       f->seed = std::strtoull(value(), nullptr, 10);
     } else if (a == "--gpu") {
       f->gpu = true;
+    } else if (a == "--profile") {
+      f->profile = value();
+      if (f->profile.empty()) {
+        std::fprintf(stderr, "--profile needs a file name (.json or .txt)\n");
+        return false;
+      }
     } else if (is_one_of(a, switches)) {
       f->extra.push_back(a);
     } else if (is_one_of(a, options)) {
@@ -57,7 +66,7 @@ inline bool ParseFlags(int argc, char** argv, const std::vector<std::string>& sw
     } else {
       std::fprintf(stderr,
                    "usage: %s [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] "
-                   "[--gpu]",
+                   "[--gpu] [--profile FILE]",
                    argv[0]);
       for (const auto& s : switches) std::fprintf(stderr, " [%s]", s.c_str());
       for (const auto& s : options) std::fprintf(stderr, " [%s VALUE]", s.c_str());
@@ -80,6 +89,19 @@ inline std::string Option(const Flags& f, const std::string& name, const std::st
   for (size_t i = 0; i + 1 < f.extra.size(); ++i)
     if (f.extra[i] == name) return f.extra[i + 1];
   return fallback;
+}
+
+// --profile: StartProfile before the work to profile, FinishProfile after it (it waits for the
+// engine, stops recording and writes the file).
+inline void StartProfile(const Flags& f) {
+  if (!f.profile.empty()) mx::profiler::SetState(mx::profiler::State::kRun);
+}
+inline void FinishProfile(const Flags& f) {
+  if (f.profile.empty()) return;
+  mx::NDArray::WaitAll();
+  mx::profiler::SetState(mx::profiler::State::kStop);
+  mx::profiler::Dump(f.profile);
+  std::printf("profile written to %s\n", f.profile.c_str());
 }
 
 // The training (shuffled) and test iterators over the four IDX files in f.data, plain or

@@ -4,6 +4,7 @@
 // runs the same through mx::FeedForward.
 //
 //   mnist_mlp --data data/mnist --epochs 10 --batch-size 128 --lr 0.1 --seed 0 [--feedforward]
+//             [--profile profile.json]
 #include <mx/mx.hpp>
 
 #include <chrono>
@@ -141,7 +142,11 @@ int main(int argc, char** argv) {
     std::printf("libmx %s: MNIST MLP on %s, %d epochs, batch %d, lr %g (%s)\n",
                 mx_get_version_string(), ctx.ToString().c_str(), f.epochs, f.batch_size, f.lr,
                 feedforward ? "FeedForward" : "hand-written loop");
-    return feedforward ? TrainFeedForward(f, ctx, train, test) : TrainByHand(f, ctx, train, test);
+    example::StartProfile(f);
+    const int rc =
+        feedforward ? TrainFeedForward(f, ctx, train, test) : TrainByHand(f, ctx, train, test);
+    example::FinishProfile(f);
+    return rc;
   } catch (const mx::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

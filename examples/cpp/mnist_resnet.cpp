@@ -83,8 +83,10 @@ int main(int argc, char** argv) {
     o.frequent = 20;
     mx::FeedForward model(ResNet(), o);
     mx::Metric acc("acc");
+    example::StartProfile(f);
     model.Fit(train, &test, acc);
     std::printf("test accuracy: %.4f\n", model.Score(test, acc));
+    example::FinishProfile(f);
     return 0;
   } catch (const mx::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

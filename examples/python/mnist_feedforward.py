@@ -46,6 +46,9 @@ def main():
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ctx", default="cpu:0", help="devices, e.g. cpu:0 or gpu:0,gpu:1")
+    p.add_argument("--profile", metavar="FILE",
+                   help="record every engine op and write FILE: a Chrome trace for .json "
+                        "(open in https://ui.perfetto.dev), a table of ops for .txt")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
 
@@ -67,6 +70,8 @@ def main():
     print("libmx %s (Python): MNIST MLP on %s, %d epochs, batch %d, lr %g (FeedForward)"
           % (mx.__version__, ",".join(str(c) for c in ctx), args.epochs, batch, args.lr))
 
+    if args.profile:
+        mx.profiler.set_state("run")
     timer = EpochTimer(batch)
     model = mx.model.FeedForward(mlp, ctx=ctx, num_epoch=args.epochs, learning_rate=args.lr,
                                  initializer=mx.init.Xavier())
@@ -74,6 +79,11 @@ def main():
               batch_end_callback=[mx.callback.Speedometer(batch, 20), timer])
     print("train speed: %.0f samples/s (best epoch)" % max(timer.speeds.values()))
     print("test accuracy: %.4f" % model.score(test, "acc"))
+    if args.profile:
+        mx.nd.waitall()
+        mx.profiler.set_state("stop")
+        mx.profiler.dump(args.profile)
+        print("profile written to %s" % args.profile)
     return 0
 
 

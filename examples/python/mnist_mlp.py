@@ -48,6 +48,9 @@ def main():
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--gpu", action="store_true")
+    p.add_argument("--profile", metavar="FILE",
+                   help="record every engine op and write FILE: a Chrome trace for .json "
+                        "(open in https://ui.perfetto.dev), a table of ops for .txt")
     args = p.parse_args()
 
     mx.random.seed(args.seed)
@@ -63,6 +66,8 @@ def main():
     print("libmx %s (Python): MNIST MLP on %s, %d epochs, batch %d, lr %g (hand-written loop)"
           % (mx.__version__, ctx, args.epochs, batch, args.lr))
 
+    if args.profile:
+        mx.profiler.set_state("run")
     # Gradients for the weights only: data and label need none.
     executor = net.simple_bind(ctx=ctx, grad_req={"fc1_weight": "write", "fc1_bias": "write",
                                                   "fc2_weight": "write", "fc2_bias": "write"},
@@ -102,6 +107,11 @@ def main():
         sys.stdout.flush()
     print("train speed: %.0f samples/s (best epoch)" % max(speeds))
     print("test accuracy: %.4f" % evaluate(evaluator, test_iter, metric))
+    if args.profile:
+        mx.nd.waitall()
+        mx.profiler.set_state("stop")
+        mx.profiler.dump(args.profile)
+        print("profile written to %s" % args.profile)
     return 0
 
 

@@ -178,6 +178,58 @@ MX_API mx_status_t mx_engine_push(mx_engine_fn fn, void* user_data,
                                   const mx_engine_var_t* write, int32_t n_write, int32_t priority,
                                   const char* name);
 
+/* ---- Profiler -------------------------------------------------------------------------------
+ * Records every op the engine runs (NDArray operations, executor forward/backward, copies,
+ * optimizer updates, mx_engine_push functions): its name, device, the worker thread that ran it,
+ * its queue wait (pushed to started) and its run time (started to completed; an asynchronous op
+ * completes when its work is done). Off by default, and then free: the engine pays one flag test
+ * per op. Dumps are a Chrome trace (JSON; open it in https://ui.perfetto.dev or chrome://tracing:
+ * one process per device, one thread per worker) or a text table of ops by total run time.
+ *
+ *   mx_profiler_set_state(MX_PROFILER_RUN);
+ *   ... train a few batches ...
+ *   mx_engine_wait_all();                      (ops still running are recorded when they end)
+ *   mx_profiler_set_state(MX_PROFILER_STOP);
+ *   mx_profiler_dump("profile.json", NULL);    (the format follows the extension: .json, .txt)
+ *   mx_profiler_dump("profile.txt", NULL);
+ *
+ * Both calls may come from any thread at any time, also while ops run. At most
+ * MX_PROFILER_MAX_EVENTS ops (an environment variable read when recording starts; default
+ * 1048576, about 40 MB) are kept until a dump with `reset` discards them; ops beyond are counted
+ * as dropped, and every dump states that count. (Each recording thread takes room in blocks of
+ * 1024 ops, so with several workers a few ops may drop just before the limit.)                */
+
+enum { MX_PROFILER_STOP = 0, MX_PROFILER_RUN = 1 };
+
+/* Starts (MX_PROFILER_RUN) or stops (MX_PROFILER_STOP) recording. An op is recorded if it was
+ * pushed while recording; stopping keeps what was recorded. Fails on another value, or on a
+ * malformed MX_PROFILER_MAX_EVENTS when starting. */
+MX_API mx_status_t mx_profiler_set_state(int32_t state);
+
+enum {
+  MX_PROFILER_FORMAT_AUTO = 0,         /* by the path's extension: .json trace, .txt table */
+  MX_PROFILER_FORMAT_CHROME_TRACE = 1, /* Chrome trace event JSON ("traceEvents", "X" events) */
+  MX_PROFILER_FORMAT_TABLE = 2         /* text: name, count, total, mean, min, max, share     */
+};
+
+/* Options of mx_profiler_dump. Fill with mx_profiler_dump_options_default, then change fields. */
+typedef struct mx_profiler_dump_options {
+  size_t struct_size; /* sizeof(mx_profiler_dump_options_t), set by ..._default               */
+  int32_t format;     /* MX_PROFILER_FORMAT_* (default AUTO)                                  */
+  int32_t reset;      /* nonzero: discard what was written once the file is (default 0: keep) */
+} mx_profiler_dump_options_t;
+
+/* Sets `opts` to the defaults with struct_size filled in. */
+MX_API mx_status_t mx_profiler_dump_options_default(mx_profiler_dump_options_t* opts);
+
+/* Writes every op recorded so far (since the last reset) to `path` (`opts` NULL: defaults),
+ * replacing the file: written to `path`.tmp and renamed into place. Works while recording. NULL
+ * or empty `path`, an unknown extension with MX_PROFILER_FORMAT_AUTO, an unknown format or a
+ * too-small struct_size is MX_ERR_INVALID_ARGUMENT; a path that cannot be written is MX_ERR_IO
+ * naming it; nothing recorded (recording never started, or everything was reset) is
+ * MX_ERR_FAILED saying so, and no file is written. A failed dump discards nothing. */
+MX_API mx_status_t mx_profiler_dump(const char* path, const mx_profiler_dump_options_t* opts);
+
 /* ---- Memory ---------------------------------------------------------------------------------
  * Each device has a pool: freed arrays' memory is kept for reuse (allocating fresh pages is slow),
  * so "in use" and "pooled" together are what the process holds.                               */

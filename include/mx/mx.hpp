@@ -150,6 +150,36 @@ constexpr DType DTypeOf<int64_t>() {
 
 using Shape = std::vector<int64_t>;
 
+// ---- profiler --------------------------------------------------------------------------------
+// Records every op the engine runs; dumps a Chrome trace (.json) or a table (.txt):
+//
+//   mx::profiler::SetState(mx::profiler::State::kRun);
+//   ... work ...
+//   mx::NDArray::WaitAll();
+//   mx::profiler::SetState(mx::profiler::State::kStop);
+//   mx::profiler::Dump("profile.json");
+namespace profiler {
+
+enum class State : int32_t { kStop = MX_PROFILER_STOP, kRun = MX_PROFILER_RUN };
+enum class Format : int32_t {
+  kAuto = MX_PROFILER_FORMAT_AUTO,  // by the extension: .json trace, .txt table
+  kChromeTrace = MX_PROFILER_FORMAT_CHROME_TRACE,
+  kTable = MX_PROFILER_FORMAT_TABLE,
+};
+
+inline void SetState(State state) { Check(mx_profiler_set_state(static_cast<int32_t>(state))); }
+
+// `reset`: discard what was written once the file is.
+inline void Dump(const std::string& path, Format format = Format::kAuto, bool reset = false) {
+  mx_profiler_dump_options_t o;
+  Check(mx_profiler_dump_options_default(&o));
+  o.format = static_cast<int32_t>(format);
+  o.reset = reset ? 1 : 0;
+  Check(mx_profiler_dump(path.c_str(), &o));
+}
+
+}  // namespace profiler
+
 // ---- arrays ----------------------------------------------------------------------------------
 
 class NDArray {

@@ -61,6 +61,10 @@ class InitOptions(ctypes.Structure):
                 ("gpu_copy_workers", c_int32)]
 
 
+class ProfilerDumpOptions(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("format", c_int32), ("reset", c_int32)]
+
+
 class StorageStats(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("bytes_in_use", c_uint64), ("peak_in_use", c_uint64),
                 ("bytes_pooled", c_uint64), ("num_allocs", c_uint64),
@@ -118,6 +122,7 @@ class DataIterMNISTOptions(ctypes.Structure):
 
 
 STRUCTS = {"mx_context_t": Context, "mx_init_options_t": InitOptions,
+           "mx_profiler_dump_options_t": ProfilerDumpOptions,
            "mx_storage_stats_t": StorageStats, "mx_op_info_t": OpInfo,
            "mx_shape_list_t": ShapeList, "mx_dtype_list_t": DTypeList,
            "mx_bind_options_t": BindOptions, "mx_simple_bind_options_t": SimpleBindOptions,
@@ -155,6 +160,9 @@ PROTOTYPES = {
     "mx_engine_wait_for_var": (S, [EngineVarHandle]),
     "mx_engine_push": (S, [ENGINE_FN, c_void_p, FREE_FN, P(EngineVarHandle), c_int32,
                            P(EngineVarHandle), c_int32, c_int32, c_char_p]),
+    "mx_profiler_set_state": (S, [c_int32]),
+    "mx_profiler_dump_options_default": (S, [P(ProfilerDumpOptions)]),
+    "mx_profiler_dump": (S, [c_char_p, P(ProfilerDumpOptions)]),
     "mx_storage_get_stats": (S, [Context, P(StorageStats)]),
     "mx_storage_release_pool": (S, [Context]),
     "mx_storage_reset_peak": (S, [Context]),
@@ -285,3 +293,5 @@ MX_GRAD_NULL, MX_GRAD_WRITE, MX_GRAD_ADD = 0, 1, 2
 MX_EXEC_ARGS, MX_EXEC_GRADS, MX_EXEC_AUX, MX_EXEC_OUTPUTS = 0, 1, 2, 3
 MX_LAST_BATCH_PAD, MX_LAST_BATCH_DISCARD, MX_LAST_BATCH_ROLL_OVER = 0, 1, 2
 MX_LOG_OFF, MX_LOG_ERROR, MX_LOG_WARNING, MX_LOG_INFO, MX_LOG_DEBUG = 0, 1, 2, 3, 4
+MX_PROFILER_STOP, MX_PROFILER_RUN = 0, 1
+MX_PROFILER_FORMAT_AUTO, MX_PROFILER_FORMAT_CHROME_TRACE, MX_PROFILER_FORMAT_TABLE = 0, 1, 2

@@ -11,6 +11,7 @@
 #include "base/logging.h"
 #include "engine/gpu_sync.h"
 #include "engine/object_pool.h"
+#include "engine/profiler.h"
 
 namespace mx {
 namespace engine {
@@ -20,6 +21,7 @@ ObjectPool<OprBlock>* Blocks() { return ObjectPool<OprBlock>::Global(); }
 ObjectPool<Operator>* Operators() { return ObjectPool<Operator>::Global(); }
 ObjectPool<ThreadedVar>* Vars() { return ObjectPool<ThreadedVar>::Global(); }
 ObjectPool<VarEntry>* Entries() { return ObjectPool<VarEntry>::Global(); }
+ObjectPool<profiler::Span>* Spans() { return ObjectPool<profiler::Span>::Global(); }
 
 // Ops that run on the thread that makes them ready may complete synchronously and make the next
 // one ready in turn; past this depth they go to a worker instead of growing the stack.
@@ -36,8 +38,8 @@ int OmpThreadsPerWorker(int cpu_workers) {
 ThreadedEngine::ThreadedEngine(const EngineOptions& resolved)
     : options_(resolved),
       omp_threads_per_worker_(OmpThreadsPerWorker(resolved.cpu_workers)),
-      cpu_(false, resolved.cpu_workers, Context::CPU()),
-      cpu_priority_(true, resolved.cpu_priority_workers, Context::CPU()),
+      cpu_(false, resolved.cpu_workers, Context::CPU(), "cpu worker"),
+      cpu_priority_(true, resolved.cpu_priority_workers, Context::CPU(), "cpu priority worker"),
       gpus_(static_cast<size_t>(GpuCount())) {
   for (auto& g : gpus_) g.store(nullptr, std::memory_order_relaxed);
   StartPool(&cpu_);
@@ -74,7 +76,7 @@ int ThreadedEngine::WorkerCount(DeviceType type) const {
 void ThreadedEngine::StartPool(Pool* pool) {
   pool->queue.Reopen();
   for (int i = 0; i < pool->nthreads; ++i)
-    pool->threads.emplace_back([this, pool] { WorkerLoop(pool); });
+    pool->threads.emplace_back([this, pool, i] { WorkerLoop(pool, i); });
 }
 
 void ThreadedEngine::StopPool(Pool* pool) {
@@ -83,7 +85,8 @@ void ThreadedEngine::StopPool(Pool* pool) {
   pool->threads.clear();
 }
 
-void ThreadedEngine::WorkerLoop(Pool* pool) {
+void ThreadedEngine::WorkerLoop(Pool* pool, int index) {
+  profiler::NameThisThread(pool->label + " " + std::to_string(index));
   void* stream = nullptr;
   if (pool->ctx.is_gpu()) {
     try {
@@ -229,6 +232,16 @@ void ThreadedEngine::PushBlock(Operator* op, Context ctx, int priority) {
   block->priority = priority;
   block->stream = nullptr;
   block->engine = this;
+  // Note [Profiler hot path]: with profiling off, this relaxed load is all a push pays. The
+  // engine's own ops (deletions, WaitForVar's probe) are not user work and are not recorded.
+  if (profiler::On() && !op->always_run && op->prop != FnProperty::kDeleteVar) {
+    profiler::Span* span = Spans()->Alloc();
+    span->push = profiler::Now();
+    span->start = 0;
+    block->prof = span;
+  } else {
+    block->prof = nullptr;
+  }
   const int n = static_cast<int>(op->reads.size() + op->writes.size());
   block->wait.store(n + 1, std::memory_order_relaxed);
   pending_.fetch_add(1, std::memory_order_relaxed);
@@ -279,6 +292,10 @@ void ThreadedEngine::Execute(OprBlock* block, void* stream) {
     } else {
       HostWaitForDeps(*op);
     }
+    if (block->prof != nullptr) {
+      block->prof->start = profiler::Now();
+      block->prof->tid = profiler::ThreadId();
+    }
     if (op->sync_fn) {
       op->sync_fn(rctx);
     } else {
@@ -306,6 +323,9 @@ void ThreadedEngine::CompleteCallback(void* param, std::exception_ptr error) {
 
 void ThreadedEngine::Complete(OprBlock* block, std::shared_ptr<ErrorRecord> error, bool origin) {
   Operator* op = block->op;
+  // The run ends here (for an async op, when its callback came), not after the bookkeeping below.
+  profiler::Span* const prof = block->prof;
+  const int64_t prof_end = prof != nullptr && prof->start != 0 ? profiler::Now() : 0;
   if (error == nullptr) {
     try {
       RecordCompletion(*op, block->ctx.is_gpu() ? block->stream : nullptr, block->ctx.dev_id);
@@ -328,6 +348,13 @@ void ThreadedEngine::Complete(OprBlock* block, std::shared_ptr<ErrorRecord> erro
       ResetGpuVarState(tv->gpu);
       Vars()->Free(tv);
     }
+  }
+  // Recorded after the grants, so the ops waiting for this one do not wait for the profiler too,
+  // and before the op (and the name it holds) is released.
+  if (prof != nullptr) {
+    if (prof_end != 0)
+      profiler::Record(op->name, block->ctx, prof->tid, prof->push, prof->start, prof_end, origin);
+    Spans()->Free(prof);
   }
   ReleaseOperator(op);
   Blocks()->Free(block);
@@ -404,9 +431,11 @@ void ThreadedEngine::StopForFork() {
   Operators()->LockForFork();
   Vars()->LockForFork();
   Entries()->LockForFork();
+  Spans()->LockForFork();
 }
 
 void ThreadedEngine::ResumeAfterFork(bool in_child) {
+  Spans()->UnlockAfterFork();
   Entries()->UnlockAfterFork();
   Vars()->UnlockAfterFork();
   Operators()->UnlockAfterFork();

@@ -18,7 +18,9 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/engine.h"
@@ -58,16 +60,19 @@ class ThreadedEngine final : public Engine {
   // A set of threads serving one queue: the CPU FIFO pool, the priority lane, or one GPU's
   // compute or copy workers.
   struct Pool {
-    Pool(bool by_priority, int threads, Context ctx)
-        : queue(by_priority), nthreads(threads), ctx(ctx) {}
+    Pool(bool by_priority, int threads, Context ctx, std::string label)
+        : queue(by_priority), nthreads(threads), ctx(ctx), label(std::move(label)) {}
     TaskQueue queue;
     int nthreads;
     Context ctx;
+    std::string label;  // names the workers in profiles: "<label> <index>"
     std::vector<std::thread> threads;
   };
   struct GpuPools {
     GpuPools(int dev, int compute, int copy)
-        : compute(false, compute, Context::GPU(dev)), copy(false, copy, Context::GPU(dev)) {}
+        : compute(false, compute, Context::GPU(dev),
+                  Context::GPU(dev).ToString() + " compute worker"),
+          copy(false, copy, Context::GPU(dev), Context::GPU(dev).ToString() + " copy worker") {}
     Pool compute;
     Pool copy;
   };
@@ -87,7 +92,7 @@ class ThreadedEngine final : public Engine {
   GpuPools* GetGpuPools(int dev);
   void StartPool(Pool* pool);
   void StopPool(Pool* pool);
-  void WorkerLoop(Pool* pool);
+  void WorkerLoop(Pool* pool, int index);
 
   const EngineOptions options_;
   const int omp_threads_per_worker_;

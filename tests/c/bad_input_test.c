@@ -2,7 +2,8 @@
  *
  * Every function of include/mx/c_api.h is called here with what a careless or hostile caller
  * passes: NULL handles and out-pointers, a freed engine variable, invalid enums (dtype, device
- * type, log level, engine type, grad_req, array kind, last_batch_handle), negative and
+ * type, log level, engine type, grad_req, array kind, last_batch_handle, profiler state and dump
+ * format), negative and
  * overflowing dims (element or byte counts past 2^63), wrong counts, malformed parameter strings,
  * malformed symbol JSON, and files that are devices, FIFOs, directories or lie about their sizes.
  * Each call must return an error status whose mx_get_last_error() message names the bad thing;
@@ -12,7 +13,7 @@
  * input (versions, mx_get_last_error, mx_random_seed, mx_set_training, mx_engine_wait_all) are
  * called too. Handles that were freed are undefined behaviour to pass, except engine variables
  * (docs/design/c_api_rules.md, "Freed handles"), so only those are tested freed. */
-#define _POSIX_C_SOURCE 200809L /* mkfifo, unlink */
+#define _POSIX_C_SOURCE 200809L /* mkfifo, unlink, setenv */
 
 #include <mx/c_api.h>
 #include <stdint.h>
@@ -289,6 +290,69 @@ static void test_engine(void) {
   MT_CHECK(g_user_data_freed == pushes_failed + 1);
   MT_CHECK(mx_engine_var_free(v) == MX_OK);
   MT_CHECK(mx_engine_var_free(NULL) == MX_OK);
+}
+
+/* ---- profiler ------------------------------------------------------------------------------- */
+
+static void test_profiler(void) {
+  const char* fifo_tmp = "c_bad_input_test_prof.json.tmp"; /* where a dump writes first */
+  const char* dir = "c_bad_input_test_prof_dir.json";
+  mx_profiler_dump_options_t opts;
+  mx_engine_var_t v = NULL;
+
+  EXPECT_BAD(INVALID, mx_profiler_set_state(2), "unknown profiler state 2");
+  EXPECT_BAD(INVALID, mx_profiler_set_state(-1), "unknown profiler state -1");
+  EXPECT_BAD(INVALID, mx_profiler_dump_options_default(NULL), "'opts'");
+  MT_CHECK(mx_profiler_dump_options_default(&opts) == MX_OK);
+  EXPECT_BAD(INVALID, mx_profiler_dump(NULL, NULL), "'path'");
+  EXPECT_BAD(INVALID, mx_profiler_dump(NULL, &opts), "'path'");
+  /* Nothing recorded yet: an error, not an empty file. */
+  EXPECT_BAD(MX_ERR_FAILED, mx_profiler_dump("c_bad_input_test_prof.json", NULL),
+             "nothing recorded");
+  MT_CHECK(access("c_bad_input_test_prof.json", F_OK) != 0);
+  /* A malformed event limit is refused when recording starts, and recording stays off. */
+  MT_CHECK(setenv("MX_PROFILER_MAX_EVENTS", "lots", 1) == 0);
+  EXPECT_BAD(INVALID, mx_profiler_set_state(MX_PROFILER_RUN), "MX_PROFILER_MAX_EVENTS='lots'");
+  MT_CHECK(unsetenv("MX_PROFILER_MAX_EVENTS") == 0);
+
+  /* Record one op, then dump it badly in every way; none of it loses the op. */
+  MT_CHECK(mx_profiler_set_state(MX_PROFILER_RUN) == MX_OK);
+  MT_CHECK(mx_engine_var_new(&v) == MX_OK);
+  MT_CHECK(mx_engine_push(noop_fn, NULL, NULL, NULL, 0, &v, 1, 0, "profiled_fn") == MX_OK);
+  MT_CHECK(mx_engine_wait_all() == MX_OK);
+  MT_CHECK(mx_profiler_set_state(MX_PROFILER_STOP) == MX_OK);
+  EXPECT_BAD(INVALID, mx_profiler_dump("", NULL), "path is empty");
+  EXPECT_BAD(INVALID, mx_profiler_dump("c_bad_input_test_prof.csv", NULL),
+             "c_bad_input_test_prof.csv");
+  opts.format = 9;
+  EXPECT_BAD(INVALID, mx_profiler_dump("c_bad_input_test_prof.json", &opts), "unknown format 9");
+  opts.format = -1;
+  EXPECT_BAD(INVALID, mx_profiler_dump("c_bad_input_test_prof.json", &opts), "unknown format -1");
+  MT_CHECK(mx_profiler_dump_options_default(&opts) == MX_OK);
+  opts.struct_size = 0;
+  EXPECT_BAD(INVALID, mx_profiler_dump("c_bad_input_test_prof.json", &opts), "struct_size = 0");
+  MT_CHECK(mx_profiler_dump_options_default(&opts) == MX_OK);
+  opts.reset = 1;
+  EXPECT_BAD(MX_ERR_IO, mx_profiler_dump("no_such_dir/p.json", &opts), "no_such_dir/p.json");
+  EXPECT_BAD(MX_ERR_IO, mx_profiler_dump("/proc/version.json", &opts), "/proc/version.json");
+  rmdir(dir);
+  if (mkdir(dir, 0700) == 0) {
+    EXPECT_BAD(MX_ERR_IO, mx_profiler_dump(dir, &opts), dir);
+    rmdir(dir);
+  }
+  /* A FIFO where the temporary file goes: refused at once, without waiting for a reader. */
+  unlink(fifo_tmp);
+  if (mkfifo(fifo_tmp, 0600) == 0) {
+    EXPECT_BAD(MX_ERR_IO, mx_profiler_dump("c_bad_input_test_prof.json", &opts),
+               "c_bad_input_test_prof.json");
+    unlink(fifo_tmp);
+  }
+  /* Still all there: the dump works, and its reset empties the profile. */
+  MT_CHECK(mx_profiler_dump("c_bad_input_test_prof.json", &opts) == MX_OK);
+  EXPECT_BAD(MX_ERR_FAILED, mx_profiler_dump("c_bad_input_test_prof.json", &opts),
+             "nothing recorded");
+  unlink("c_bad_input_test_prof.json");
+  MT_CHECK(mx_engine_var_free(v) == MX_OK);
 }
 
 /* ---- memory --------------------------------------------------------------------------------- */
@@ -1612,6 +1676,7 @@ int main(void) {
   test_base();
   test_init(); /* before anything else starts the engine */
   test_engine();
+  test_profiler();
   test_storage();
   test_ndarray_create();
   test_ndarray_access();

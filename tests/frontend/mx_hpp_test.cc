@@ -166,4 +166,43 @@ TEST(Frontend, FeedForwardTrainsAConvNetAndCheckpointsRoundTrip) {
   std::remove((prefix + "-0004.params").c_str());
 }
 
+// mx::profiler: record, dump the trace and the table, and errors as mx::Error with the status.
+TEST(Frontend, ProfilerDumpsTraceAndTable) {
+  const std::string trace = testing::TempDir() + "mx_frontend_profile.json";
+  const std::string table = testing::TempDir() + "mx_frontend_profile.txt";
+  mx::profiler::SetState(mx::profiler::State::kRun);
+  mx::NDArray a = mx::NDArray::FromVector<float>({1, 2, 3, 4}, {2, 2});
+  mx::NDArray b = a * 3;
+  EXPECT_EQ(b.ToVector<float>(), (std::vector<float>{3, 6, 9, 12}));
+  mx::NDArray::WaitAll();
+  mx::profiler::SetState(mx::profiler::State::kStop);
+  mx::profiler::Dump(trace);
+  mx::profiler::Dump(table, mx::profiler::Format::kAuto, /*reset=*/true);
+  auto read = [](const std::string& path) {
+    std::string text;
+    if (FILE* f = std::fopen(path.c_str(), "rb")) {
+      char buf[4096];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+      std::fclose(f);
+    }
+    return text;
+  };
+  const std::string t = read(trace);
+  EXPECT_EQ(t.rfind("{\"traceEvents\":[", 0), 0u) << t.substr(0, 100);
+  EXPECT_NE(t.find("\"name\":\"_mul_scalar\",\"cat\":\"op\",\"ph\":\"X\""), std::string::npos);
+  EXPECT_NE(read(table).find("_mul_scalar"), std::string::npos);
+  std::remove(trace.c_str());
+  std::remove(table.c_str());
+  try {
+    mx::profiler::Dump(trace);  // reset above: nothing recorded
+    FAIL() << "expected mx::Error";
+  } catch (const mx::Error& e) {
+    EXPECT_EQ(e.status(), MX_ERR_FAILED);
+    EXPECT_NE(std::string(e.what()).find("nothing recorded"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(mx::profiler::SetState(static_cast<mx::profiler::State>(5)), mx::Error);
+  EXPECT_THROW(mx::profiler::Dump("no_such_dir/p.json"), mx::Error);
+}
+
 }  // namespace
