@@ -1,14 +1,10 @@
 // The prediction API (mx_model_*, mx_predictor_*): handles over src/predict.
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "base/file.h"
 #include "c_api/c_api_common.h"
 #include "c_api/c_api_handles.h"
 #include "predict/predictor.h"
@@ -77,23 +73,6 @@ std::map<std::string, Shape> InputShapes(int32_t n, const char* const* names, co
   return out;
 }
 
-// A whole regular file: its size is known before anything is read, so a device or a pipe
-// (/dev/zero) is refused instead of read forever.
-std::string ReadRegularFile(const char* path, const char* what) {
-  struct stat st;
-  MX_CHECK(::stat(path, &st) == 0, kIO)
-      << "cannot open " << what << " '" << path << "': " << std::strerror(errno);
-  MX_CHECK(S_ISREG(st.st_mode), kIO) << what << " '" << path << "' is not a regular file";
-  std::ifstream f(path, std::ios::binary);
-  MX_CHECK(f.is_open(), kIO) << "cannot open " << what << " '" << path
-                             << "': " << std::strerror(errno);
-  std::string bytes(static_cast<size_t>(st.st_size), '\0');
-  f.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  MX_CHECK(f.gcount() == static_cast<std::streamsize>(bytes.size()), kIO)
-      << "cannot read " << what << " '" << path << "' (" << bytes.size() << " bytes)";
-  return bytes;
-}
-
 }  // namespace
 }  // namespace capi
 }  // namespace mx
@@ -122,8 +101,8 @@ MX_API mx_status_t mx_model_load(const char* symbol_path, const char* param_path
     CheckArg(symbol_path, "symbol_path");
     CheckArg(param_path, "param_path");
     CheckOut(out_model, "out_model");
-    const std::string json = mx::capi::ReadRegularFile(symbol_path, "symbol file");
-    const std::string params = mx::capi::ReadRegularFile(param_path, "parameter file");
+    const std::string json = mx::ReadRegularFile(symbol_path);
+    const std::string params = mx::ReadRegularFile(param_path);
     std::shared_ptr<const mx::Model> model;
     try {
       model = mx::Model::Load(json, params, mx::capi::ToContext(ctx), param_path);

@@ -151,7 +151,7 @@ static void test_bad_model_files(const char* sym_path, const char* param_path) {
   char* params = read_all(param_path, &size);
   FILE* f;
   MT_CHECK(error_has(mx_model_load(sym_path, "/dev/zero", kCpu, &m), MX_ERR_IO,
-                     "not a regular file"));
+                     "a character device"));
   MT_CHECK(error_has(mx_model_load(sym_path, "/no/such/file", kCpu, &m), MX_ERR_IO,
                      "/no/such/file"));
   MT_CHECK(error_has(mx_model_load(param_path, param_path, kCpu, &m), MX_ERR_INVALID_ARGUMENT,
