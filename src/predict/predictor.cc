@@ -104,8 +104,13 @@ void Predictor::Reshape(const std::map<std::string, Shape>& inputs) {
         << "predictor: '" << kv.first << "' is not an input of the model"
         << (model_->args().count(kv.first) ? " (it is one of its weights)" : "")
         << "; its inputs are: " << Join(valid);
-    MX_CHECK(kv.second.IsKnown() && kv.second.ndim() > 0, kInvalidArgument)
-        << "predictor: input '" << kv.first << "' needs a complete shape, got " << kv.second;
+    // Every dim at least 1: a predictor allocates its inputs, and 0 means "unknown" to users of
+    // MXNet's shape convention, so an empty batch is refused rather than guessed at.
+    const Shape& s = kv.second;
+    bool complete = s.ndim() > 0;
+    for (int d = 0; d < s.ndim(); ++d) complete = complete && s[d] > 0;
+    MX_CHECK(complete, kInvalidArgument)
+        << "predictor: input '" << kv.first << "' needs a complete shape, got " << s;
   }
 
   // Shapes of everything from the inputs and the weights; labels follow from the outputs.

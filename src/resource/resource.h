@@ -1,7 +1,7 @@
 // Resources an op may request besides its arrays: scratch memory and random numbers.
 //
-// Each is a per-device object with its own engine variable (scratch: one of a few per device,
-// handed out in turn). An op that requests one lists that variable among the ones it writes, so two ops never use the same scratch buffer or advance the
+// Each is a per-device object with its own engine variable. An op that requests one lists that
+// variable among the ones it writes, so two ops never use the same scratch buffer or advance the
 // same generator at once, and the order of random draws is the push order: the same seed gives
 // the same numbers.
 #ifndef MX_RESOURCE_RESOURCE_H_
