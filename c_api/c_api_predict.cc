@@ -95,8 +95,8 @@ MX_API mx_status_t mx_model_create(const char* symbol_json, const void* param_by
   });
 }
 
-MX_API mx_status_t mx_model_load(const char* symbol_path, const char* param_path,
-                                 mx_context_t ctx, mx_model_t* out_model) {
+MX_API mx_status_t mx_model_load(const char* symbol_path, const char* param_path, mx_context_t ctx,
+                                 mx_model_t* out_model) {
   return Guard([&] {
     CheckArg(symbol_path, "symbol_path");
     CheckArg(param_path, "param_path");
@@ -143,8 +143,8 @@ MX_API mx_status_t mx_predictor_reshape(mx_predictor_t pred, int32_t num_inputs,
   });
 }
 
-MX_API mx_status_t mx_predictor_set_input(mx_predictor_t pred, const char* name,
-                                          const float* data, size_t count) {
+MX_API mx_status_t mx_predictor_set_input(mx_predictor_t pred, const char* name, const float* data,
+                                          size_t count) {
   return Guard([&] {
     mx_predictor* p = mx::capi::PredictorOf(pred);
     CheckArg(name, "name");

@@ -23,8 +23,8 @@ std::vector<std::string> LabelArguments(const Symbol& symbol) {
   for (uint32_t nid = 0; nid < idx.num_nodes(); ++nid) {
     const Node& n = *idx[nid].node;
     const std::string& op = n.is_variable() ? std::string() : n.attrs.op->name;
-    const bool loss = op == "SoftmaxOutput" || (op.size() > 16 && op.find("RegressionOutput") ==
-                                                                      op.size() - 16);
+    const bool loss =
+        op == "SoftmaxOutput" || (op.size() > 16 && op.find("RegressionOutput") == op.size() - 16);
     if (!loss || idx[nid].inputs.size() < 2) continue;
     const Node& label = *idx[idx[nid].inputs[1].node_id].node;
     if (label.is_variable()) labels.push_back(label.attrs.name);
@@ -144,7 +144,8 @@ void Predictor::Reshape(const std::map<std::string, Shape>& inputs) {
     args.push_back(a);
     if (!is_label) new_inputs[name] = a;
   }
-  for (const std::string& name : symbol.ListAuxiliaryStates()) aux.push_back(model_->aux().at(name));
+  for (const std::string& name : symbol.ListAuxiliaryStates())
+    aux.push_back(model_->aux().at(name));
   // No gradients: nothing is ever written into the shared weights.
   exec_ = Executor::Bind(symbol, model_->ctx(), args, {}, {}, aux);
   inputs_ = std::move(new_inputs);

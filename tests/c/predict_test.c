@@ -124,11 +124,10 @@ static void test_bad_inputs(mx_model_t model) {
                      "input 'data' has shape (1,4) (4 values), got 8 values"));
   MT_CHECK(error_has(mx_predictor_set_input(p, "label", x, 4), MX_ERR_INVALID_ARGUMENT,
                      "'label' is not an input"));
-  MT_CHECK(error_has(mx_predictor_set_input(p, "data", NULL, 4), MX_ERR_INVALID_ARGUMENT,
-                     "'data'"));
+  MT_CHECK(
+      error_has(mx_predictor_set_input(p, "data", NULL, 4), MX_ERR_INVALID_ARGUMENT, "'data'"));
   MT_CHECK(error_has(mx_predictor_get_output(p, 1, y, 3), MX_ERR_INVALID_ARGUMENT, "output 1"));
-  MT_CHECK(error_has(mx_predictor_get_output(p, 0, y, 2), MX_ERR_INVALID_ARGUMENT,
-                     "room for 2"));
+  MT_CHECK(error_has(mx_predictor_get_output(p, 0, y, 2), MX_ERR_INVALID_ARGUMENT, "room for 2"));
   names[0] = "data";
   ndims[0] = 2;
   shape[1] = 7;
@@ -150,16 +149,16 @@ static void test_bad_model_files(const char* sym_path, const char* param_path) {
   char* json = read_all(sym_path, &size);
   char* params = read_all(param_path, &size);
   FILE* f;
-  MT_CHECK(error_has(mx_model_load(sym_path, "/dev/zero", kCpu, &m), MX_ERR_IO,
-                     "a character device"));
-  MT_CHECK(error_has(mx_model_load(sym_path, "/no/such/file", kCpu, &m), MX_ERR_IO,
-                     "/no/such/file"));
+  MT_CHECK(
+      error_has(mx_model_load(sym_path, "/dev/zero", kCpu, &m), MX_ERR_IO, "a character device"));
+  MT_CHECK(
+      error_has(mx_model_load(sym_path, "/no/such/file", kCpu, &m), MX_ERR_IO, "/no/such/file"));
   MT_CHECK(error_has(mx_model_load(param_path, param_path, kCpu, &m), MX_ERR_INVALID_ARGUMENT,
                      param_path));
   MT_CHECK(mx_model_create(json, params, size / 2, kCpu, &m) != MX_OK); /* truncated */
   MT_CHECK(mx_model_create(json, "garbage", 7, kCpu, &m) != MX_OK);
-  MT_CHECK(error_has(mx_model_create(json, NULL, 5, kCpu, &m), MX_ERR_INVALID_ARGUMENT,
-                     "param_bytes"));
+  MT_CHECK(
+      error_has(mx_model_create(json, NULL, 5, kCpu, &m), MX_ERR_INVALID_ARGUMENT, "param_bytes"));
   f = fopen("predict_test_trunc.params", "wb");
   fwrite(params, 1, size - 3, f);
   fclose(f);

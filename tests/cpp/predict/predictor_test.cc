@@ -179,39 +179,45 @@ TEST(Predictor, BadModelsAndInputsAreErrorsNamingWhatIsWrong) {
   const std::string json = net.ToJSON();
   const std::string params = Params(net, Shape{1, 784});
   auto model = Model::Load(json, params, Context::CPU());
-  EXPECT_NE(ErrorOf([&] { Predictor(model, {{"data", Shape{1, 785}}}); })
+  EXPECT_NE(ErrorOf([&] {
+              Predictor(model, {{"data", Shape{1, 785}}});
+            })
                 .find("argument 'fc1_weight' (input 'weight' of node 'fc1' (FullyConnected)): "
                       "given shape (64,784), inferred (64,785)"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([&] { Predictor(model, {{"image", Shape{1, 784}}}); })
-                .find("'image' is not an input of the model; its inputs are: data, softmax_label"),
+  EXPECT_NE(ErrorOf([&] {
+              Predictor(model, {{"image", Shape{1, 784}}});
+            }).find("'image' is not an input of the model; its inputs are: data, softmax_label"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([&] { Predictor(model, {{"fc1_weight", Shape{64, 784}}}); })
-                .find("(it is one of its weights)"),
+  EXPECT_NE(ErrorOf([&] {
+              Predictor(model, {{"fc1_weight", Shape{64, 784}}});
+            }).find("(it is one of its weights)"),
             std::string::npos);
   EXPECT_NE(ErrorOf([&] { Predictor(model, {}); }).find("argument 'data' is neither"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([&] { Predictor(model, {{"data", Shape{0, 784}}}); }).find("complete shape"),
+  EXPECT_NE(ErrorOf([&] {
+              Predictor(model, {{"data", Shape{0, 784}}});
+            }).find("complete shape"),
             std::string::npos);
   Predictor p(model, {{"data", Shape{2, 784}}});
   std::vector<float> x(784);
-  EXPECT_NE(ErrorOf([&] { p.SetInput("data", x.data(), x.size()); })
-                .find("input 'data' has shape (2,784) (1568 values), got 784 values"),
+  EXPECT_NE(ErrorOf([&] {
+              p.SetInput("data", x.data(), x.size());
+            }).find("input 'data' has shape (2,784) (1568 values), got 784 values"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([&] { Model::Load(json, "not a parameter file", Context::CPU()); }),
-            "");
-  EXPECT_NE(ErrorOf([&] { Model::Load(json, params.substr(0, params.size() / 2),
-                                      Context::CPU()); }),
-            "");
+  EXPECT_NE(ErrorOf([&] { Model::Load(json, "not a parameter file", Context::CPU()); }), "");
+  EXPECT_NE(
+      ErrorOf([&] { Model::Load(json, params.substr(0, params.size() / 2), Context::CPU()); }), "");
   EXPECT_NE(ErrorOf([&] { Model::Load("{\"nodes\": 3}", params, Context::CPU()); }), "");
   // A parameter of another net, and a missing auxiliary state.
   const Symbol lenet = LeNet();
-  EXPECT_NE(ErrorOf([&] { Model::Load(json, Params(lenet, Shape{1, 1, 28, 28}),
-                                      Context::CPU()); })
-                .find("is not an argument of the symbol"),
+  EXPECT_NE(ErrorOf([&] {
+              Model::Load(json, Params(lenet, Shape{1, 1, 28, 28}), Context::CPU());
+            }).find("is not an argument of the symbol"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([&] { Model::Load(lenet.ToJSON(), params, Context::CPU()); })
-                .find("lack the auxiliary state 'bn1_moving_mean'"),
+  EXPECT_NE(ErrorOf([&] {
+              Model::Load(lenet.ToJSON(), params, Context::CPU());
+            }).find("lack the auxiliary state 'bn1_moving_mean'"),
             std::string::npos);
   // Still working.
   p.Reshape({{"data", Shape{1, 784}}});
