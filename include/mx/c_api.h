@@ -1039,6 +1039,79 @@ MX_API mx_status_t mx_kvstore_pull(mx_kvstore_t kv, int32_t num, const char* con
  * index of its own and is named after itself, so multipliers set by name apply to it. */
 MX_API mx_status_t mx_kvstore_set_optimizer(mx_kvstore_t kv, mx_optimizer_t opt);
 
+/* ---- Prediction ------------------------------------------------------------------------------
+ * Serving a trained model from many threads. A model (the symbol and its weights) is loaded once
+ * and never changes; each thread creates its own predictor over it, which binds an inference
+ * executor with its own inputs, outputs and scratch memory and shares the model's weights (no
+ * copy). A model may be used by any number of threads at once; a predictor by one at a time.
+ *
+ *   mx_model_t model;
+ *   mx_model_load("lenet-symbol.json", "lenet-0010.params", cpu, &model);
+ *   // on each serving thread:
+ *   const char* names[] = {"data"};
+ *   int32_t ndims[] = {4};
+ *   int64_t shape[] = {1, 1, 28, 28};
+ *   const int64_t* shapes[] = {shape};
+ *   mx_predictor_t p;
+ *   mx_predictor_create(model, 1, names, ndims, shapes, &p);
+ *   mx_predictor_set_input(p, "data", pixels, 784);
+ *   mx_predictor_forward(p);
+ *   mx_predictor_get_output(p, 0, scores, 10);        (waits for the forward pass)
+ *   mx_predictor_free(p);
+ *   ...
+ *   mx_model_free(model);                              (after, or before, its predictors)
+ *
+ * The parameters are what mx_ndarray_save writes: named arrays, "arg:<name>" and "aux:<name>" as
+ * training checkpoints hold them (bare argument names work too). A file that is not such a file,
+ * a parameter the symbol does not have, a missing weight or auxiliary state, or an input of the
+ * wrong shape is MX_ERR_INVALID_ARGUMENT (MX_ERR_IO for an unreadable file) naming it. */
+
+/* A model from symbol JSON text and the bytes of a parameter file (`param_size` bytes at
+ * `param_bytes`), with its weights placed on `ctx`. The caller may free its buffers afterwards. */
+MX_API mx_status_t mx_model_create(const char* symbol_json, const void* param_bytes,
+                                   size_t param_size, mx_context_t ctx, mx_model_t* out_model);
+
+/* The same from a symbol file and a parameter file. */
+MX_API mx_status_t mx_model_load(const char* symbol_path, const char* param_path,
+                                 mx_context_t ctx, mx_model_t* out_model);
+
+/* Releases the caller's reference (NULL is fine); predictors created from it keep the model. */
+MX_API mx_status_t mx_model_free(mx_model_t model);
+
+/* A predictor for `num_inputs` named inputs of these shapes (arguments of the symbol that the
+ * parameters do not hold; labels of loss outputs such as "softmax_label" need none). */
+MX_API mx_status_t mx_predictor_create(mx_model_t model, int32_t num_inputs,
+                                       const char* const* input_names, const int32_t* ndims,
+                                       const int64_t* const* shapes, mx_predictor_t* out_pred);
+
+/* Binds `pred` again for new input shapes (e.g. a batch size), keeping the shared weights. Input
+ * values and outputs are new; earlier output shape pointers are no longer valid. On an error the
+ * predictor is unchanged. */
+MX_API mx_status_t mx_predictor_reshape(mx_predictor_t pred, int32_t num_inputs,
+                                        const char* const* input_names, const int32_t* ndims,
+                                        const int64_t* const* shapes);
+
+/* Copies `count` floats (exactly the input's size) into input `name`. Returns at once. */
+MX_API mx_status_t mx_predictor_set_input(mx_predictor_t pred, const char* name,
+                                          const float* data, size_t count);
+
+/* Pushes the forward pass (inference mode) and returns at once. */
+MX_API mx_status_t mx_predictor_forward(mx_predictor_t pred);
+
+MX_API mx_status_t mx_predictor_get_num_outputs(mx_predictor_t pred, int32_t* out_num);
+
+/* Output `index`'s shape: *out_ndim dims at *out_dims, valid until `pred` is reshaped or freed. */
+MX_API mx_status_t mx_predictor_get_output_shape(mx_predictor_t pred, int32_t index,
+                                                 int32_t* out_ndim, const int64_t** out_dims);
+
+/* Waits for the forward pass and copies output `index` (`count` floats, exactly its size) into
+ * `data`. An error inside the forward pass is reported here. */
+MX_API mx_status_t mx_predictor_get_output(mx_predictor_t pred, int32_t index, float* data,
+                                           size_t count);
+
+/* Releases the predictor (NULL is fine), after the work it pushed has run. */
+MX_API mx_status_t mx_predictor_free(mx_predictor_t pred);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -82,6 +82,10 @@ typedef struct mx_data_iter mx_data_iter;   /* a data iterator                  
 typedef mx_data_iter* mx_data_iter_t;
 typedef struct mx_kvstore mx_kvstore;       /* a key-value store for parameter sync           */
 typedef mx_kvstore* mx_kvstore_t;
+typedef struct mx_model mx_model;           /* a trained model loaded for prediction          */
+typedef mx_model* mx_model_t;
+typedef struct mx_predictor mx_predictor;   /* one thread's inference executor over a model   */
+typedef mx_predictor* mx_predictor_t;
 /* clang-format on */
 
 #ifdef __cplusplus

@@ -1176,6 +1176,99 @@ class FeedForward {
   int data_idx_ = -1, label_idx_ = -1;
 };
 
+// ---- prediction: one model, many threads ------------------------------------------------------
+
+// A trained model loaded for serving (see the Prediction section of c_api.h). Copies share it;
+// it never changes, so any number of threads may create Predictors from it at once.
+//
+//   mx::Model model = mx::Model::Load("lenet-symbol.json", "lenet-0010.params");
+//   // on each thread:
+//   mx::Predictor p(model, {{"data", {1, 1, 28, 28}}});
+//   p.SetInput("data", pixels);
+//   p.Forward();
+//   std::vector<float> scores = p.Output(0);
+class Model {
+ public:
+  static Model Load(const std::string& symbol_path, const std::string& param_path,
+                    Context ctx = Context::CPU()) {
+    mx_model_t h = nullptr;
+    Check(mx_model_load(symbol_path.c_str(), param_path.c_str(), ctx.c, &h));
+    return Model(h);
+  }
+  static Model FromMemory(const std::string& symbol_json, const std::string& param_bytes,
+                          Context ctx = Context::CPU()) {
+    mx_model_t h = nullptr;
+    Check(mx_model_create(symbol_json.c_str(), param_bytes.data(), param_bytes.size(), ctx.c, &h));
+    return Model(h);
+  }
+  mx_model_t get() const { return h_.get(); }
+
+ private:
+  explicit Model(mx_model_t h) : h_(h) {}
+  detail::Handle<mx_model_t, mx_model_free> h_;
+};
+
+// One thread's inference executor over a Model: its own inputs and outputs, the model's weights.
+// Move-only; use it from one thread at a time.
+class Predictor {
+ public:
+  Predictor(const Model& model, const std::map<std::string, Shape>& inputs) {
+    Shapes s(inputs);
+    mx_predictor_t h = nullptr;
+    Check(mx_predictor_create(model.get(), s.num(), s.names.data(), s.ndims.data(),
+                              s.dims.data(), &h));
+    h_.reset(h);
+  }
+  // New input shapes (a batch size), the same weights.
+  void Reshape(const std::map<std::string, Shape>& inputs) {
+    Shapes s(inputs);
+    Check(mx_predictor_reshape(h_.get(), s.num(), s.names.data(), s.ndims.data(), s.dims.data()));
+  }
+  void SetInput(const std::string& name, const std::vector<float>& values) {
+    Check(mx_predictor_set_input(h_.get(), name.c_str(), values.data(), values.size()));
+  }
+  void Forward() { Check(mx_predictor_forward(h_.get())); }
+  size_t NumOutputs() const {
+    int32_t n = 0;
+    Check(mx_predictor_get_num_outputs(h_.get(), &n));
+    return static_cast<size_t>(n);
+  }
+  Shape OutputShape(size_t i) const {
+    int32_t nd = 0;
+    const int64_t* dims = nullptr;
+    Check(mx_predictor_get_output_shape(h_.get(), static_cast<int32_t>(i), &nd, &dims));
+    return Shape(dims, dims + nd);
+  }
+  // Waits for the forward pass.
+  std::vector<float> Output(size_t i) const {
+    const Shape s = OutputShape(i);
+    size_t n = 1;
+    for (int64_t d : s) n *= static_cast<size_t>(d);
+    std::vector<float> out(n);
+    Check(mx_predictor_get_output(h_.get(), static_cast<int32_t>(i), out.data(), n));
+    return out;
+  }
+
+ private:
+  struct Shapes {
+    std::vector<const char*> names;
+    std::vector<int32_t> ndims;
+    std::vector<const int64_t*> dims;
+    explicit Shapes(const std::map<std::string, Shape>& m) {
+      for (const auto& kv : m) {
+        names.push_back(kv.first.c_str());
+        ndims.push_back(static_cast<int32_t>(kv.second.size()));
+        dims.push_back(kv.second.data());
+      }
+    }
+    int32_t num() const { return static_cast<int32_t>(names.size()); }
+  };
+  struct Free {
+    void operator()(mx_predictor_t p) const { mx_predictor_free(p); }
+  };
+  std::unique_ptr<mx_predictor, Free> h_;
+};
+
 }  // namespace mx
 
 #endif  // MX_MX_HPP_

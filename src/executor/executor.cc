@@ -288,13 +288,16 @@ void Executor::BuildOps() {
         << "bind: operator '" << node.attrs.op->name << "' (node '" << node.attrs.name
         << "') has no implementation for " << ctx_;
     std::vector<engine::VarHandle> reads, writes;
+    // Inputs the op writes when training; for inference too unless the op says otherwise
+    // (BatchNorm's moving statistics), in which case the inference op only reads them.
+    std::vector<engine::VarHandle> mutated_vars;
     std::vector<int> mutated;
     if (node.attrs.op->mutate_inputs) mutated = node.attrs.op->mutate_inputs(node.attrs);
     for (size_t i = 0; i < idx[nid].inputs.size(); ++i) {
       const NDArray& a = entries_[idx.entry_id(idx[nid].inputs[i])];
       op->in.push_back(a.data());
       const bool writes_it = std::find(mutated.begin(), mutated.end(), int(i)) != mutated.end();
-      (writes_it ? writes : reads).push_back(a.var());
+      (writes_it ? mutated_vars : reads).push_back(a.var());
     }
     bool any_output = false;
     for (int i = 0; i < node.num_outputs(); ++i) {
@@ -317,12 +320,17 @@ void Executor::BuildOps() {
       }
     }
     const char* name = node.attrs.name.c_str();
-    op->train_op =
-        eng->NewOperator(MakeFn(op, true), reads.data(), int(reads.size()), writes.data(),
-                         int(writes.size()), engine::FnProperty::kNormal, name);
+    std::vector<engine::VarHandle> train_writes = writes, infer_reads = reads;
+    train_writes.insert(train_writes.end(), mutated_vars.begin(), mutated_vars.end());
+    std::vector<engine::VarHandle>& infer_mutated =
+        node.attrs.op->mutates_in_inference ? writes : infer_reads;
+    infer_mutated.insert(infer_mutated.end(), mutated_vars.begin(), mutated_vars.end());
+    op->train_op = eng->NewOperator(MakeFn(op, true), reads.data(), int(reads.size()),
+                                    train_writes.data(), int(train_writes.size()),
+                                    engine::FnProperty::kNormal, name);
     op->infer_op =
-        eng->NewOperator(MakeFn(op, false), reads.data(), int(reads.size()), writes.data(),
-                         int(writes.size()), engine::FnProperty::kNormal, name);
+        eng->NewOperator(MakeFn(op, false), infer_reads.data(), int(infer_reads.size()),
+                         writes.data(), int(writes.size()), engine::FnProperty::kNormal, name);
     ops_[nid] = std::move(op);
   }
 }

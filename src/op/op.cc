@@ -125,8 +125,9 @@ Op& Op::SetNotDifferentiable() {
   return *this;
 }
 
-Op& Op::SetMutateInputs(FIndices f) {
+Op& Op::SetMutateInputs(FIndices f, bool in_inference) {
   mutate_inputs = std::move(f);
+  mutates_in_inference = in_inference;
   return *this;
 }
 

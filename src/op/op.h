@@ -118,8 +118,10 @@ class Op {
   Op& SetCompute(DeviceType dev, FCompute f);
   Op& SetGradient(FGradient f);
   Op& SetNotDifferentiable();
-  // Inputs the op writes (auxiliary states such as BatchNorm's moving statistics).
-  Op& SetMutateInputs(FIndices f);
+  // Inputs the op writes (auxiliary states such as BatchNorm's moving statistics). With
+  // `in_inference` false the op writes them only when training, so inference executors read them
+  // (and many predictors may share them without waiting on each other).
+  Op& SetMutateInputs(FIndices f, bool in_inference = true);
   // Hidden ops (names starting with '_') are not listed for bindings' generated functions.
   Op& SetHidden();
   // This op is the backward of `forward`: tested through that op's gradient checks.
@@ -152,6 +154,7 @@ class Op {
   FGradient gradient;
   bool not_differentiable = false;
   FIndices mutate_inputs;
+  bool mutates_in_inference = true;
   bool hidden = false;
   std::string backward_of;
   std::map<DeviceType, FCompute> compute;
