@@ -111,6 +111,11 @@ void Predictor::Reshape(const std::map<std::string, Shape>& inputs) {
     for (int d = 0; d < s.ndim(); ++d) complete = complete && s[d] > 0;
     MX_CHECK(complete, kInvalidArgument)
         << "predictor: input '" << kv.first << "' needs a complete shape, got " << s;
+    try {
+      (void)s.Size();
+    } catch (const Error& e) {
+      MX_THROW(kInvalidArgument) << "predictor: input '" << kv.first << "': " << e.what();
+    }
   }
 
   // Shapes of everything from the inputs and the weights; labels follow from the outputs.

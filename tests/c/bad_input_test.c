@@ -1618,6 +1618,115 @@ static void test_kvstore(void) {
 /* One forward and backward pass of fc = FullyConnected(data, num_hidden=4) with data all ones,
  * the weight all 0.5 (initializer "constant") and bias 0: every output is 1.5, and after an SGD
  * step (lr 0.1) on the gradient of sum(outputs) each weight is 0.5 - 0.1 * 5. */
+/* ---- prediction ------------------------------------------------------------------------------ */
+
+static void test_predict(void) {
+  const char* sym_path = "bad_input_predict-symbol.json";
+  const char* param_path = "bad_input_predict.params";
+  mx_symbol_t fc = make_fc();
+  mx_ndarray_t arrays[2];
+  const char* names[2] = {"arg:fc_weight", "arg:fc_bias"};
+  const char* stranger[1] = {"arg:nope"};
+  mx_model_t model = NULL;
+  mx_predictor_t pred = NULL;
+  const char* in_names[1] = {"data"};
+  const char* bad_names[1] = {"fc_weight"};
+  const char* null_name[1] = {NULL};
+  int64_t dims[2] = {2, 3}, bad_dims[2] = {2, 5}, neg_dims[2] = {-2, 3},
+          huge_dims[2] = {INT64_MAX, 3};
+  const int64_t* shapes[1] = {dims};
+  const int64_t* bad_shapes[1] = {bad_dims};
+  const int64_t* neg_shapes[1] = {neg_dims};
+  const int64_t* huge_shapes[1] = {huge_dims};
+  const int64_t* no_shapes[1] = {NULL};
+  int32_t ndims[1] = {2}, bad_rank[1] = {-1}, big_rank[1] = {99};
+  int32_t num = 0, ndim = 0;
+  const int64_t* out_dims = NULL;
+  float x[6] = {0}, y[8];
+  mx_ndarray_t lonely = make_array(4, 3, 1.0f);
+  MT_CHECK(fc != NULL && lonely != NULL);
+  arrays[0] = make_array(4, 3, 1.0f);
+  arrays[1] = NULL;
+  {
+    const int64_t bias_shape[1] = {4};
+    const float zeros[4] = {0, 0, 0, 0};
+    MT_CHECK(mx_ndarray_create(bias_shape, 1, MX_DTYPE_FLOAT32, kCpu, &arrays[1]) == MX_OK);
+    MT_CHECK(mx_ndarray_copy_from_host(arrays[1], zeros, sizeof zeros) == MX_OK);
+  }
+  MT_CHECK(mx_symbol_save(fc, sym_path) == MX_OK);
+  MT_CHECK(mx_ndarray_save(param_path, 2, arrays, names) == MX_OK);
+
+  /* Models. */
+  EXPECT_BAD(INVALID, mx_model_load(NULL, param_path, kCpu, &model), "'symbol_path'");
+  EXPECT_BAD(INVALID, mx_model_load(sym_path, NULL, kCpu, &model), "'param_path'");
+  EXPECT_BAD(INVALID, mx_model_load(sym_path, param_path, kCpu, NULL), "'out_model'");
+  EXPECT_BAD(INVALID, mx_model_load(sym_path, param_path, kBadDevice, &model), "42");
+  EXPECT_BAD(ANY_ERROR, mx_model_load(sym_path, param_path, kNoGpu, &model), "gpu");
+  EXPECT_BAD(MX_ERR_IO, mx_model_load(sym_path, "/dev/zero", kCpu, &model), "/dev/zero");
+  EXPECT_BAD(ANY_ERROR, mx_model_load("/nonexistent/x.json", param_path, kCpu, &model),
+             "/nonexistent/x.json");
+  EXPECT_BAD(ANY_ERROR, mx_model_load(param_path, param_path, kCpu, &model), param_path);
+  EXPECT_BAD(INVALID, mx_model_create(NULL, "", 0, kCpu, &model), "'symbol_json'");
+  EXPECT_BAD(INVALID, mx_model_create("{}", NULL, 8, kCpu, &model), "'param_bytes'");
+  EXPECT_BAD(ANY_ERROR, mx_model_create("{", "", 0, kCpu, &model), "JSON");
+  EXPECT_BAD(MX_ERR_IO, mx_model_load(sym_path, sym_path, kCpu, &model), "bad magic");
+  MT_CHECK(mx_ndarray_save(param_path, 1, &lonely, stranger) == MX_OK);
+  EXPECT_BAD(INVALID, mx_model_load(sym_path, param_path, kCpu, &model), "'arg:nope'");
+  MT_CHECK(mx_ndarray_save(param_path, 2, arrays, names) == MX_OK);
+  MT_CHECK(mx_model_load(sym_path, param_path, kCpu, &model) == MX_OK);
+
+  /* Predictors. */
+  EXPECT_BAD(INVALID, mx_predictor_create(NULL, 1, in_names, ndims, shapes, &pred), "'model'");
+  EXPECT_BAD(INVALID, mx_predictor_create(model, 1, in_names, ndims, shapes, NULL), "'out_pred'");
+  EXPECT_BAD(INVALID, mx_predictor_create(model, -1, in_names, ndims, shapes, &pred), "-1");
+  EXPECT_BAD(INVALID, mx_predictor_create(model, 1, NULL, ndims, shapes, &pred), "NULL");
+  EXPECT_BAD(INVALID, mx_predictor_create(model, 1, null_name, ndims, shapes, &pred), "NULL");
+  EXPECT_BAD(INVALID, mx_predictor_create(model, 1, in_names, bad_rank, shapes, &pred), "-1");
+  EXPECT_BAD(INVALID, mx_predictor_create(model, 1, in_names, big_rank, shapes, &pred), "99");
+  EXPECT_BAD(INVALID, mx_predictor_create(model, 1, in_names, ndims, no_shapes, &pred), "'data'");
+  EXPECT_BAD(INVALID, mx_predictor_create(model, 1, in_names, ndims, neg_shapes, &pred), "-2");
+  EXPECT_BAD(INVALID, mx_predictor_create(model, 1, in_names, ndims, huge_shapes, &pred), "'data'");
+  EXPECT_BAD(INVALID, mx_predictor_create(model, 1, bad_names, ndims, shapes, &pred),
+             "one of its weights");
+  EXPECT_BAD(INVALID, mx_predictor_create(model, 1, in_names, ndims, bad_shapes, &pred),
+             "fc_weight");
+  EXPECT_BAD(INVALID, mx_predictor_create(model, 0, NULL, NULL, NULL, &pred), "'data'");
+  MT_CHECK(mx_predictor_create(model, 1, in_names, ndims, shapes, &pred) == MX_OK);
+  EXPECT_BAD(INVALID, mx_predictor_reshape(NULL, 1, in_names, ndims, shapes), "'pred'");
+  EXPECT_BAD(INVALID, mx_predictor_reshape(pred, 1, in_names, ndims, bad_shapes), "fc_weight");
+  EXPECT_BAD(INVALID, mx_predictor_set_input(NULL, "data", x, 6), "'pred'");
+  EXPECT_BAD(INVALID, mx_predictor_set_input(pred, NULL, x, 6), "'name'");
+  EXPECT_BAD(INVALID, mx_predictor_set_input(pred, "data", NULL, 6), "'data'");
+  EXPECT_BAD(INVALID, mx_predictor_set_input(pred, "image", x, 6), "'image'");
+  EXPECT_BAD(INVALID, mx_predictor_set_input(pred, "data", x, 5), "5 values");
+  EXPECT_BAD(INVALID, mx_predictor_forward(NULL), "'pred'");
+  EXPECT_BAD(INVALID, mx_predictor_get_num_outputs(NULL, &num), "'pred'");
+  EXPECT_BAD(INVALID, mx_predictor_get_num_outputs(pred, NULL), "'out_num'");
+  EXPECT_BAD(INVALID, mx_predictor_get_output_shape(NULL, 0, &ndim, &out_dims), "'pred'");
+  EXPECT_BAD(INVALID, mx_predictor_get_output_shape(pred, 1, &ndim, &out_dims), "1");
+  EXPECT_BAD(INVALID, mx_predictor_get_output_shape(pred, -1, &ndim, &out_dims), "-1");
+  EXPECT_BAD(INVALID, mx_predictor_get_output_shape(pred, 0, NULL, &out_dims), "'out_ndim'");
+  EXPECT_BAD(INVALID, mx_predictor_get_output_shape(pred, 0, &ndim, NULL), "'out_dims'");
+  EXPECT_BAD(INVALID, mx_predictor_get_output(NULL, 0, y, 8), "'pred'");
+  EXPECT_BAD(INVALID, mx_predictor_get_output(pred, 0, NULL, 8), "'data'");
+  EXPECT_BAD(INVALID, mx_predictor_get_output(pred, 2, y, 8), "2");
+  EXPECT_BAD(INVALID, mx_predictor_get_output(pred, 0, y, 7), "7");
+  /* The predictor still works after all of that: x = 0 gives the bias, 0. */
+  MT_CHECK(mx_predictor_set_input(pred, "data", x, 6) == MX_OK);
+  MT_CHECK(mx_predictor_forward(pred) == MX_OK);
+  MT_CHECK(mx_predictor_get_output(pred, 0, y, 8) == MX_OK);
+  MT_CHECK(y[0] == 0.0f && y[7] == 0.0f);
+  MT_CHECK(mx_predictor_free(NULL) == MX_OK && mx_model_free(NULL) == MX_OK);
+  MT_CHECK(mx_predictor_free(pred) == MX_OK);
+  MT_CHECK(mx_model_free(model) == MX_OK);
+  mx_ndarray_free(arrays[0]);
+  mx_ndarray_free(arrays[1]);
+  mx_ndarray_free(lonely);
+  mx_symbol_free(fc);
+  remove(sym_path);
+  remove(param_path);
+}
+
 static void test_still_works(void) {
   mx_symbol_t fc = make_fc();
   mx_simple_bind_options_t o;
@@ -1698,6 +1807,7 @@ int main(void) {
   test_data_iter_create();
   test_data_iter_calls();
   test_kvstore();
+  test_predict();
   test_still_works();
   MT_CHECK(mx_engine_wait_all() == MX_OK);
   MT_CHECK(mx_shutdown() == MX_OK);
