@@ -63,8 +63,11 @@ target_include_directories(mx_dlpack INTERFACE
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/third_party/dlpack/include>
   $<INSTALL_INTERFACE:include>)
 
-find_package(ZLIB REQUIRED)  # gzip'ed MNIST files (src/io)
-target_link_libraries(mx_deps INTERFACE ZLIB::ZLIB)
+# gzip'ed MNIST files (src/io, which the minimal build leaves out).
+if(NOT MX_MINIMAL)
+  find_package(ZLIB REQUIRED)
+  target_link_libraries(mx_deps INTERFACE ZLIB::ZLIB)
+endif()
 
 # OpenBLAS, the OpenMP build, so BLAS and our kernels share one OpenMP runtime.
 set(BLA_VENDOR OpenBLAS)
