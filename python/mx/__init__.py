@@ -27,10 +27,11 @@ from . import model
 from . import random
 from . import random as rnd
 from . import viz
+from . import predict
 from . import profiler
 from .model import FeedForward
 
 __all__ = ["base", "MXError", "Context", "cpu", "gpu", "cpu_pinned", "current_context",
            "num_gpus", "nd", "ndarray", "sym", "symbol", "executor", "io", "init", "initializer",
            "lr_scheduler", "optimizer", "metric", "callback", "kv", "kvstore", "model",
-           "random", "rnd", "viz", "profiler", "FeedForward", "__version__"]
+           "random", "rnd", "viz", "predict", "profiler", "FeedForward", "__version__"]

@@ -48,6 +48,14 @@ class EngineVarHandle(c_void_p):
     pass
 
 
+class ModelHandle(c_void_p):
+    pass
+
+
+class PredictorHandle(c_void_p):
+    pass
+
+
 # ---- structs (field for field as in the header) ----------------------------------------------
 
 
@@ -269,6 +277,19 @@ PROTOTYPES = {
     "mx_kvstore_push": (S, [KVStoreHandle, c_int32, P(c_char_p), P(NDArrayHandle), c_int32]),
     "mx_kvstore_pull": (S, [KVStoreHandle, c_int32, P(c_char_p), P(NDArrayHandle), c_int32]),
     "mx_kvstore_set_optimizer": (S, [KVStoreHandle, OptimizerHandle]),
+    "mx_model_create": (S, [c_char_p, c_void_p, c_size_t, Context, P(ModelHandle)]),
+    "mx_model_load": (S, [c_char_p, c_char_p, Context, P(ModelHandle)]),
+    "mx_model_free": (S, [ModelHandle]),
+    "mx_predictor_create": (S, [ModelHandle, c_int32, P(c_char_p), P(c_int32), P(P(c_int64)),
+                                P(PredictorHandle)]),
+    "mx_predictor_reshape": (S, [PredictorHandle, c_int32, P(c_char_p), P(c_int32),
+                                 P(P(c_int64))]),
+    "mx_predictor_set_input": (S, [PredictorHandle, c_char_p, P(ctypes.c_float), c_size_t]),
+    "mx_predictor_forward": (S, [PredictorHandle]),
+    "mx_predictor_get_num_outputs": (S, [PredictorHandle, P(c_int32)]),
+    "mx_predictor_get_output_shape": (S, [PredictorHandle, c_int32, P(c_int32), P(P(c_int64))]),
+    "mx_predictor_get_output": (S, [PredictorHandle, c_int32, P(ctypes.c_float), c_size_t]),
+    "mx_predictor_free": (S, [PredictorHandle]),
 }
 
 
