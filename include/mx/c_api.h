@@ -1072,8 +1072,8 @@ MX_API mx_status_t mx_model_create(const char* symbol_json, const void* param_by
                                    size_t param_size, mx_context_t ctx, mx_model_t* out_model);
 
 /* The same from a symbol file and a parameter file. */
-MX_API mx_status_t mx_model_load(const char* symbol_path, const char* param_path,
-                                 mx_context_t ctx, mx_model_t* out_model);
+MX_API mx_status_t mx_model_load(const char* symbol_path, const char* param_path, mx_context_t ctx,
+                                 mx_model_t* out_model);
 
 /* Releases the caller's reference (NULL is fine); predictors created from it keep the model. */
 MX_API mx_status_t mx_model_free(mx_model_t model);
@@ -1092,8 +1092,8 @@ MX_API mx_status_t mx_predictor_reshape(mx_predictor_t pred, int32_t num_inputs,
                                         const int64_t* const* shapes);
 
 /* Copies `count` floats (exactly the input's size) into input `name`. Returns at once. */
-MX_API mx_status_t mx_predictor_set_input(mx_predictor_t pred, const char* name,
-                                          const float* data, size_t count);
+MX_API mx_status_t mx_predictor_set_input(mx_predictor_t pred, const char* name, const float* data,
+                                          size_t count);
 
 /* Pushes the forward pass (inference mode) and returns at once. */
 MX_API mx_status_t mx_predictor_forward(mx_predictor_t pred);

@@ -1215,8 +1215,8 @@ class Predictor {
   Predictor(const Model& model, const std::map<std::string, Shape>& inputs) {
     Shapes s(inputs);
     mx_predictor_t h = nullptr;
-    Check(mx_predictor_create(model.get(), s.num(), s.names.data(), s.ndims.data(),
-                              s.dims.data(), &h));
+    Check(mx_predictor_create(model.get(), s.num(), s.names.data(), s.ndims.data(), s.dims.data(),
+                              &h));
     h_.reset(h);
   }
   // New input shapes (a batch size), the same weights.

@@ -325,9 +325,9 @@ void Executor::BuildOps() {
     std::vector<engine::VarHandle>& infer_mutated =
         node.attrs.op->mutates_in_inference ? writes : infer_reads;
     infer_mutated.insert(infer_mutated.end(), mutated_vars.begin(), mutated_vars.end());
-    op->train_op = eng->NewOperator(MakeFn(op, true), reads.data(), int(reads.size()),
-                                    train_writes.data(), int(train_writes.size()),
-                                    engine::FnProperty::kNormal, name);
+    op->train_op =
+        eng->NewOperator(MakeFn(op, true), reads.data(), int(reads.size()), train_writes.data(),
+                         int(train_writes.size()), engine::FnProperty::kNormal, name);
     op->infer_op =
         eng->NewOperator(MakeFn(op, false), infer_reads.data(), int(infer_reads.size()),
                          writes.data(), int(writes.size()), engine::FnProperty::kNormal, name);

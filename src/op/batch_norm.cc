@@ -221,8 +221,11 @@ void RegisterBatchNormOps(OpRegistry* reg) {
       .SetOutputNames([](const NodeAttrs&) {
         return std::vector<std::string>{"output", "mean", "var"};
       })
-      .SetMutateInputs([](const NodeAttrs&) { return std::vector<int>{3, 4}; },
-                       /*in_inference=*/false)
+      .SetMutateInputs(
+          [](const NodeAttrs&) {
+            return std::vector<int>{3, 4};
+          },
+          /*in_inference=*/false)
       // Each channel's statistics are read before its outputs are written (and oneDNN allows
       // src == dst), so inference may normalise in place.
       .SetInplace({{0, 0}})
