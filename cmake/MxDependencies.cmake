@@ -69,6 +69,12 @@ if(NOT MX_MINIMAL)
   target_link_libraries(mx_deps INTERFACE ZLIB::ZLIB)
 endif()
 
+# MPI's C library for the dist_* key-value stores (src/kvstore/worker_group_mpi.cc).
+if(MX_USE_MPI)
+  find_package(MPI REQUIRED COMPONENTS C)
+  target_link_libraries(mx_deps INTERFACE MPI::MPI_C)
+endif()
+
 # OpenBLAS, the OpenMP build, so BLAS and our kernels share one OpenMP runtime.
 set(BLA_VENDOR OpenBLAS)
 find_package(BLAS REQUIRED)

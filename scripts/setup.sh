@@ -12,6 +12,7 @@ packages=(
   libdnnl-dev             # oneDNN: convolution, pooling, batch norm on the CPU
   libgtest-dev            # GoogleTest
   zlib1g-dev              # gzip'ed MNIST files
+  libopenmpi-dev openmpi-bin  # MPI: the dist_sync key-value store, launched with mpirun
   clang-format            # style check in CI
   clang libclang-rt-14-dev  # the fuzz gate: clang with libFuzzer and its sanitizer runtimes
   python3-numpy python3-pytest  # the Python binding's tests (/usr/bin/python3)

@@ -41,6 +41,10 @@ enum class FnProperty : int {
   kCPUPrioritized = 3,  // CPU work that should overtake the FIFO pool (e.g. parameter updates)
   kAsync = 4,           // launches work and completes later on its own thread via the callback
   kDeleteVar = 5,       // internal: frees variables once everything before it is done
+  // As kAsync, but runs even when a variable it touches carries an error: a collective between
+  // processes (src/kvstore) must take its turn on every worker, or the others wait for it. The
+  // error still passes on to the variables it writes, as if it had been skipped.
+  kCollective = 6,
 };
 
 // What a running function may use. Filled by the worker that runs it.

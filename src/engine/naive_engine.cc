@@ -93,7 +93,8 @@ void NaiveEngine::Run(Operator* op, Context ctx) {
   const int64_t prof_push = profiler::On() ? profiler::Now() : 0;
   std::lock_guard<std::recursive_mutex> lock(mu_);
   std::shared_ptr<ErrorRecord> error = op->InheritedError();
-  if (error == nullptr) {
+  // A collective takes its turn even after an error (FnProperty::kCollective) and passes it on.
+  if (error == nullptr || op->prop == FnProperty::kCollective) {
     const RunContext rctx{ctx};
     const int64_t prof_start = prof_push != 0 ? profiler::Now() : 0;
     try {

@@ -254,8 +254,8 @@ void ThreadedEngine::PushBlock(Operator* op, Context ctx, int priority) {
 
 void ThreadedEngine::Dispatch(OprBlock* block) {
   const Operator* op = block->op;
-  const bool inline_op =
-      op->always_run || op->prop == FnProperty::kAsync || op->prop == FnProperty::kDeleteVar;
+  const bool inline_op = op->always_run || op->prop == FnProperty::kAsync ||
+                         op->prop == FnProperty::kCollective || op->prop == FnProperty::kDeleteVar;
   if (inline_op && tls_inline_depth < kMaxInlineDepth && !block->ctx.is_gpu()) {
     ++tls_inline_depth;
     Execute(block, nullptr);
@@ -277,7 +277,7 @@ void ThreadedEngine::Dispatch(OprBlock* block) {
 void ThreadedEngine::Execute(OprBlock* block, void* stream) {
   Operator* op = block->op;
   block->stream = stream;
-  if (!op->always_run) {
+  if (!op->always_run && op->prop != FnProperty::kCollective) {
     std::shared_ptr<ErrorRecord> inherited = op->InheritedError();
     if (inherited != nullptr) {
       Complete(block, std::move(inherited), false);
@@ -326,6 +326,10 @@ void ThreadedEngine::Complete(OprBlock* block, std::shared_ptr<ErrorRecord> erro
   // The run ends here (for an async op, when its callback came), not after the bookkeeping below.
   profiler::Span* const prof = block->prof;
   const int64_t prof_end = prof != nullptr && prof->start != 0 ? profiler::Now() : 0;
+  if (error == nullptr && op->prop == FnProperty::kCollective) {
+    // It ran although an input was bad: its outputs are bad too (the error is not its own).
+    error = op->InheritedError();
+  }
   if (error == nullptr) {
     try {
       RecordCompletion(*op, block->ctx.is_gpu() ? block->stream : nullptr, block->ctx.dev_id);

@@ -111,6 +111,44 @@ TEST_P(ErrorTest, AsyncCallbackCarriesError) {
   engine_->DeleteVar(a);
 }
 
+// A collective (FnProperty::kCollective) must take its turn even after an error, or the other
+// processes would wait for it; the error still reaches what it writes, reported once.
+TEST_P(ErrorTest, CollectiveRunsAfterAnErrorAndPassesItOn) {
+  VarHandle in = engine_->NewVar(), out = engine_->NewVar(), next = engine_->NewVar();
+  std::atomic<int> collective_runs{0}, skipped_runs{0};
+  engine_->PushSync([](RunContext) { MX_THROW(kFailed) << "backward failed"; }, Context::CPU(),
+                    nullptr, 0, &in, 1, FnProperty::kNormal, 0, "backward");
+  for (int i = 0; i < 2; ++i) {  // an erroneous input, then an erroneous output
+    engine_->PushAsync(
+        [&](RunContext, CallbackOnComplete done) {
+          ++collective_runs;
+          done();
+        },
+        Context::CPU(), &in, 1, &out, 1, FnProperty::kCollective, 0, "allreduce");
+  }
+  engine_->PushAsync(
+      [&](RunContext, CallbackOnComplete done) {
+        ++skipped_runs;
+        done();
+      },
+      Context::CPU(), &out, 1, &next, 1, FnProperty::kAsync, 0, "update");
+  const Error e = Catch([&] { engine_->WaitForVar(next); });
+  EXPECT_STREQ(e.what(), "error in op 'backward': backward failed");
+  EXPECT_EQ(collective_runs.load(), 2);
+  EXPECT_EQ(skipped_runs.load(), 0);
+  EXPECT_NO_THROW(engine_->WaitForVar(out));
+  EXPECT_NO_THROW(engine_->WaitForAll());
+  // Its own failure is reported as any op's.
+  engine_->PushAsync(
+      [](RunContext, CallbackOnComplete done) {
+        done(std::make_exception_ptr(Error(ErrorCode::kFailed, "peer timed out")));
+      },
+      Context::CPU(), nullptr, 0, &out, 1, FnProperty::kCollective, 0, "allreduce");
+  EXPECT_STREQ(Catch([&] { engine_->WaitForVar(out); }).what(),
+               "error in op 'allreduce': peer timed out");
+  for (VarHandle v : {in, out, next}) engine_->DeleteVar(v);
+}
+
 TEST_P(ErrorTest, ManyFailuresDoNotKillWorkers) {
   VarHandle a = engine_->NewVar();
   for (int i = 0; i < 100; ++i) {
