@@ -15,8 +15,8 @@
 //   mx::Executor exec = fc.SimpleBind(mx::Context::CPU(), {{"data", {32, 784}}});
 //   exec.Forward(false);
 //
-// The training helpers (iterators, initializers, optimizers, metrics, FeedForward) follow the
-// same pattern further down.
+// The training helpers (iterators, initializers, optimizers, metrics, key-value stores,
+// FeedForward) follow the same pattern further down.
 #ifndef MX_MX_HPP_
 #define MX_MX_HPP_
 
@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -903,6 +904,7 @@ class Optimizer {
     Check(mx_optimizer_get_learning_rate(h_.get(), &lr));
     return lr;
   }
+  mx_optimizer_t get() const { return h_.get(); }
 
  private:
   detail::Handle<mx_optimizer_t, mx_optimizer_free> h_;
@@ -931,6 +933,114 @@ class Metric {
 
  private:
   detail::Handle<mx_metric_t, mx_metric_free> h_;
+};
+
+// ---- key-value stores ------------------------------------------------------------------------
+
+// Parameter synchronisation for data parallelism (MXNet's KVStore; mx_kvstore_* in c_api.h). Each
+// key holds one array. Push sums every value given for a key in one call (the gradients of several
+// devices), then runs the store's optimizer on the stored value with that sum as the gradient (or
+// stores the sum when it has none); Pull copies the stored value into every output given. Both
+// return at once: the work runs on the engine after the work already pushed on the arrays.
+//
+//   mx::KVStore kv("local");                         // or "device"; "dist_sync" needs MPI
+//   kv.Init("fc1_weight", w);                        // stores a copy
+//   kv.SetOptimizer(mx::Optimizer("sgd", {{"learning_rate", "0.1"}}));
+//   kv.Push("fc1_weight", {grad_dev0, grad_dev1});   // summed, then one SGD step
+//   kv.Pull("fc1_weight", {w_dev0, w_dev1});         // both devices get the new weight
+//
+// Pushing many keys in one call (a key repeated once per device) lets the store handle them
+// together; FeedForward does so. Copies refer to the same store; use it from one thread at a time.
+class KVStore {
+ public:
+  // "local" sums on the CPU, "device" where each key was initialised; the dist_* types
+  // synchronise processes and are MX_ERR_UNSUPPORTED in a libmx built without MPI.
+  explicit KVStore(const std::string& type) {
+    mx_kvstore_t h = nullptr;
+    Check(mx_kvstore_create(type.c_str(), &h));
+    h_ = decltype(h_)(h);
+  }
+  mx_kvstore_t get() const { return h_.get(); }
+  std::string type() const {
+    const char* t = nullptr;
+    Check(mx_kvstore_get_type(get(), &t));
+    return t;
+  }
+  // This process's rank among the store's workers, and their number (0 and 1 in one process).
+  int rank() const {
+    int32_t r = 0;
+    Check(mx_kvstore_get_rank(get(), &r));
+    return r;
+  }
+  int num_workers() const {
+    int32_t n = 0;
+    Check(mx_kvstore_get_num_workers(get(), &n));
+    return n;
+  }
+
+  // Stores a copy of each value under its key; a key initialised before is an error.
+  void Init(const std::string& key, const NDArray& value) {
+    Init(std::vector<std::string>{key}, std::vector<NDArray>{value});
+  }
+  void Init(const std::vector<std::string>& keys, const std::vector<NDArray>& values) {
+    Call(mx_kvstore_init, keys, values);
+  }
+  // The sum of `values` updates `key` once.
+  void Push(const std::string& key, const std::vector<NDArray>& values, int priority = 0) {
+    Push(std::vector<std::string>(values.size(), key), values, priority);
+  }
+  // keys[i] gets values[i]; the values of a key that appears several times are summed.
+  void Push(const std::vector<std::string>& keys, const std::vector<NDArray>& values,
+            int priority = 0) {
+    Call(mx_kvstore_push, keys, values, priority);
+  }
+  // Every output receives the value of `key`.
+  void Pull(const std::string& key, const std::vector<NDArray>& outs, int priority = 0) const {
+    Pull(std::vector<std::string>(outs.size(), key), outs, priority);
+  }
+  void Pull(const std::vector<std::string>& keys, const std::vector<NDArray>& outs,
+            int priority = 0) const {
+    Call(mx_kvstore_pull, keys, outs, priority);
+  }
+  // Braced key lists ({"a", "b"}) land here: std::string's iterator-pair constructor would make
+  // them ambiguous between the two forms above.
+  void Init(std::initializer_list<std::string> keys, const std::vector<NDArray>& values) {
+    Init(std::vector<std::string>(keys), values);
+  }
+  void Push(std::initializer_list<std::string> keys, const std::vector<NDArray>& values,
+            int priority = 0) {
+    Push(std::vector<std::string>(keys), values, priority);
+  }
+  void Pull(std::initializer_list<std::string> keys, const std::vector<NDArray>& outs,
+            int priority = 0) const {
+    Pull(std::vector<std::string>(keys), outs, priority);
+  }
+  // Pushes update with `optimizer` from now on. The store shares it: `optimizer` may go away.
+  // Keys that are not integers are the optimizer's argument names (lr_mult, wd_mult and the
+  // no-decay rule for biases apply by name).
+  void SetOptimizer(const Optimizer& optimizer) {
+    Check(mx_kvstore_set_optimizer(get(), optimizer.get()));
+  }
+
+ private:
+  // One C call over parallel key and array lists: it takes one count for both, so they must agree.
+  template <typename Fn, typename... Extra>
+  void Call(Fn fn, const std::vector<std::string>& keys, const std::vector<NDArray>& arrays,
+            Extra... extra) const {
+    if (keys.size() != arrays.size()) {
+      throw Error(MX_ERR_INVALID_ARGUMENT, "KVStore: " + std::to_string(keys.size()) +
+                                               " keys but " + std::to_string(arrays.size()) +
+                                               " arrays");
+    }
+    std::vector<const char*> k;
+    std::vector<mx_ndarray_t> a;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      k.push_back(keys[i].c_str());
+      a.push_back(arrays[i].get());
+    }
+    Check(fn(get(), static_cast<int32_t>(k.size()), k.data(), a.data(), extra...));
+  }
+  detail::Handle<mx_kvstore_t, mx_kvstore_free> h_;
 };
 
 // ---- FeedForward: fit / predict / score / save / load ------------------------------------------
