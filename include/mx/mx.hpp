@@ -15,8 +15,8 @@
 //   mx::Executor exec = fc.SimpleBind(mx::Context::CPU(), {{"data", {32, 784}}});
 //   exec.Forward(false);
 //
-// The training helpers (iterators, initializers, optimizers, metrics, FeedForward) follow the
-// same pattern further down.
+// The training helpers (iterators, initializers, optimizers, metrics, key-value stores, and
+// FeedForward over one context or several) follow the same pattern further down.
 #ifndef MX_MX_HPP_
 #define MX_MX_HPP_
 
@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -903,6 +904,7 @@ class Optimizer {
     Check(mx_optimizer_get_learning_rate(h_.get(), &lr));
     return lr;
   }
+  mx_optimizer_t get() const { return h_.get(); }
 
  private:
   detail::Handle<mx_optimizer_t, mx_optimizer_free> h_;
@@ -933,14 +935,133 @@ class Metric {
   detail::Handle<mx_metric_t, mx_metric_free> h_;
 };
 
+// ---- key-value stores ------------------------------------------------------------------------
+
+// Parameter synchronisation for data parallelism (MXNet's KVStore; mx_kvstore_* in c_api.h). Each
+// key holds one array. Push sums every value given for a key in one call (the gradients of several
+// devices), then runs the store's optimizer on the stored value with that sum as the gradient (or
+// stores the sum when it has none); Pull copies the stored value into every output given. Both
+// return at once: the work runs on the engine after the work already pushed on the arrays.
+//
+//   mx::KVStore kv("local");                         // or "device"; "dist_sync" needs MPI
+//   kv.Init("fc1_weight", w);                        // stores a copy
+//   kv.SetOptimizer(mx::Optimizer("sgd", {{"learning_rate", "0.1"}}));
+//   kv.Push("fc1_weight", {grad_dev0, grad_dev1});   // summed, then one SGD step
+//   kv.Pull("fc1_weight", {w_dev0, w_dev1});         // both devices get the new weight
+//
+// Pushing many keys in one call (a key repeated once per device) lets the store handle them
+// together; FeedForward does so. Copies refer to the same store; use it from one thread at a time.
+class KVStore {
+ public:
+  // "local" sums on the CPU, "device" where each key was initialised; the dist_* types
+  // synchronise processes and are MX_ERR_UNSUPPORTED in a libmx built without MPI.
+  explicit KVStore(const std::string& type) {
+    mx_kvstore_t h = nullptr;
+    Check(mx_kvstore_create(type.c_str(), &h));
+    h_ = decltype(h_)(h);
+  }
+  mx_kvstore_t get() const { return h_.get(); }
+  std::string type() const {
+    const char* t = nullptr;
+    Check(mx_kvstore_get_type(get(), &t));
+    return t;
+  }
+  // This process's rank among the store's workers, and their number (0 and 1 in one process).
+  int rank() const {
+    int32_t r = 0;
+    Check(mx_kvstore_get_rank(get(), &r));
+    return r;
+  }
+  int num_workers() const {
+    int32_t n = 0;
+    Check(mx_kvstore_get_num_workers(get(), &n));
+    return n;
+  }
+
+  // Stores a copy of each value under its key; a key initialised before is an error.
+  void Init(const std::string& key, const NDArray& value) {
+    Init(std::vector<std::string>{key}, std::vector<NDArray>{value});
+  }
+  void Init(const std::vector<std::string>& keys, const std::vector<NDArray>& values) {
+    Call(mx_kvstore_init, keys, values);
+  }
+  // The sum of `values` updates `key` once.
+  void Push(const std::string& key, const std::vector<NDArray>& values, int priority = 0) {
+    Push(std::vector<std::string>(values.size(), key), values, priority);
+  }
+  // keys[i] gets values[i]; the values of a key that appears several times are summed.
+  void Push(const std::vector<std::string>& keys, const std::vector<NDArray>& values,
+            int priority = 0) {
+    Call(mx_kvstore_push, keys, values, priority);
+  }
+  // Every output receives the value of `key`.
+  void Pull(const std::string& key, const std::vector<NDArray>& outs, int priority = 0) const {
+    Pull(std::vector<std::string>(outs.size(), key), outs, priority);
+  }
+  void Pull(const std::vector<std::string>& keys, const std::vector<NDArray>& outs,
+            int priority = 0) const {
+    Call(mx_kvstore_pull, keys, outs, priority);
+  }
+  // Braced key lists ({"a", "b"}) land here: std::string's iterator-pair constructor would make
+  // them ambiguous between the two forms above.
+  void Init(std::initializer_list<std::string> keys, const std::vector<NDArray>& values) {
+    Init(std::vector<std::string>(keys), values);
+  }
+  void Push(std::initializer_list<std::string> keys, const std::vector<NDArray>& values,
+            int priority = 0) {
+    Push(std::vector<std::string>(keys), values, priority);
+  }
+  void Pull(std::initializer_list<std::string> keys, const std::vector<NDArray>& outs,
+            int priority = 0) const {
+    Pull(std::vector<std::string>(keys), outs, priority);
+  }
+  // Pushes update with `optimizer` from now on. The store shares it: `optimizer` may go away.
+  // Keys that are not integers are the optimizer's argument names (lr_mult, wd_mult and the
+  // no-decay rule for biases apply by name).
+  void SetOptimizer(const Optimizer& optimizer) {
+    Check(mx_kvstore_set_optimizer(get(), optimizer.get()));
+  }
+
+ private:
+  // One C call over parallel key and array lists: it takes one count for both, so they must agree.
+  template <typename Fn, typename... Extra>
+  void Call(Fn fn, const std::vector<std::string>& keys, const std::vector<NDArray>& arrays,
+            Extra... extra) const {
+    if (keys.size() != arrays.size()) {
+      throw Error(MX_ERR_INVALID_ARGUMENT, "KVStore: " + std::to_string(keys.size()) +
+                                               " keys but " + std::to_string(arrays.size()) +
+                                               " arrays");
+    }
+    std::vector<const char*> k;
+    std::vector<mx_ndarray_t> a;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      k.push_back(keys[i].c_str());
+      a.push_back(arrays[i].get());
+    }
+    Check(fn(get(), static_cast<int32_t>(k.size()), k.data(), a.data(), extra...));
+  }
+  detail::Handle<mx_kvstore_t, mx_kvstore_free> h_;
+};
+
 // ---- FeedForward: fit / predict / score / save / load ------------------------------------------
 
 // The classic MXNet model: a symbol whose first argument is the data ("data") and whose label
 // argument ends in "label"; everything else is a parameter, initialized by name.
+//
+// Data parallelism: with several contexts, Fit binds one executor per context on its share of
+// every batch and sums their gradients through a KVStore, which runs the optimizer once per step
+// and hands the new weights back to every executor. It trains as one context on the whole batch
+// does, up to the order of float additions:
+//
+//   mx::FeedForward::Options o;
+//   o.contexts = {mx::Context::CPU(0), mx::Context::CPU(1)};
+//   o.work_load = {3, 1};      // optional: cpu(0) takes 3/4 of each batch
+//   o.kvstore = "device";      // sum where the first executor's weights live (default "local")
+//   mx::FeedForward(net, o).Fit(train, &test, acc);
 class FeedForward {
  public:
   struct Options {
-    Context ctx = Context::CPU();
+    Context ctx = Context::CPU();  // the context, unless `contexts` names several
     int num_epoch = 10;
     std::string optimizer = "sgd";
     std::map<std::string, std::string> optimizer_params = {{"learning_rate", "0.1"}};
@@ -949,6 +1070,13 @@ class FeedForward {
     uint64_t seed = 0;
     int frequent = 50;    // speedometer period in batches (0: none)
     bool verbose = true;  // epoch summaries (train metric, time, validation metric)
+    // Training contexts, one executor each (empty: `ctx` alone). Score and Predict use the first.
+    std::vector<Context> contexts = {};
+    // Each context's share of a batch, proportional to these positive weights (empty: equal).
+    std::vector<int> work_load = {};
+    // The KVStore type ("local", "device", "dist_sync", ...). Fit synchronises through it with
+    // several contexts or a dist_* type; one context otherwise updates its weights directly.
+    std::string kvstore = "local";
   };
   // Called after every batch and every epoch.
   using BatchCallback = std::function<void(int epoch, int batch, const Metric& metric)>;
@@ -959,16 +1087,64 @@ class FeedForward {
   void Fit(DataIter& train, DataIter* eval, Metric& metric, const BatchCallback& on_batch = {},
            const EpochCallback& on_epoch = {}) {
     Check(mx_random_seed(opt_.seed));
-    const int64_t batch = train.DataShape().at(0);
-    Executor exec = Bind(train, MX_GRAD_WRITE);
-    std::vector<std::string> names = symbol_.ListArguments();
-    std::vector<NDArray> args = exec.ArgArrays(), grads = exec.GradArrays();
-    std::vector<NDArray> aux = exec.AuxArrays();
-    InitParams(names, args, symbol_.ListAuxiliaryStates(), aux);
+    const Shape data_shape = train.DataShape(), label_shape = train.LabelShape();
+    const int64_t batch = data_shape.at(0);
+    const std::vector<Context> ctxs = Contexts();
+    const std::vector<std::pair<int64_t, int64_t>> slices = Split(batch, ctxs);
+    // Created even when one context does without it, so a bad type is an error either way.
+    KVStore kv(opt_.kvstore);
+    const bool use_kv = ctxs.size() > 1 || opt_.kvstore.rfind("dist", 0) == 0;
+    const size_t ndev = ctxs.size();
+
+    FindInputs();
+    std::vector<Executor> execs;
+    std::vector<std::vector<NDArray>> args(ndev), grads(ndev), aux(ndev);
+    for (size_t k = 0; k < ndev; ++k) {
+      const int64_t n = slices[k].second - slices[k].first;
+      execs.push_back(
+          Bind(ctxs[k], WithBatch(data_shape, n), WithBatch(label_shape, n), MX_GRAD_WRITE));
+      args[k] = execs[k].ArgArrays();
+      grads[k] = execs[k].GradArrays();
+      aux[k] = execs[k].AuxArrays();
+    }
+    const std::vector<std::string> names = symbol_.ListArguments();
+    InitParams(names, args[0], symbol_.ListAuxiliaryStates(), aux[0]);
+
+    // Every worker of a distributed store sees `batch` samples a step, and the store sums all
+    // of their gradients: the mean over the global batch needs both factors.
+    const int workers = use_kv ? kv.num_workers() : 1;
     auto params = opt_.optimizer_params;
-    params["rescale_grad"] = detail::ToParam(1.0 / static_cast<double>(batch));
+    params["rescale_grad"] = detail::ToParam(1.0 / (static_cast<double>(batch) * workers));
     Optimizer optimizer(opt_.optimizer, params);
-    optimizer.SetArgNames(names);
+    // The store's lists: each parameter once per context, so one Push sums every context's
+    // gradient of every key and one Pull hands the new weights to every executor.
+    std::vector<std::string> keys;
+    std::vector<NDArray> dev_grads, dev_weights;
+    if (use_kv) {
+      std::vector<std::string> param_names;
+      std::vector<NDArray> first;
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (grads[0][i].is_none()) continue;
+        // From the first executor's copy: a "device" store keeps each key where it comes from.
+        param_names.push_back(names[i]);
+        first.push_back(args[0][i]);
+        for (size_t k = 0; k < ndev; ++k) {
+          keys.push_back(names[i]);
+          dev_grads.push_back(grads[k][i]);
+          dev_weights.push_back(args[k][i]);
+        }
+      }
+      kv.Init(param_names, first);
+      kv.SetOptimizer(optimizer);
+      // Every executor starts from the store's value (a distributed store's is one worker's).
+      kv.Pull(keys, dev_weights);
+      for (size_t k = 1; k < ndev; ++k) {
+        for (size_t j = 0; j < aux[k].size(); ++j) aux[0][j].CopyTo(aux[k][j]);
+      }
+    } else {
+      optimizer.SetArgNames(names);
+    }
+
     train_seconds_ = 0;
     for (int epoch = 0; epoch < opt_.num_epoch; ++epoch) {
       const auto start = std::chrono::steady_clock::now();
@@ -977,14 +1153,31 @@ class FeedForward {
       train.Reset();
       int nbatch = 0;
       while (train.Next()) {
-        train.Data().CopyTo(args[data_idx_]);
-        train.Label().CopyTo(args[label_idx_]);
-        exec.Forward(true);
-        exec.Backward();
-        for (size_t i = 0; i < args.size(); ++i) {
-          if (!grads[i].is_none()) optimizer.Update(static_cast<int>(i), args[i], grads[i]);
+        const NDArray data = train.Data(), label = train.Label();
+        for (size_t k = 0; k < ndev; ++k) {
+          if (ndev == 1) {
+            data.CopyTo(args[k][data_idx_]);
+            label.CopyTo(args[k][label_idx_]);
+          } else {
+            data.Slice(slices[k].first, slices[k].second).CopyTo(args[k][data_idx_]);
+            label.Slice(slices[k].first, slices[k].second).CopyTo(args[k][label_idx_]);
+          }
         }
-        metric.Update(args[label_idx_], exec.Outputs()[0]);
+        for (Executor& exec : execs) {
+          exec.Forward(true);
+          exec.Backward();
+        }
+        if (use_kv) {
+          kv.Push(keys, dev_grads);
+          kv.Pull(keys, dev_weights);
+        } else {
+          for (size_t i = 0; i < names.size(); ++i) {
+            if (!grads[0][i].is_none()) {
+              optimizer.Update(static_cast<int>(i), args[0][i], grads[0][i]);
+            }
+          }
+        }
+        for (size_t k = 0; k < ndev; ++k) metric.Update(args[k][label_idx_], execs[k].Outputs()[0]);
         ++nbatch;
         if (on_batch) on_batch(epoch, nbatch, metric);
         if (opt_.frequent > 0 && nbatch % opt_.frequent == 0) {
@@ -1005,7 +1198,7 @@ class FeedForward {
         std::printf("Epoch[%d] Train-%s=%.4f Time cost=%.2f s (%.0f samples/s)\n", epoch,
                     m.first.c_str(), m.second, secs, nbatch * batch / secs);
       }
-      Capture(exec);
+      Capture(execs);
       if (eval != nullptr) {
         const double score = Score(*eval, metric);
         if (opt_.verbose) {
@@ -1017,7 +1210,7 @@ class FeedForward {
     }
   }
 
-  // The metric over one pass of `data` (padding excluded).
+  // The metric over one pass of `data` (padding excluded), on the first context.
   double Score(DataIter& data, Metric& metric) {
     Executor exec = Bind(data, MX_GRAD_NULL);
     LoadInto(exec);
@@ -1033,7 +1226,8 @@ class FeedForward {
     return metric.Get().second;
   }
 
-  // The first output for every sample of one pass of `data` (padding excluded), row-major.
+  // The first output for every sample of one pass of `data` (padding excluded), row-major; on
+  // the first context.
   std::vector<float> Predict(DataIter& data) {
     Executor exec = Bind(data, MX_GRAD_NULL);
     LoadInto(exec);
@@ -1079,7 +1273,61 @@ class FeedForward {
   const Symbol& symbol() const { return symbol_; }
 
  private:
-  Executor Bind(DataIter& data, int32_t grad_req) {
+  std::vector<Context> Contexts() const {
+    return opt_.contexts.empty() ? std::vector<Context>{opt_.ctx} : opt_.contexts;
+  }
+  // [begin, end) of each context's share of a batch of `batch`, proportional to the work loads,
+  // with the bounds rounded as the Python binding's _split rounds them (to nearest, ties to
+  // even), so the same settings split a batch the same way in both front ends.
+  std::vector<std::pair<int64_t, int64_t>> Split(int64_t batch,
+                                                 const std::vector<Context>& ctxs) const {
+    const std::vector<int> load =
+        opt_.work_load.empty() ? std::vector<int>(ctxs.size(), 1) : opt_.work_load;
+    auto what = [&] {
+      std::string s = "a batch of " + std::to_string(batch) + " over " +
+                      std::to_string(ctxs.size()) + " context" + (ctxs.size() == 1 ? "" : "s") +
+                      " (";
+      for (size_t k = 0; k < ctxs.size(); ++k) s += (k ? ", " : "") + ctxs[k].ToString();
+      s += ") with work loads [";
+      for (size_t k = 0; k < load.size(); ++k) s += (k ? "," : "") + std::to_string(load[k]);
+      return s + "]";
+    };
+    if (load.size() != ctxs.size()) {
+      throw Error(MX_ERR_INVALID_ARGUMENT,
+                  "FeedForward: " + what() + ": one work load per context is needed");
+    }
+    double total = 0;
+    for (int w : load) {
+      if (w <= 0) {
+        throw Error(MX_ERR_INVALID_ARGUMENT,
+                    "FeedForward: " + what() + ": work loads must be positive");
+      }
+      total += w;
+    }
+    std::vector<std::pair<int64_t, int64_t>> slices;
+    double acc = 0;
+    int64_t begin = 0;
+    for (int w : load) {
+      acc += w;
+      const auto end =
+          static_cast<int64_t>(std::nearbyint(static_cast<double>(batch) * acc / total));
+      if (end <= begin) {
+        throw Error(
+            MX_ERR_INVALID_ARGUMENT,
+            "FeedForward: " + what() + " cannot be split: every context needs at least one sample");
+      }
+      slices.emplace_back(begin, end);
+      begin = end;
+    }
+    return slices;
+  }
+  // `shape` with its first (batch) dimension set to `n`; an empty shape (no label) stays empty.
+  static Shape WithBatch(Shape shape, int64_t n) {
+    if (!shape.empty()) shape[0] = n;
+    return shape;
+  }
+  // Finds the data and label arguments by name.
+  void FindInputs() {
     const std::vector<std::string> names = symbol_.ListArguments();
     data_idx_ = label_idx_ = -1;
     for (size_t i = 0; i < names.size(); ++i) {
@@ -1092,8 +1340,16 @@ class FeedForward {
     if (data_idx_ < 0 || label_idx_ < 0) {
       throw Error(MX_ERR_INVALID_ARGUMENT, "FeedForward needs arguments named 'data' and '*label'");
     }
-    std::map<std::string, Shape> shapes{{"data", data.DataShape()},
-                                        {names[label_idx_], data.LabelShape()}};
+  }
+  // An executor on the first context for `data`'s batches (scoring, prediction).
+  Executor Bind(DataIter& data, int32_t grad_req) {
+    FindInputs();
+    return Bind(Contexts()[0], data.DataShape(), data.LabelShape(), grad_req);
+  }
+  // Inputs get no gradient; FindInputs has run.
+  Executor Bind(Context ctx, const Shape& data_shape, const Shape& label_shape, int32_t grad_req) {
+    const std::vector<std::string> names = symbol_.ListArguments();
+    std::map<std::string, Shape> shapes{{"data", data_shape}, {names[label_idx_], label_shape}};
     std::vector<const char*> cn;
     std::vector<int32_t> nd;
     std::vector<const int64_t*> dims;
@@ -1106,7 +1362,7 @@ class FeedForward {
     int32_t null_reqs[2] = {MX_GRAD_NULL, MX_GRAD_NULL};
     mx_simple_bind_options_t o;
     Check(mx_simple_bind_options_default(&o));
-    o.ctx = opt_.ctx.c;
+    o.ctx = ctx.c;
     o.num_shapes = static_cast<int32_t>(cn.size());
     o.shape_names = cn.data();
     o.shape_ndims = nd.data();
@@ -1140,18 +1396,24 @@ class FeedForward {
       }
     }
   }
-  // Keeps copies of the trained parameters (checkpoints, prediction executors).
-  void Capture(const Executor& exec) {
+  // Keeps copies of the trained parameters (checkpoints, prediction executors): the arguments
+  // of the first executor (the store keeps them equal) and the auxiliary states averaged over the
+  // executors (each one's batch-norm statistics saw only its share of the batches).
+  void Capture(const std::vector<Executor>& execs) {
     const std::vector<std::string> names = symbol_.ListArguments();
-    const std::vector<NDArray> args = exec.ArgArrays();
+    const std::vector<NDArray> args = execs[0].ArgArrays();
     for (size_t i = 0; i < names.size(); ++i) {
       if (static_cast<int>(i) == data_idx_ || static_cast<int>(i) == label_idx_) continue;
       arg_params_[names[i]] = args[i].CopyTo(Context::CPU());
     }
     const std::vector<std::string> aux_names = symbol_.ListAuxiliaryStates();
-    const std::vector<NDArray> aux = exec.AuxArrays();
+    std::vector<std::vector<NDArray>> aux;
+    for (const Executor& exec : execs) aux.push_back(exec.AuxArrays());
     for (size_t i = 0; i < aux_names.size(); ++i) {
-      aux_params_[aux_names[i]] = aux[i].CopyTo(Context::CPU());
+      NDArray total = aux[0][i].CopyTo(Context::CPU());
+      for (size_t k = 1; k < execs.size(); ++k) total += aux[k][i].CopyTo(Context::CPU());
+      aux_params_[aux_names[i]] =
+          execs.size() > 1 ? total / static_cast<double>(execs.size()) : total;
     }
   }
   void LoadInto(const Executor& exec) {
