@@ -117,8 +117,12 @@ MX_API mx_status_t mx_data_iter_create_mnist(const mx_data_iter_mnist_options_t*
     CheckArg(o.image_path, "options->image_path");
     CheckArg(o.label_path, "options->label_path");
     const auto params = Params(o.batch_size, o.shuffle, o.seed, o.last_batch_handle, o.synchronous);
-    *out_iter =
-        new mx_data_iter(mx::io::CreateMNISTIter(o.image_path, o.label_path, o.flat != 0, params));
+    const int32_t parts = o.num_parts == 0 ? 1 : o.num_parts;
+    MX_CHECK(parts >= 1 && o.part_index >= 0 && o.part_index < parts, kInvalidArgument)
+        << "options->part_index is " << o.part_index << " and options->num_parts " << o.num_parts
+        << ": expected 0 <= part_index < num_parts";
+    *out_iter = new mx_data_iter(mx::io::CreateMNISTIter(o.image_path, o.label_path, o.flat != 0,
+                                                         params, parts, o.part_index));
   });
 }
 

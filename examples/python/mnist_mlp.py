@@ -6,7 +6,12 @@ A second executor shares the weights (and memory) for evaluation.
 
     /usr/bin/python3 examples/python/mnist_mlp.py --data data/mnist --epochs 10
 
-Prints a line per epoch and a final "test accuracy: ..." line.
+Prints a line per epoch and a final "test accuracy: ..." line. --kv-store TYPE updates the
+weights through a key-value store instead; with dist_sync, launched by mpirun, every worker
+trains on its part of the training set with its share of each batch, and rank 0 prints
+(docs/distributed.md):
+
+    mpirun -np 2 /usr/bin/python3 examples/python/mnist_mlp.py --kv-store dist_sync
 """
 import argparse
 import os
@@ -48,6 +53,8 @@ def main():
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--gpu", action="store_true")
+    p.add_argument("--kv-store", metavar="TYPE",
+                   help="update through a key-value store: local, device, dist_sync")
     p.add_argument("--profile", metavar="FILE",
                    help="record every engine op and write FILE: a Chrome trace for .json "
                         "(open in https://ui.perfetto.dev), a table of ops for .txt")
@@ -55,16 +62,24 @@ def main():
 
     mx.random.seed(args.seed)
     ctx = mx.gpu(0) if args.gpu else mx.cpu()
-    batch = args.batch_size
+    kv = mx.kv.create(args.kv_store) if args.kv_store else None
+    workers, chief = (kv.num_workers, kv.rank == 0) if kv else (1, True)
+    if args.batch_size % workers:
+        raise mx.MXError("--batch-size %d does not split evenly over %d workers"
+                         % (args.batch_size, workers))
+    batch = args.batch_size // workers  # this worker's share of each batch
     train_iter = mx.io.MNISTIter(image=os.path.join(args.data, "train-images-idx3-ubyte"),
                                  label=os.path.join(args.data, "train-labels-idx1-ubyte"),
-                                 batch_size=batch, shuffle=True, flat=True, seed=args.seed)
+                                 batch_size=batch, shuffle=True, flat=True, seed=args.seed,
+                                 num_parts=workers, part_index=kv.rank if kv else 0)
     test_iter = mx.io.MNISTIter(image=os.path.join(args.data, "t10k-images-idx3-ubyte"),
                                 label=os.path.join(args.data, "t10k-labels-idx1-ubyte"),
                                 batch_size=batch, shuffle=False, flat=True)
     net = mlp()
-    print("libmx %s (Python): MNIST MLP on %s, %d epochs, batch %d, lr %g (hand-written loop)"
-          % (mx.__version__, ctx, args.epochs, batch, args.lr))
+    if chief:
+        print("libmx %s (Python): MNIST MLP on %s, %d epochs, batch %d, lr %g (hand-written loop%s)"
+              % (mx.__version__, ctx, args.epochs, args.batch_size, args.lr,
+                 ", kvstore %s, %d worker(s)" % (args.kv_store, workers) if kv else ""))
 
     if args.profile:
         mx.profiler.set_state("run")
@@ -81,7 +96,14 @@ def main():
     grads = [executor.grad_dict[n] for n in params]
     data, label = executor.arg_dict["data"], executor.arg_dict["softmax_label"]
     metric = mx.metric.Accuracy()
-    step = args.lr / batch
+    step = args.lr / args.batch_size
+    if kv is not None:
+        # A distributed store keeps rank 0's weights, which every worker starts from; a step
+        # sums the gradients of every worker's share of the batch.
+        kv.init(params, weights)
+        kv.set_optimizer(mx.optimizer.SGD(learning_rate=args.lr,
+                                          rescale_grad=1.0 / args.batch_size))
+        kv.pull(params, weights)
     speeds = []
     for epoch in range(args.epochs):
         tic = time.time()
@@ -93,20 +115,27 @@ def main():
             dbatch.label[0].copyto(label)
             executor.forward(is_train=True)
             executor.backward()
-            for w, g in zip(weights, grads):
-                w -= g * step
+            if kv is not None:
+                kv.push(params, grads)
+                kv.pull(params, weights)
+            else:
+                for w, g in zip(weights, grads):
+                    w -= g * step
             metric.update([label], executor.outputs)
             nbatch += 1
         mx.nd.waitall()
         secs = time.time() - tic
-        speeds.append(nbatch * batch / secs)
+        speeds.append(nbatch * args.batch_size / secs)
+        if not chief:
+            continue  # (every worker holds the same weights)
         train_acc = metric.get()[1]
         val_acc = evaluate(evaluator, test_iter, metric)
         print("Epoch[%d] Train-accuracy=%.4f Validation-accuracy=%.4f Time=%.2f s (%.0f "
               "samples/s)" % (epoch, train_acc, val_acc, secs, speeds[-1]))
         sys.stdout.flush()
-    print("train speed: %.0f samples/s (best epoch)" % max(speeds))
-    print("test accuracy: %.4f" % evaluate(evaluator, test_iter, metric))
+    if chief:
+        print("train speed: %.0f samples/s (best epoch)" % max(speeds))
+        print("test accuracy: %.4f" % evaluate(evaluator, test_iter, metric))
     if args.profile:
         mx.nd.waitall()
         mx.profiler.set_state("stop")

@@ -783,6 +783,12 @@ typedef struct mx_data_iter_mnist_options {
   uint64_t seed;             /* of the shuffle */
   int32_t last_batch_handle; /* MX_LAST_BATCH_* */
   int32_t synchronous;       /* nonzero: no background thread (for debugging) */
+  /* Data parallelism across processes (MXNet's MNISTIter num_parts / part_index): the iterator
+   * reads only part `part_index` of `num_parts` equal contiguous parts of the file (the last
+   * count % num_parts samples are left out, so that every worker takes as many steps as the
+   * others). 0 and 0: the whole file. */
+  int32_t num_parts;
+  int32_t part_index;
 } mx_data_iter_mnist_options_t;
 
 /* An iterator over MNIST-format IDX files (MNIST, Fashion-MNIST): pixels scaled to [0, 1], labels
@@ -1001,25 +1007,32 @@ MX_API mx_status_t mx_executor_free(mx_executor_t exec);
  *
  * Types: "local" keeps and sums every key on the CPU; "device" keeps each key on the device of
  * the value it was initialised with and sums there. Both run in one process: rank 0 of 1 worker.
- * The distributed types ("dist_sync", "dist_async", "dist_device_sync") synchronise processes
- * through MPI, which this libmx is built without: creating one is MX_ERR_UNSUPPORTED. Use a store
- * from one thread at a time.                                                                   */
+ * "dist_sync" and "dist_device_sync" are the same across the processes of an MPI job (started
+ * with mpirun; docs/distributed.md): init takes rank 0's values, and a push sums the values of
+ * this process and then of every worker (an allreduce; the small keys of one call travel in one
+ * message), so the optimizer makes the same step on every worker. Every worker must make the same
+ * calls in the same order. A process not started by mpirun is a group of one. A collective that
+ * waits longer than MX_KVSTORE_TIMEOUT seconds (300) for the other workers fails, and so does
+ * every later one. "dist_async" is MX_ERR_UNSUPPORTED, and so are the dist_* types in a libmx
+ * built without MPI. Use a store from one thread at a time.                                    */
 
-/* A new store of `type` ("local" or "device"). */
+/* A new store of `type` ("local", "device", "dist_sync" or "dist_device_sync"). */
 MX_API mx_status_t mx_kvstore_create(const char* type, mx_kvstore_t* out_kv);
 
 /* Releases the store (NULL is fine); work already pushed still completes. */
 MX_API mx_status_t mx_kvstore_free(mx_kvstore_t kv);
 
-/* The store's type ("local", "device"); the string is valid until the store is freed. */
+/* The store's type ("local", ...); the string is valid until the store is freed. */
 MX_API mx_status_t mx_kvstore_get_type(mx_kvstore_t kv, const char** out_type);
 
-/* This process's rank among the store's workers (0) and their number (1). */
+/* This process's rank among the store's workers and their number (0 and 1 but for dist_*). */
 MX_API mx_status_t mx_kvstore_get_rank(mx_kvstore_t kv, int32_t* out_rank);
 MX_API mx_status_t mx_kvstore_get_num_workers(mx_kvstore_t kv, int32_t* out_num);
 
 /* Stores a copy of values[i] under keys[i] for each of the `num` pairs. A key initialised before
- * (or twice in the call) is MX_ERR_INVALID_ARGUMENT, and the store is then unchanged. */
+ * (or twice in the call) is MX_ERR_INVALID_ARGUMENT, and the store is then unchanged. dist_*:
+ * rank 0's values are stored on every worker; keys, shapes or types that differ between the
+ * workers are MX_ERR_INVALID_ARGUMENT on all of them. */
 MX_API mx_status_t mx_kvstore_init(mx_kvstore_t kv, int32_t num, const char* const* keys,
                                    const mx_ndarray_t* values);
 

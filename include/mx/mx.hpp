@@ -760,10 +760,12 @@ class DataIter {
  public:
   explicit DataIter(mx_data_iter_t h) : h_(h) {}
   // MNIST-format IDX files, gzip'ed or plain: "DIR/train-images-idx3-ubyte" reads that file or,
-  // when it does not exist, the .gz beside it (see mx_data_iter_create_mnist).
+  // when it does not exist, the .gz beside it (see mx_data_iter_create_mnist). num_parts /
+  // part_index: only that part of the file (one per distributed worker).
   static DataIter MNIST(const std::string& images, const std::string& labels, int64_t batch_size,
                         bool shuffle = true, bool flat = true, uint64_t seed = 0,
-                        int32_t last_batch = MX_LAST_BATCH_PAD) {
+                        int32_t last_batch = MX_LAST_BATCH_PAD, int32_t num_parts = 1,
+                        int32_t part_index = 0) {
     mx_data_iter_mnist_options_t o;
     std::memset(&o, 0, sizeof(o));
     o.struct_size = sizeof(o);
@@ -774,6 +776,8 @@ class DataIter {
     o.flat = flat ? 1 : 0;
     o.seed = seed;
     o.last_batch_handle = last_batch;
+    o.num_parts = num_parts;
+    o.part_index = part_index;
     mx_data_iter_t h = nullptr;
     Check(mx_data_iter_create_mnist(&o, &h));
     return DataIter(h);

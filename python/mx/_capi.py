@@ -126,7 +126,8 @@ class DataIterNDArrayOptions(ctypes.Structure):
 class DataIterMNISTOptions(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("image_path", c_char_p), ("label_path", c_char_p),
                 ("batch_size", c_int64), ("shuffle", c_int32), ("flat", c_int32),
-                ("seed", c_uint64), ("last_batch_handle", c_int32), ("synchronous", c_int32)]
+                ("seed", c_uint64), ("last_batch_handle", c_int32), ("synchronous", c_int32),
+                ("num_parts", c_int32), ("part_index", c_int32)]
 
 
 STRUCTS = {"mx_context_t": Context, "mx_init_options_t": InitOptions,

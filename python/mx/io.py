@@ -223,11 +223,12 @@ class MNISTIter(_LibIter):
     """Batches of MNIST-format IDX files, gzip'ed or plain: pixels in [0, 1], labels as class
     indices. ``flat``: samples of 784 values, else (1, 28, 28). A path that does not exist is
     tried with ``.gz`` added (or removed), so ``DIR/train-images-idx3-ubyte`` finds either
-    form; gzip'ed files are recognised by their first bytes, not their name."""
+    form; gzip'ed files are recognised by their first bytes, not their name. ``num_parts`` /
+    ``part_index``: read only that contiguous part of the file (one per distributed worker)."""
 
     def __init__(self, image, label, batch_size=128, shuffle=True, flat=False, seed=0,
                  last_batch_handle="pad", data_name="data", label_name="softmax_label",
-                 silent=True, **kwargs):
+                 silent=True, num_parts=1, part_index=0, **kwargs):
         del silent  # the library logs nothing unless asked (MX_LOG_LEVEL)
         if kwargs:
             raise MXError("MNISTIter: unknown arguments %s" % ", ".join(sorted(kwargs)))
@@ -240,6 +241,8 @@ class MNISTIter(_LibIter):
         opts.flat = 1 if flat else 0
         opts.seed = int(seed)
         opts.last_batch_handle = _last_batch_code(last_batch_handle)
+        opts.num_parts = int(num_parts)
+        opts.part_index = int(part_index)
         handle = DataIterHandle()
         check_call(lib.mx_data_iter_create_mnist(ctypes.byref(opts), ctypes.byref(handle)))
         super().__init__(handle, int(batch_size), data_name, label_name)

@@ -3,8 +3,10 @@
 ``push`` sums the values given for a key (one per device) and updates the stored value with
 the optimizer set by ``set_optimizer`` (or stores the sum); ``pull`` copies it into every
 output. Keys are ints or strings. 'local' sums on the CPU, 'device' on the device the key was
-initialised on; the distributed types need a libmx built with MPI, which this one is not
-(``create('dist_sync')`` raises an MXError saying so).
+initialised on. 'dist_sync' and 'dist_device_sync' do the same across the processes of an MPI job
+(``mpirun -np 2 python3 train.py``; docs/distributed.md): ``init`` takes rank 0's values, ``push``
+sums every worker's values, and every worker makes the same optimizer step. They need a libmx
+built with MPI; 'dist_async' is not supported.
 """
 import ctypes
 
@@ -91,7 +93,8 @@ class KVStore:
 
 
 def create(name="local"):
-    """A store of type `name`: 'local' or 'device' ('dist_*' needs an MPI build)."""
+    """A store of type `name`: 'local', 'device', 'dist_sync' or 'dist_device_sync' (the last
+    two need a libmx built with MPI)."""
     if not isinstance(name, str):
         raise MXError("kvstore type must be a str, got %s" % type(name).__name__)
     handle = KVStoreHandle()

@@ -209,6 +209,9 @@ class FeedForward(BASE_ESTIMATOR):
         batch_size = inputs[0][1][0]
         param_names, aux_names = self._init_params(dict(inputs))
 
+        if work_load_list is not None and len(work_load_list) != len(self.ctx):
+            raise MXError("work_load_list has %d entries for %d contexts"
+                          % (len(work_load_list), len(self.ctx)))
         slices = _split(batch_size, work_load_list or [1] * len(self.ctx))
         execs = []
         for ctx, (start, stop) in zip(self.ctx, slices):
@@ -216,9 +219,16 @@ class FeedForward(BASE_ESTIMATOR):
             exe.copy_params_from(self.arg_params, self.aux_params)
             execs.append(exe)
 
+        if isinstance(kvstore, str):
+            kv = _kv.create(kvstore) if len(self.ctx) > 1 or "dist" in kvstore else None
+        else:
+            kv = kvstore
+        # Each of the store's workers contributes batch_size samples to a step.
+        num_workers = kv.num_workers if kv is not None else 1
+
         optimizer = self.optimizer
         if isinstance(optimizer, str):
-            optimizer = _opt.create(optimizer, rescale_grad=1.0 / batch_size,
+            optimizer = _opt.create(optimizer, rescale_grad=1.0 / (batch_size * num_workers),
                                     param_idx2name=dict(enumerate(param_names)),
                                     sym=self.symbol, **self.kwargs)
         elif isinstance(optimizer, _opt.Optimizer):
@@ -227,10 +237,6 @@ class FeedForward(BASE_ESTIMATOR):
         else:
             raise MXError("optimizer must be a name or an mx.optimizer.Optimizer")
 
-        if isinstance(kvstore, str):
-            kv = _kv.create(kvstore) if len(self.ctx) > 1 or "dist" in kvstore else None
-        else:
-            kv = kvstore
         # Per-device lists, looked up once: the loop below only pushes work.
         dev_inputs = [[exe.arg_dict[n] for n, _ in inputs] for exe in execs]
         dev_labels = [[exe.arg_dict[n] for n, _ in label_inputs] for exe in execs]
@@ -238,9 +244,10 @@ class FeedForward(BASE_ESTIMATOR):
         grads = [[exe.grad_dict[n] for exe in execs] for n in param_names]
         if kv is not None:
             # From the first device's copy: a 'device' store keeps each key where it comes from.
-            for name, w in zip(param_names, weights):
-                kv.init(name, w[0])
+            # A distributed store keeps rank 0's, which every worker then starts from.
+            kv.init(param_names, [w[0] for w in weights])
             kv.set_optimizer(optimizer)
+            kv.pull(param_names, weights)
         eval_exec = None
 
         for epoch in range(self.begin_epoch, self.num_epoch):
@@ -257,9 +264,9 @@ class FeedForward(BASE_ESTIMATOR):
                     exe.forward(is_train=True)
                     exe.backward()
                 if kv is not None:
-                    for i, name in enumerate(param_names):
-                        kv.push(name, grads[i], priority=-i)
-                        kv.pull(name, weights[i], priority=-i)
+                    # One call for all keys: a distributed store sends small keys together.
+                    kv.push(param_names, grads)
+                    kv.pull(param_names, weights)
                 else:
                     for i in range(len(param_names)):
                         optimizer.update(i, weights[i][0], grads[i][0])

@@ -1,6 +1,7 @@
 #include "engine/threaded_engine.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 
 #if MX_USE_OPENMP
@@ -28,9 +29,21 @@ ObjectPool<profiler::Span>* Spans() { return ObjectPool<profiler::Span>::Global(
 constexpr int kMaxInlineDepth = 16;
 thread_local int tls_inline_depth = 0;
 
+// The cores this process's CPU workers share: OMP_NUM_THREADS when set; otherwise the machine's,
+// or this process's part of them when mpirun started several processes on the machine (dist_*
+// key-value stores): spinning OpenMP threads of several processes on the same cores slow every
+// one of them down many times over.
+int CoresOfThisProcess() {
+  const char* given = std::getenv("OMP_NUM_THREADS");
+  if (given != nullptr && std::atoi(given) > 0) return std::atoi(given);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const int processes = local != nullptr ? std::max(1, std::atoi(local)) : 1;
+  return std::max(1, cores / processes);
+}
+
 int OmpThreadsPerWorker(int cpu_workers) {
-  const int cores = std::max(1u, std::thread::hardware_concurrency());
-  return std::max(1, cores / std::max(1, cpu_workers));
+  return std::max(1, CoresOfThisProcess() / std::max(1, cpu_workers));
 }
 
 }  // namespace

@@ -22,10 +22,14 @@ namespace io {
 
 // Reads both files when called (they are small: 47 MB for the full 60,000 training digits).
 // Unreadable, corrupt, truncated or mismatched files are mx::Error(kIO) naming the file; a file
-// missing in both forms is one naming both paths tried.
+// missing in both forms is one naming both paths tried. With num_parts > 1 the iterator serves
+// part `part_index` of that many contiguous parts (one per distributed worker); a part with no
+// sample is kInvalidArgument. Parts are equal: the last (count % num_parts) samples are left out,
+// so that every worker takes the same number of steps.
 std::unique_ptr<DataIter> CreateMNISTIter(const std::string& image_path,
                                           const std::string& label_path, bool flat,
-                                          const BatchIterParams& params);
+                                          const BatchIterParams& params, int num_parts = 1,
+                                          int part_index = 0);
 
 }  // namespace io
 }  // namespace mx

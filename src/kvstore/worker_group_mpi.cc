@@ -169,7 +169,7 @@ class MpiGroup final : public WorkerGroup {
     cv_.notify_all();
   }
 
-  // At process exit: runs the collectives already handed over in order, then finalises MPI.
+  // At process exit: runs the collectives already reserved, in order, then finalises MPI.
   void Exit() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -199,8 +199,19 @@ class MpiGroup final : public WorkerGroup {
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [&] { return stop_ || jobs_.count(next_run_) != 0; });
+        if (jobs_.count(next_run_) == 0) {
+          // Exiting: the collectives already reserved still run (the others wait for them, and
+          // the engine hands them over as their inputs get ready), for at most the timeout.
+          if (next_run_ == next_ticket_.load() || !broken_.empty()) break;
+          const auto deadline = std::chrono::steady_clock::now() +
+                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                    std::chrono::duration<double>(timeout_));
+          if (!cv_.wait_until(lock, deadline, [&] { return jobs_.count(next_run_) != 0; })) {
+            broken_ = "collectives were still pending at exit";
+            break;
+          }
+        }
         auto it = jobs_.find(next_run_);
-        if (it == jobs_.end()) break;  // stopping, and the next collective never came
         job = std::move(it->second);
         jobs_.erase(it);
         ++next_run_;

@@ -232,6 +232,37 @@ static void test_mnist(void) {
   mx_ndarray_free(y);
   mx_data_iter_free(it);
 
+  /* Parts for distributed workers: 3 samples in 2 equal parts are samples {0} and {1}. */
+  {
+    int32_t part;
+    for (part = 0; part < 2; ++part) {
+      int64_t pad = -1;
+      o.batch_size = 2;
+      o.num_parts = 2;
+      o.part_index = part;
+      it = NULL;
+      MT_CHECK(mx_data_iter_create_mnist(&o, &it) == MX_OK);
+      MT_CHECK(mx_data_iter_next(it, &has) == MX_OK && has == 1);
+      MT_CHECK(mx_data_iter_get_label(it, &y) == MX_OK);
+      MT_CHECK(mx_ndarray_copy_to_host(y, ys, 2 * sizeof(float)) == MX_OK);
+      MT_CHECK(mx_data_iter_get_pad(it, &pad) == MX_OK);
+      MT_CHECK(ys[0] == 7 + part && pad == 1);
+      MT_CHECK(mx_data_iter_next(it, &has) == MX_OK && has == 0);
+      mx_ndarray_free(y);
+      mx_data_iter_free(it);
+    }
+    o.part_index = 2; /* of 2 parts */
+    MT_CHECK(mx_data_iter_create_mnist(&o, &it) == MX_ERR_INVALID_ARGUMENT);
+    MT_CHECK(strstr(mx_get_last_error(), "part_index") != NULL);
+    o.num_parts = 4; /* 3 samples */
+    o.part_index = 3;
+    MT_CHECK(mx_data_iter_create_mnist(&o, &it) == MX_ERR_INVALID_ARGUMENT);
+    MT_CHECK(strstr(mx_get_last_error(), "too few for 4 parts") != NULL);
+    o.num_parts = 0;
+    o.part_index = 0;
+    o.batch_size = 3;
+  }
+
   /* Swapped files: MX_ERR_IO naming the file. */
   o.image_path = lbl_path;
   o.label_path = img_path;

@@ -100,14 +100,33 @@ def test_two_devices_train_exactly_as_one(digits):
         np.testing.assert_allclose(device[name], one[name], rtol=1e-4, atol=1e-5, err_msg=name)
 
 
+def test_dist_sync_alone_is_one_worker(digits):
+    """Without mpirun, dist_sync is a group of one (tests/python/test_dist.py runs it with
+    mpirun); a libmx without MPI says so."""
+    x, y, _, _ = digits
+    try:
+        kv = mx.kv.create("dist_sync")
+    except mx.MXError as e:
+        assert "without MPI" in str(e)
+        return
+    assert (kv.rank, kv.num_workers, kv.type) == (0, 1, "dist_sync")
+    one = train_params(mx.cpu(0), x, y)
+    dist = train_params(mx.cpu(0), x, y, kvstore="dist_sync")
+    for name in one:
+        np.testing.assert_allclose(dist[name], one[name], rtol=1e-4, atol=1e-5, err_msg=name)
+
+
 def test_fit_errors_are_mx_errors(digits):
     x, y, _, _ = digits
     with pytest.raises(mx.MXError, match="num_epoch"):
         mx.model.FeedForward(mlp()).fit(x, y)
     with pytest.raises(mx.MXError, match="y"):
         mx.model.FeedForward(mlp(), num_epoch=1).fit(x)
-    with pytest.raises(mx.MXError, match="MPI"):
-        mx.model.FeedForward(mlp(), num_epoch=1).fit(x, y, kvstore="dist_sync")
+    with pytest.raises(mx.MXError, match="dist_sync"):
+        mx.model.FeedForward(mlp(), num_epoch=1).fit(x, y, kvstore="dist_async")
+    with pytest.raises(mx.MXError, match="work_load_list has 1 entries for 2 contexts"):
+        mx.model.FeedForward(mlp(), ctx=[mx.cpu(0), mx.cpu(1)], num_epoch=1).fit(
+            x, y, work_load_list=[1])
     with pytest.raises(mx.MXError, match="no parameters"):
         mx.model.FeedForward(mlp()).predict(x)
     with pytest.raises(mx.MXError, match="shape"):
