@@ -1570,7 +1570,7 @@ static void test_kvstore(void) {
   int32_t n = -1;
   EXPECT_BAD(INVALID, mx_kvstore_create(NULL, &out), "'type'");
   EXPECT_BAD(INVALID, mx_kvstore_create("locl", &out), "locl");
-  EXPECT_BAD(MX_ERR_UNSUPPORTED, mx_kvstore_create("dist_sync", &out), "dist_sync");
+  EXPECT_BAD(MX_ERR_UNSUPPORTED, mx_kvstore_create("dist_async", &out), "dist_async");
   EXPECT_BAD(INVALID, mx_kvstore_create("local", NULL), "out_kv");
   MT_CHECK(out == NULL);
   MT_CHECK(mx_kvstore_create("local", &kv) == MX_OK);

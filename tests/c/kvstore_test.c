@@ -58,7 +58,7 @@ int main(void) {
   MT_CHECK(equals(outs[0], 2, 3) && equals(outs[1], 2, 3));
 
   /* Bad inputs are statuses with messages; the store keeps working. */
-  MT_CHECK(mx_kvstore_create("dist_sync", &bad) == MX_ERR_UNSUPPORTED);
+  MT_CHECK(mx_kvstore_create("dist_async", &bad) == MX_ERR_UNSUPPORTED);
   MT_CHECK(strstr(mx_get_last_error(), "MPI") != NULL && bad == NULL);
   MT_CHECK(mx_kvstore_create("bogus", &bad) == MX_ERR_INVALID_ARGUMENT);
   MT_CHECK(mx_kvstore_init(kv, 1, keys, &w) == MX_ERR_INVALID_ARGUMENT);

@@ -133,7 +133,7 @@ def test_unsupported_devices_and_stores():
     if mx.num_gpus() == 0:
         raises(lambda: mx.nd.zeros((2,), mx.gpu(0)), "gpu(0)")
     raises(lambda: mx.nd.zeros((2,), mx.gpu(99)), "gpu(99)")
-    raises(lambda: mx.kv.create("dist_sync"), "MPI", code="unsupported")
+    raises(lambda: mx.kv.create("dist_async"), "dist_async", "MPI", code="unsupported")
 
 
 def test_out_of_memory_is_an_error():

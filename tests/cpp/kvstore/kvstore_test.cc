@@ -104,7 +104,7 @@ TEST(KVStore, IntegerKeysAreTheOptimizersIndices) {
 
 TEST(KVStore, ErrorsNameTheProblemAndLeaveTheStoreUsable) {
   ExpectCode(
-      ErrorCode::kUnsupported, [] { KVStore::Create("dist_sync"); }, "MPI");
+      ErrorCode::kUnsupported, [] { KVStore::Create("dist_async"); }, "use 'dist_sync'");
   ExpectCode(
       ErrorCode::kInvalidArgument, [] { KVStore::Create("nccl"); }, "'nccl'");
   auto kv = KVStore::Create("local");
