@@ -8,7 +8,7 @@
 #                 installed archive with `pkg-config --static --libs mx` runs a model
 #   cuda          CUDA build (sm_90) compiles and links; its tests run (GPU tests skip without a GPU)
 #   asan          AddressSanitizer + UndefinedBehaviorSanitizer build, unit tests
-#   tsan          ThreadSanitizer build (no OpenMP, serial OpenBLAS), concurrency tests
+#   tsan          ThreadSanitizer build (no OpenMP, serial OpenBLAS), concurrency and MPI tests
 #   fuzz          clang libFuzzer build (ASan + UBSan); each harness in fuzz/ runs for a bounded
 #                 time over a copy of its seed corpus; any crash, leak, timeout or report fails it
 #   docs          docs/operators.md is what tools/op_docs.c generates from the registry now
@@ -155,7 +155,10 @@ gate_tsan() {
     echo "the TSan tests do not load the serial OpenBLAS"
     return 1
   fi
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest_in build-tsan -L concurrency
+  # The distributed tests too (label mpi): every worker under TSan, Open MPI's own lock order in
+  # its TCP transport suppressed (tests/mpi/tsan_suppressions.txt says why).
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/mpi/tsan_suppressions.txt" \
+    ctest_in build-tsan -L "concurrency|mpi"
 }
 
 # Each libFuzzer harness (fuzz/*_fuzz.cc, docs/design/fuzzing.md) runs a fixed number of inputs
