@@ -69,10 +69,12 @@ if(NOT MX_MINIMAL)
   target_link_libraries(mx_deps INTERFACE ZLIB::ZLIB)
 endif()
 
-# MPI's C library for the dist_* key-value stores (src/kvstore/worker_group_mpi.cc).
+# MPI's C library for the dist_* key-value stores. Only src/kvstore/worker_group_mpi.cc includes
+# mpi.h (CMakeLists.txt gives it MPI's include path), so everything else compiles exactly as
+# without MPI and shares its ccache entries with the other builds; what links libmx links libmpi.
 if(MX_USE_MPI)
   find_package(MPI REQUIRED COMPONENTS C)
-  target_link_libraries(mx_deps INTERFACE MPI::MPI_C)
+  target_link_libraries(mx_deps INTERFACE $<LINK_ONLY:MPI::MPI_C>)
 endif()
 
 # OpenBLAS, the OpenMP build, so BLAS and our kernels share one OpenMP runtime.

@@ -6,7 +6,8 @@
 #   static        the self-contained CPU build (MX_STATIC + MX_MINIMAL): libmx.a alone, predict only,
 #                 defining every function of c_api.h; a C predictor linked statically against the
 #                 installed archive with `pkg-config --static --libs mx` runs a model
-#   cuda          CUDA build (sm_90) compiles and links; its tests run (GPU tests skip without a GPU)
+#   cuda          CUDA build (sm_90, without MPI) compiles and links; its tests run (GPU tests skip
+#                 without a GPU)
 #   asan          AddressSanitizer + UndefinedBehaviorSanitizer build, unit tests
 #   tsan          ThreadSanitizer build (no OpenMP, serial OpenBLAS), concurrency and MPI tests
 #   fuzz          clang libFuzzer build (ASan + UBSan); each harness in fuzz/ runs for a bounded
@@ -132,7 +133,9 @@ gate_cuda() {
     return 0
   fi
   export PATH="$PATH:/usr/local/cuda/bin"
-  mx_build build-cuda -DMX_WERROR=ON -DMX_USE_CUDA=ON -DMX_CUDA_ARCHS=90 -DMX_BUILD_BENCH=OFF &&
+  # Also the build without MPI (its dist_* stores say so; tests/cpp/kvstore checks the message).
+  mx_build build-cuda -DMX_WERROR=ON -DMX_USE_CUDA=ON -DMX_CUDA_ARCHS=90 -DMX_BUILD_BENCH=OFF \
+    -DMX_USE_MPI=OFF &&
     ! ldd build-cuda/libmx.so | grep -q 'libcuda\.so' &&
     ctest_in build-cuda -L unit
 }

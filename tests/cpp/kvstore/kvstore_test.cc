@@ -102,6 +102,24 @@ TEST(KVStore, IntegerKeysAreTheOptimizersIndices) {
   EXPECT_NEAR(Read(w)[0], 2 - (1 + 1 * 2), 1e-6);  // index 4 is a weight: decayed
 }
 
+// dist_sync without mpirun is a group of one, and a store like "local"; a libmx built without
+// MPI (the CUDA gate's build) refuses it, naming MPI (tests/mpi runs it with several workers).
+TEST(KVStore, DistSyncIsOneWorkerAloneOrNamesMissingMpi) {
+  if (!WorkerGroup::Available()) {
+    ExpectCode(ErrorCode::kUnsupported, [] { KVStore::Create("dist_sync"); }, "without MPI");
+    ExpectCode(ErrorCode::kUnsupported, [] { KVStore::Create("dist_device_sync"); }, "MPI");
+    return;
+  }
+  auto kv = KVStore::Create("dist_sync");
+  EXPECT_EQ(kv->rank(), 0);
+  EXPECT_EQ(kv->num_workers(), 1);
+  kv->Init({"w"}, {Array({1, 2})});
+  kv->Push({"w", "w"}, {Array({1, 1}), Array({2, 3}, Context::CPU(1))}, 0);
+  NDArray out = Array({0, 0});
+  kv->Pull({"w"}, {out}, 0);
+  EXPECT_EQ(Read(out), (std::vector<float>{3, 4}));
+}
+
 TEST(KVStore, ErrorsNameTheProblemAndLeaveTheStoreUsable) {
   ExpectCode(
       ErrorCode::kUnsupported, [] { KVStore::Create("dist_async"); }, "use 'dist_sync'");
