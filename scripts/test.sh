@@ -8,7 +8,7 @@
 #                 installed archive with `pkg-config --static --libs mx` runs a model
 #   cuda          CUDA build (sm_90, without MPI) compiles and links; its tests run (GPU tests skip
 #                 without a GPU)
-#   asan          AddressSanitizer + UndefinedBehaviorSanitizer build, unit tests
+#   asan          AddressSanitizer + UndefinedBehaviorSanitizer build, unit and MPI tests
 #   tsan          ThreadSanitizer build (no OpenMP, serial OpenBLAS), concurrency and MPI tests
 #   fuzz          clang libFuzzer build (ASan + UBSan); each harness in fuzz/ runs for a bounded
 #                 time over a copy of its seed corpus; any crash, leak, timeout or report fails it
@@ -144,7 +144,13 @@ gate_asan() {
   mx_build build-asan -DMX_WERROR=ON -DMX_USE_CUDA=OFF -DMX_SANITIZE='address;undefined' \
     -DMX_BUILD_BENCH=OFF -DMX_BUILD_EXAMPLES=OFF &&
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      ctest_in build-asan -L unit
+      ctest_in build-asan -L unit || return 1
+  # The distributed tests, every worker under ASan. What Open MPI keeps until exit is not a leak
+  # of libmx's: full stacks (Open MPI has no frame pointers) let tests/mpi/lsan_suppressions.txt
+  # match its libraries.
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:allocator_may_return_null=1:fast_unwind_on_malloc=0 \
+    LSAN_OPTIONS=suppressions=$PWD/tests/mpi/lsan_suppressions.txt UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest_in build-asan -L mpi -LE unit
 }
 
 # The thread build has no threads TSan cannot see: no OpenMP, no oneDNN, and the serial OpenBLAS
