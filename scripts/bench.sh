@@ -19,9 +19,21 @@ bash scripts/fetch_mnist.sh data/mnist >/dev/null
 benches=("$@")
 if [ ${#benches[@]} -eq 0 ]; then
   benches=(engine_bench elemwise_bench fc_bench op_latency memory_plan conv mnist_mlp mnist_lenet)
+  # kvstore is built only with MPI (MX_USE_MPI).
+  if [ -x build/bench/kvstore ]; then benches+=(kvstore); fi
 fi
+# kvstore runs as two workers of one MPI job (the tests' mpirun flags: --bind-to none leaves both
+# workers free to use every core), over loopback TCP as workers on separate machines talk, then
+# over Open MPI's default transport, shared memory.
+mpirun_np2=(mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2)
 for b in "${benches[@]}"; do
   mx_section "bench/$b"
+  if [ "$b" = kvstore ]; then
+    "${mpirun_np2[@]}" --mca btl self,tcp --mca btl_tcp_if_include lo \
+      --mca oob_tcp_if_include lo ./build/bench/kvstore
+    "${mpirun_np2[@]}" ./build/bench/kvstore
+    continue
+  fi
   ./build/bench/"$b"
   if [ "$b" = op_latency ]; then /usr/bin/python3 bench/op_latency_torch.py; fi
 done

@@ -192,7 +192,9 @@ void KVStore::Push(const std::vector<std::string>& keys, const std::vector<NDArr
     if (group_ == nullptr) {
       Update(e, sum, priority);
     } else if (home.is_host()) {
-      across.push_back({key, sum, e.merged});  // out of place for one value: it stays the caller's
+      // Out of place for one value: it stays the caller's. Without an optimizer the workers' sum
+      // is the new value, so it goes straight there rather than through a copy of every byte.
+      across.push_back({key, sum, optimizer_ ? e.merged : e.stored});
     } else {
       NDArray side = HostSide(e, sum, priority);
       across.push_back({key, side, side});
@@ -203,6 +205,10 @@ void KVStore::Push(const std::vector<std::string>& keys, const std::vector<NDArr
   PushCollectives(*group_, Collective::Kind::kAllreduceSum, across);
   for (const std::string& key : order) {
     Entry& e = Find(key);
+    if (!optimizer_) {
+      if (!e.host.is_none()) NDArray::CopyFromTo(e.host, e.stored, priority);
+      continue;
+    }
     if (!e.host.is_none()) NDArray::CopyFromTo(e.host, e.merged, priority);
     Update(e, e.merged, priority);
   }

@@ -227,6 +227,11 @@ class MpiGroup final : public WorkerGroup {
     // A collective still in flight cannot be cancelled, and MPI_Finalize would wait for it.
     // Leaving without it makes mpirun report the job as failed and stop the other workers.
     if (!broken_.empty()) return;
+    // A program that initialised MPI itself finalises it, before exit: that freed ours, and any
+    // MPI call after it (but this query) aborts the process.
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized != 0) return;
     MPI_Op_free(&half_sum_);
     MPI_Comm_free(&comm_);
     if (owns_mpi_) MPI_Finalize();
