@@ -286,14 +286,24 @@ class MpiGroup final : public WorkerGroup {
       static_cast<uint64_t*>(c.segments[0].dst)[0] = both[0] == ~both[1] ? 1 : 0;
       return;
     }
-    // Whether any worker's values came from a failed op, reduced alongside the data (both
-    // collectives are in flight at once, so it costs no extra round trip).
+    // Whether any worker's values came from a failed op: a one-int allreduce. Small messages
+    // travel alongside it (both in flight at once: no extra round trip). For large ones (up to a
+    // limit, below) it goes first: once it is complete every worker has reached this collective, so
+    // the data can go through MPI's blocking collective, which Open MPI serves with faster
+    // algorithms than the nonblocking one (bench/README.md), without a missing worker making it
+    // hang.
     int failed = c.input_failed ? 1 : 0;
     MPI_Request failed_req = MPI_REQUEST_NULL;
     const int rc = MPI_Iallreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, comm_, &failed_req);
     if (rc != MPI_SUCCESS) Wait(rc, &failed_req, c);
-    Transfer(c);
-    Wait(MPI_SUCCESS, &failed_req, c);
+    const size_t bytes = TotalCount(c) * DTypeSize(c.dtype);
+    if (bytes >= kBlockingBytes && bytes < kBlockingBytesEnd) {
+      Wait(MPI_SUCCESS, &failed_req, c);
+      if (failed == 0) Transfer(c, /*blocking=*/true);  // (all skip it alike otherwise)
+    } else {
+      Transfer(c, /*blocking=*/false);
+      Wait(MPI_SUCCESS, &failed_req, c);
+    }
     if (failed != 0 && !c.input_failed) {
       // (The failed worker reports its own error; its result here is as bad as ours.)
       MX_THROW(kFailed) << "kvstore: another worker's values for " << c.what
@@ -302,33 +312,43 @@ class MpiGroup final : public WorkerGroup {
     }
   }
 
-  void Transfer(const Collective& c) {
+  // Messages from kBlockingBytes up to kBlockingBytesEnd go through MPI's blocking collectives (see
+  // Execute). Above that Open MPI 4.1's blocking allreduce picks an algorithm that ran 10x slower
+  // than its nonblocking one here (0.2 against 2.1 GB/s at 64 MiB, bench/kvstore, 2 workers).
+  static constexpr size_t kBlockingBytes = size_t{256} << 10;
+  static constexpr size_t kBlockingBytesEnd = size_t{32} << 20;
+
+  void Transfer(const Collective& c, bool blocking) {
     const MPI_Datatype type = MpiType(c.dtype);
     const size_t esize = DTypeSize(c.dtype);
+    MPI_Request* const req = blocking ? nullptr : &req_;
     if (c.kind == Collective::Kind::kBroadcast) {
-      const auto bcast = [&](void* p, int n) { return MPI_Ibcast(p, n, type, 0, comm_, &req_); };
+      const auto bcast = [&](void* p, int n) {
+        return blocking ? MPI_Bcast(p, n, type, 0, comm_) : MPI_Ibcast(p, n, type, 0, comm_, req);
+      };
       if (c.segments.size() == 1) {
-        Chunked(c.segments[0].dst, c.segments[0].count, esize, bcast, c);
+        Chunked(c.segments[0].dst, c.segments[0].count, esize, bcast, c, req);
         return;
       }
       Pack(c, esize, /*from_dst=*/true);
-      Chunked(scratch_.data(), TotalCount(c), esize, bcast, c);
+      Chunked(scratch_.data(), TotalCount(c), esize, bcast, c, req);
       Unpack(c, esize);
       return;
     }
     const MPI_Op op = c.dtype == DType::kFloat16 ? half_sum_ : MPI_SUM;
     const auto in_place = [&](void* p, int n) {
-      return MPI_Iallreduce(MPI_IN_PLACE, p, n, type, op, comm_, &req_);
+      return blocking ? MPI_Allreduce(MPI_IN_PLACE, p, n, type, op, comm_)
+                      : MPI_Iallreduce(MPI_IN_PLACE, p, n, type, op, comm_, req);
     };
     if (c.segments.size() > 1) {
       Pack(c, esize, /*from_dst=*/false);
-      Chunked(scratch_.data(), TotalCount(c), esize, in_place, c);
+      Chunked(scratch_.data(), TotalCount(c), esize, in_place, c, req);
       Unpack(c, esize);
       return;
     }
     const Collective::Segment& s = c.segments.at(0);
     if (s.src == s.dst) {
-      Chunked(s.dst, s.count, esize, in_place, c);
+      Chunked(s.dst, s.count, esize, in_place, c, req);
       return;
     }
     // Out of place, as a program calling MPI_Allreduce itself would do it.
@@ -336,8 +356,11 @@ class MpiGroup final : public WorkerGroup {
     char* dst = static_cast<char*>(s.dst);
     for (size_t done = 0; done < s.count;) {
       const int n = static_cast<int>(std::min(s.count - done, kMaxCount));
-      Wait(MPI_Iallreduce(src + done * esize, dst + done * esize, n, type, op, comm_, &req_), &req_,
-           c);
+      const void* from = src + done * esize;
+      void* to = dst + done * esize;
+      Wait(blocking ? MPI_Allreduce(from, to, n, type, op, comm_)
+                    : MPI_Iallreduce(from, to, n, type, op, comm_, req),
+           req, c);
       done += static_cast<size_t>(n);
     }
   }
@@ -345,11 +368,12 @@ class MpiGroup final : public WorkerGroup {
   // MPI counts are ints: a buffer of more than kMaxCount elements goes in several collectives.
   static constexpr size_t kMaxCount = size_t{1} << 30;
   template <typename Start>
-  void Chunked(void* p, size_t count, size_t esize, const Start& start, const Collective& c) {
+  void Chunked(void* p, size_t count, size_t esize, const Start& start, const Collective& c,
+               MPI_Request* req) {
     char* base = static_cast<char*>(p);
     for (size_t done = 0; done < count;) {
       const int n = static_cast<int>(std::min(count - done, kMaxCount));
-      Wait(start(base + done * esize, n), &req_, c);
+      Wait(start(base + done * esize, n), req, c);
       done += static_cast<size_t>(n);
     }
   }
@@ -372,12 +396,14 @@ class MpiGroup final : public WorkerGroup {
 
   // Polls the collective started with return code `rc` until it completes or the timeout passes.
   // Spinning on MPI_Test is what MPI_Wait does (and what drives the transfer); the clock is read
-  // only now and then.
+  // only now and then. A blocking collective (req == nullptr) is complete already.
   void Wait(int rc, MPI_Request* req, const Collective& c) {
     if (rc != MPI_SUCCESS) {
-      MX_THROW(kFailed) << "kvstore: MPI could not start the collective for " << c.what << ": "
+      if (req == nullptr) broken_ = "MPI failed: " + MpiMessage(rc);
+      MX_THROW(kFailed) << "kvstore: MPI could not run the collective for " << c.what << ": "
                         << MpiMessage(rc);
     }
+    if (req == nullptr) return;
     const auto start = std::chrono::steady_clock::now();
     for (uint64_t spin = 1;; ++spin) {
       int done = 0;
