@@ -106,8 +106,10 @@ TEST(KVStore, IntegerKeysAreTheOptimizersIndices) {
 // MPI (the CUDA gate's build) refuses it, naming MPI (tests/mpi runs it with several workers).
 TEST(KVStore, DistSyncIsOneWorkerAloneOrNamesMissingMpi) {
   if (!WorkerGroup::Available()) {
-    ExpectCode(ErrorCode::kUnsupported, [] { KVStore::Create("dist_sync"); }, "without MPI");
-    ExpectCode(ErrorCode::kUnsupported, [] { KVStore::Create("dist_device_sync"); }, "MPI");
+    ExpectCode(
+        ErrorCode::kUnsupported, [] { KVStore::Create("dist_sync"); }, "without MPI");
+    ExpectCode(
+        ErrorCode::kUnsupported, [] { KVStore::Create("dist_device_sync"); }, "MPI");
     return;
   }
   auto kv = KVStore::Create("dist_sync");
