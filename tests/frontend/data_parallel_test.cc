@@ -14,26 +14,16 @@
 #include <string>
 #include <vector>
 
+#include "bright_halves.h"
+
 namespace {
 
 constexpr int kSamples = 240;
 constexpr int kBatch = 40;
 
-// 8x8 one-channel images: class 1 when the left half is brighter than the right half. Fixed by
-// the seed; the iterators below never shuffle, so every run sees the same batches.
+// (bright_halves.h; the iterators here never shuffle, so every run sees the same batches)
 void MakeData(int n, uint64_t seed, std::vector<float>* x, std::vector<float>* y) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(0, 1);
-  x->assign(static_cast<size_t>(n) * 64, 0);
-  y->assign(n, 0);
-  for (int i = 0; i < n; ++i) {
-    const int label = static_cast<int>(rng() % 2);
-    for (int p = 0; p < 64; ++p) {
-      const bool bright = (p % 8 < 4) == (label == 1);
-      (*x)[i * 64 + p] = u(rng) * 0.8f + (bright ? 0.3f : 0.0f);
-    }
-    (*y)[i] = static_cast<float>(label);
-  }
+  frontend_test::BrightHalves(n, seed, 0.8f, 0.3f, x, y);
 }
 
 mx::Symbol Mlp() {

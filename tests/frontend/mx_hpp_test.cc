@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "bright_halves.h"
+
 namespace {
 
 TEST(Frontend, ErrorsAreExceptionsWithTheLibraryMessage) {
@@ -97,22 +99,9 @@ TEST(Frontend, InferShapeIsStrictAndInferShapePartialTakesZeroDims) {
   EXPECT_TRUE(net.InferShape({{"data", {2, 784}}}).complete);
 }
 
-// 8x8 one-channel images: class 1 when the left half is brighter than the right half.
+// The test images of bright_halves.h.
 void MakeData(int n, uint64_t seed, std::vector<float>* x, std::vector<float>* y) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(0, 1);
-  x->assign(static_cast<size_t>(n) * 64, 0);
-  y->assign(n, 0);
-  for (int i = 0; i < n; ++i) {
-    const int label = static_cast<int>(rng() % 2);
-    for (int r = 0; r < 8; ++r) {
-      for (int c = 0; c < 8; ++c) {
-        const bool bright = (c < 4) == (label == 1);
-        (*x)[i * 64 + r * 8 + c] = u(rng) * 0.5f + (bright ? 0.5f : 0.0f);
-      }
-    }
-    (*y)[i] = static_cast<float>(label);
-  }
+  frontend_test::BrightHalves(n, seed, 0.5f, 0.5f, x, y);
 }
 
 mx::Symbol SmallConvNet() {
