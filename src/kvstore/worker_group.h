@@ -13,9 +13,9 @@
 //     g.Run(t, Collective{...}, [done](std::exception_ptr e) { e ? done(e) : done(); });
 //   }, ..., FnProperty::kCollective);
 //
-// A collective that does not complete within the timeout (MX_KVSTORE_TIMEOUT seconds, default
-// 300: another worker failed, exited or stopped making the same calls) fails with an error saying
-// so, and so does every collective after it: the group is broken for good, since MPI cannot cancel
+// A collective whose workers do not all arrive within the timeout (MX_KVSTORE_TIMEOUT seconds,
+// default 300: another worker failed, exited or stopped making the same calls) fails with an error
+// saying so, and so does every collective after it: the group is broken for good, since MPI cannot cancel
 // a collective. The process keeps running; at exit a broken group skips MPI_Finalize, so mpirun
 // reports the job as failed and stops the other workers.
 //
