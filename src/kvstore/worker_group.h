@@ -15,9 +15,9 @@
 //
 // A collective whose workers do not all arrive within the timeout (MX_KVSTORE_TIMEOUT seconds,
 // default 300: another worker failed, exited or stopped making the same calls) fails with an error
-// saying so, and so does every collective after it: the group is broken for good, since MPI cannot cancel
-// a collective. The process keeps running; at exit a broken group skips MPI_Finalize, so mpirun
-// reports the job as failed and stops the other workers.
+// saying so, and so does every collective after it: the group is broken for good, since MPI cannot
+// cancel a collective. The process keeps running; at exit a broken group skips MPI_Finalize, so
+// mpirun reports the job as failed and stops the other workers.
 //
 // Built from src/kvstore/worker_group_mpi.cc (MX_USE_MPI) or worker_group_none.cc, where Get()
 // is kUnsupported.
