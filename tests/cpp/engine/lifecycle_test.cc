@@ -3,15 +3,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "base/error.h"
 #include "engine/engine.h"
 #include "engine_test_util.h"
 #include "mx/c_api.h"
+
+#if MX_USE_OPENMP
+#include <omp.h>
+#endif
 
 namespace mx {
 namespace engine {
@@ -39,6 +45,40 @@ class ScopedEnv {
   bool had_ = false;
   std::string old_;
 };
+
+#if MX_USE_OPENMP
+// The OpenMP threads a CPU worker's op gets, on a fresh threaded engine with one CPU worker.
+int WorkerOmpThreads() {
+  Engine* e = testing::Restart(EngineType::kThreaded, 1);
+  std::atomic<int> n{0};
+  VarHandle v = e->NewVar();
+  e->PushSync([&](RunContext) { n = omp_get_max_threads(); }, Context::CPU(), nullptr, 0, &v, 1);
+  e->WaitForVar(v);
+  e->DeleteVar(v);
+  return n.load();
+}
+
+// Workers x OpenMP threads fill the process's cores: OMP_NUM_THREADS when set, else the machine's
+// divided between the processes mpirun started on it (docs/distributed.md).
+TEST(EngineThreads, OpenMpThreadsShareTheProcessesCores) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  {
+    ScopedEnv omp("OMP_NUM_THREADS", "");
+    ScopedEnv local("OMPI_COMM_WORLD_LOCAL_SIZE", "1");
+    EXPECT_EQ(WorkerOmpThreads(), cores);
+  }
+  {
+    ScopedEnv omp("OMP_NUM_THREADS", "3");
+    EXPECT_EQ(WorkerOmpThreads(), 3);
+  }
+  {
+    ScopedEnv omp("OMP_NUM_THREADS", "");
+    ScopedEnv local("OMPI_COMM_WORLD_LOCAL_SIZE", "1000");
+    EXPECT_EQ(WorkerOmpThreads(), 1);
+  }
+  Engine::Shutdown();
+}
+#endif
 
 TEST(EngineSelection, NaiveThroughOptions) {
   Engine* e = testing::Restart(EngineType::kNaive);
