@@ -23,6 +23,7 @@ struct Executor::CachedOp {
   std::vector<TBlob> in, out;
   std::vector<OpReq> req;
   std::vector<Resource> resources;
+  std::shared_ptr<void> state;  // the op's FCreateState result, if it has one
   engine::OprHandle train_op = nullptr;
   engine::OprHandle infer_op = nullptr;
 };
@@ -49,6 +50,7 @@ engine::AsyncFn MakeFn(std::shared_ptr<Executor::CachedOp> op, bool is_train) {
     octx.run = rctx;
     octx.is_train = is_train;
     octx.requested = &op->resources;
+    octx.state = op->state.get();
     try {
       (*op->fn)(*op->attrs, octx, op->in, op->req, op->out);
     } catch (...) {
@@ -313,6 +315,15 @@ void Executor::BuildOps() {
       writes.push_back(entries_[eid].var());
     }
     if (!any_output && mutated.empty()) continue;  // nothing it computes is needed
+    auto create = node.attrs.op->create_state.find(ctx_.dev_type);
+    if (create != node.attrs.op->create_state.end()) {
+      try {
+        op->state = create->second(node.attrs, ctx_, op->in, op->req, op->out);
+      } catch (const Error& e) {
+        throw Error(e.code(), "bind: node '" + node.attrs.name + "' (" + node.attrs.op->name +
+                                  "): " + e.what());
+      }
+    }
     if (node.attrs.op->resources) {
       for (ResourceType t : node.attrs.op->resources(node.attrs)) {
         op->resources.push_back(ResourceManager::Get()->Request(ctx_, t));

@@ -219,22 +219,22 @@ void Backward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
 void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
+#if MX_USE_ONEDNN
+  if (OneDNNConvForward(attrs, ctx, in, req[0], out[0])) return;
+#endif
   const ConvolutionParam& p = ConvParam(attrs);
   const Window w = ConvWindow(attrs);
-#if MX_USE_ONEDNN
-  if (OneDNNConvForward(p, w, ctx, in, req[0], out[0])) return;
-#endif
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name,
                       { Forward<T>(p, w, ctx, in, req[0], out[0]); });
 }
 
 void BackwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                  const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+#if MX_USE_ONEDNN
+  if (OneDNNConvBackward(attrs, ctx, in, req, out)) return;
+#endif
   const ConvolutionParam& p = ConvParam(attrs);
   const Window w = ConvWindow(attrs);
-#if MX_USE_ONEDNN
-  if (OneDNNConvBackward(p, w, ctx, in, req, out)) return;
-#endif
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, w, ctx, in, req, out); });
 }
 
@@ -345,6 +345,13 @@ void RegisterConvolutionOps(OpRegistry* reg) {
       .SetInferType(ElemwiseType)
       .SetResources({ResourceType::kTempSpace})
       .SetCompute(DeviceType::kCPU, ForwardCPU)
+#if MX_USE_ONEDNN
+      .SetCreateState(DeviceType::kCPU,
+                      [](const NodeAttrs& attrs, Context, const std::vector<TBlob>& in,
+                         const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+                        return OneDNNConvState(attrs, false, in, req, out);
+                      })
+#endif
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return MakeGradNode("_backward_Convolution", n, {og[0], InputOf(n, 0), InputOf(n, 1)},
                             n->attrs.dict);
@@ -359,6 +366,13 @@ void RegisterConvolutionOps(OpRegistry* reg) {
       .SetInferType(ElemwiseType)
       .SetResources({ResourceType::kTempSpace})
       .SetCompute(DeviceType::kCPU, BackwardCPU)
+#if MX_USE_ONEDNN
+      .SetCreateState(DeviceType::kCPU,
+                      [](const NodeAttrs& attrs, Context, const std::vector<TBlob>& in,
+                         const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+                        return OneDNNConvState(attrs, true, in, req, out);
+                      })
+#endif
       .SetBackwardOf("Convolution");
 }
 

@@ -6,6 +6,7 @@
 
 #include <dmlc/parameter.h>
 
+#include <memory>
 #include <vector>
 
 #include "op/conv_util.h"
@@ -66,11 +67,17 @@ Window ConvWindow(const NodeAttrs& attrs);
 // does not take the call (not float32, an output to accumulate into, a geometry oneDNN does not
 // express, or MX_ONEDNN=0); the caller then runs the im2col path. Forward: in = (data, weight[,
 // bias]); backward: in = (ograd, data, weight), out = (data_grad, weight_grad[, bias_grad]).
-bool OneDNNConvForward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
-                       const std::vector<TBlob>& in, OpReq req, const TBlob& out);
-bool OneDNNConvBackward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
-                        const std::vector<TBlob>& in, const std::vector<OpReq>& req,
-                        const std::vector<TBlob>& out);
+// They use the node's plans from OpContext::state when an executor built them
+// (OneDNNConvState), otherwise plans cached per problem and thread.
+bool OneDNNConvForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                       OpReq req, const TBlob& out);
+bool OneDNNConvBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                        const std::vector<OpReq>& req, const std::vector<TBlob>& out);
+// The FCreateState of Convolution (backward false) and _backward_Convolution: the node's oneDNN
+// plans for the directions it computes, built at bind.
+std::shared_ptr<void> OneDNNConvState(const NodeAttrs& attrs, bool backward,
+                                      const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                                      const std::vector<TBlob>& out);
 #endif
 
 }  // namespace mx

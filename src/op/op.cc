@@ -113,6 +113,11 @@ Op& Op::SetCompute(DeviceType dev, FCompute f) {
   return *this;
 }
 
+Op& Op::SetCreateState(DeviceType dev, FCreateState f) {
+  create_state[dev] = std::move(f);
+  return *this;
+}
+
 Op& Op::SetGradient(FGradient f) {
   gradient = std::move(f);
   not_differentiable = false;

@@ -54,6 +54,9 @@ struct OpContext {
   bool is_train = false;
   // The resources the op requested (Op::resources), in the same order.
   const std::vector<Resource>* requested = nullptr;
+  // What the op's FCreateState built for this node when an executor bound it (e.g. oneDNN plans
+  // for the node's shapes); null in imperative calls and for ops without one.
+  void* state = nullptr;
 
   // Scratch memory of at least `bytes`, valid for this call (needs ResourceType::kTempSpace).
   void* TempSpace(size_t bytes) const;
@@ -85,6 +88,14 @@ using FGradient = std::function<std::vector<NodeEntry>(const NodePtr& node,
 using FInplace = std::function<std::vector<std::pair<int, int>>(const NodeAttrs&)>;
 using FResources = std::function<std::vector<ResourceType>(const NodeAttrs&)>;
 using FIndices = std::function<std::vector<int>(const NodeAttrs&)>;
+// Builds a node's state once, when an executor binds it: the node's inputs and outputs are those
+// of every later call (shapes, dtypes and the bound arrays' pointers; an output with req kNull
+// has none). Each call of that node's compute gets it as OpContext::state; the node's calls never
+// overlap, so compute may update it. Throws mx::Error for what it cannot plan (bind then fails,
+// naming the node); returns null to plan nothing.
+using FCreateState = std::function<std::shared_ptr<void>(
+    const NodeAttrs&, Context, const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+    const std::vector<TBlob>& out)>;
 
 // Documentation of one parameter, for op info (bindings generate functions from it).
 struct ParamDoc {
@@ -116,6 +127,9 @@ class Op {
   Op& SetResources(std::vector<ResourceType> types);
   Op& SetResources(FResources f);
   Op& SetCompute(DeviceType dev, FCompute f);
+  // Optional: per-node state built at bind for `dev` (FCreateState); compute must also work
+  // without it (imperative calls).
+  Op& SetCreateState(DeviceType dev, FCreateState f);
   Op& SetGradient(FGradient f);
   Op& SetNotDifferentiable();
   // Inputs the op writes (auxiliary states such as BatchNorm's moving statistics). With
@@ -158,6 +172,7 @@ class Op {
   bool hidden = false;
   std::string backward_of;
   std::map<DeviceType, FCompute> compute;
+  std::map<DeviceType, FCreateState> create_state;
 };
 
 class OpRegistry {

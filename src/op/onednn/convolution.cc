@@ -1,9 +1,12 @@
 // Convolution forward, backward-data and backward-weights through oneDNN (float32).
 //
 // 1-D data is described to oneDNN as 2-D with H = 1, like the im2col path does. Each direction's
-// plan (primitive descriptor, primitive, operand reorders) is built once per problem and thread
-// (onednn.h) and reused.
+// plan (primitive descriptor, primitive, operand reorders, the cached reordered weights) is built
+// once: when an executor binds the node (ConvState, reached through OpContext::state), or, for
+// imperative calls, once per problem and thread (onednn.h).
 #include <algorithm>
+#include <cstring>
+#include <memory>
 
 #include "op/convolution.h"
 #include "op/onednn/onednn.h"
@@ -15,9 +18,12 @@ using dnnl::memory;
 using Dims = memory::dims;
 using Tag = memory::format_tag;
 
+enum Direction : int { kForward = 0, kBackwardData = 1, kBackwardWeights = 2 };
+
 // The problem in oneDNN's terms.
 struct Problem {
   Dims src, weights, bias, dst, strides, dilates, pad_l, pad_r;
+  int64_t group_channels = 0;  // input channels per group
   bool grouped = false, has_bias = false;
   onednn::Key key{};
 };
@@ -30,6 +36,7 @@ bool Describe(const ConvolutionParam& p, const Window& w, const Shape& data, con
   const int64_t g = p.num_group;
   pr->grouped = g > 1;
   pr->has_bias = !p.no_bias;
+  pr->group_channels = x.c / g;
   pr->src = {x.n, x.c, x.h, x.w};
   pr->dst = {y.n, y.c, y.h, y.w};
   pr->bias = {y.c};
@@ -50,6 +57,22 @@ bool Describe(const ConvolutionParam& p, const Window& w, const Shape& data, con
   return true;
 }
 
+// The layout a direction asks for its activations (data, output and their gradients); the
+// weights are always `any`. oneDNN 2.6's choice under `any` is a channel-blocked layout
+// (nChw16c) or nhwc, which pads the channels to a multiple of 16 where blocked:
+// - forward and backward-data with fewer than 16 input channels per group (LeNet's and the
+//   ResNet stem's first layer: 1 channel) compute 16 channels for each real one; plain NCHW
+//   takes oneDNN's GEMM kernel instead, which computes only real channels and needs no reorders:
+//   LeNet conv1's data gradient 1.7 ms vs 16 ms, the stem's forward 0.85 vs 1.35 ms (1 thread);
+// - backward-weights with a channel count that is not a multiple of 16 (LeNet conv2: 20) runs
+//   best on nhwc, which does not pad: 3.2 vs 5.5 ms.
+Tag ActivationTag(const Problem& pr, int direction) {
+  const int64_t c = pr.group_channels;
+  if (direction == kBackwardWeights) return c >= 16 && c % 16 != 0 ? Tag::nhwc : Tag::any;
+  return c < 16 ? Tag::nchw : Tag::any;
+}
+
+memory::desc Act(const Dims& d, Tag tag) { return memory::desc(d, memory::data_type::f32, tag); }
 memory::desc Any(const Dims& d) { return memory::desc(d, memory::data_type::f32, Tag::any); }
 memory::desc UserData(const Dims& d) { return onednn::PlainDesc(d, Tag::nchw); }
 memory::desc UserWeights(const Problem& pr) {
@@ -65,20 +88,24 @@ dnnl::primitive_attr UserScratchpad() {
 
 // The forward op always asks for forward_inference: the output is the same, and oneDNN 2.6 picks
 // a faster kernel for it (LeNet's second layer: 174 vs 110 GFLOP/s on this machine). The
-// backward plans' hints are forward_training descriptors, as oneDNN expects.
-dnnl::convolution_forward::primitive_desc ForwardDesc(const Problem& pr, dnnl::prop_kind prop) {
+// backward plans' hints are forward_training descriptors in the backward direction's layout, as
+// oneDNN expects.
+dnnl::convolution_forward::primitive_desc ForwardDesc(const Problem& pr, dnnl::prop_kind prop,
+                                                      Tag tag) {
   using F = dnnl::convolution_forward;
   const auto alg = dnnl::algorithm::convolution_direct;
-  F::desc d = pr.has_bias ? F::desc(prop, alg, Any(pr.src), Any(pr.weights), UserBias(pr),
-                                    Any(pr.dst), pr.strides, pr.dilates, pr.pad_l, pr.pad_r)
-                          : F::desc(prop, alg, Any(pr.src), Any(pr.weights), Any(pr.dst),
-                                    pr.strides, pr.dilates, pr.pad_l, pr.pad_r);
+  const memory::desc src = Act(pr.src, tag), dst = Act(pr.dst, tag);
+  F::desc d = pr.has_bias ? F::desc(prop, alg, src, Any(pr.weights), UserBias(pr), dst, pr.strides,
+                                    pr.dilates, pr.pad_l, pr.pad_r)
+                          : F::desc(prop, alg, src, Any(pr.weights), dst, pr.strides, pr.dilates,
+                                    pr.pad_l, pr.pad_r);
   return F::primitive_desc(d, UserScratchpad(), onednn::Engine());
 }
 
 struct ForwardPlan {
   dnnl::convolution_forward prim;
   onednn::Operand src, weights, dst;
+  onednn::CachedOperand cached_weights;
   memory::desc scratchpad;
   size_t scratch = 0;
 };
@@ -86,6 +113,7 @@ struct ForwardPlan {
 struct BackwardDataPlan {
   dnnl::convolution_backward_data prim;
   onednn::Operand diff_dst, weights, diff_src;
+  onednn::CachedOperand cached_weights;
   memory::desc scratchpad;
   size_t scratch = 0;
 };
@@ -97,54 +125,88 @@ struct BackwardWeightsPlan {
   size_t scratch = 0;
 };
 
-ForwardPlan BuildForward(const Problem& pr) {
-  const auto pd = ForwardDesc(pr, dnnl::prop_kind::forward_inference);
-  ForwardPlan plan;
-  plan.prim = dnnl::convolution_forward(pd);
-  plan.src = onednn::PlanOperand(UserData(pr.src), pd.src_desc(), true);
-  plan.weights = onednn::PlanOperand(UserWeights(pr), pd.weights_desc(), true);
-  plan.dst = onednn::PlanOperand(UserData(pr.dst), pd.dst_desc(), false);
-  plan.scratchpad = pd.scratchpad_desc();
-  plan.scratch = onednn::ScratchBytes(
-      {plan.src.bytes, plan.weights.bytes, plan.dst.bytes, plan.scratchpad.get_size()});
-  return plan;
+// Each builder returns null when oneDNN has no implementation for the problem (a dnnl::error
+// while describing it): the call then takes the im2col path.
+template <typename Plan, typename Fn>
+std::unique_ptr<Plan> Build(Fn fill) {
+  try {
+    auto plan = std::make_unique<Plan>();
+    fill(plan.get());
+    onednn::CountPlan();
+    return plan;
+  } catch (const dnnl::error&) {
+    return nullptr;
+  }
 }
 
-BackwardDataPlan BuildBackwardData(const Problem& pr) {
-  using B = dnnl::convolution_backward_data;
-  B::desc d(dnnl::algorithm::convolution_direct, Any(pr.src), Any(pr.weights), Any(pr.dst),
-            pr.strides, pr.dilates, pr.pad_l, pr.pad_r);
-  const B::primitive_desc pd(d, UserScratchpad(), onednn::Engine(),
-                             ForwardDesc(pr, dnnl::prop_kind::forward_training));
-  BackwardDataPlan plan;
-  plan.prim = B(pd);
-  plan.diff_dst = onednn::PlanOperand(UserData(pr.dst), pd.diff_dst_desc(), true);
-  plan.weights = onednn::PlanOperand(UserWeights(pr), pd.weights_desc(), true);
-  plan.diff_src = onednn::PlanOperand(UserData(pr.src), pd.diff_src_desc(), false);
-  plan.scratchpad = pd.scratchpad_desc();
-  plan.scratch = onednn::ScratchBytes(
-      {plan.diff_dst.bytes, plan.weights.bytes, plan.diff_src.bytes, plan.scratchpad.get_size()});
-  return plan;
+std::unique_ptr<ForwardPlan> BuildForward(const Problem& pr) {
+  return Build<ForwardPlan>([&](ForwardPlan* plan) {
+    const auto pd =
+        ForwardDesc(pr, dnnl::prop_kind::forward_inference, ActivationTag(pr, kForward));
+    plan->prim = dnnl::convolution_forward(pd);
+    plan->src = onednn::PlanOperand(UserData(pr.src), pd.src_desc(), true);
+    plan->weights = onednn::PlanOperand(UserWeights(pr), pd.weights_desc(), true);
+    plan->dst = onednn::PlanOperand(UserData(pr.dst), pd.dst_desc(), false);
+    plan->scratchpad = pd.scratchpad_desc();
+    plan->scratch =
+        onednn::ScratchBytes({plan->src.bytes, plan->dst.bytes, plan->scratchpad.get_size()});
+  });
 }
 
-BackwardWeightsPlan BuildBackwardWeights(const Problem& pr) {
-  using B = dnnl::convolution_backward_weights;
-  const auto alg = dnnl::algorithm::convolution_direct;
-  B::desc d = pr.has_bias ? B::desc(alg, Any(pr.src), Any(pr.weights), UserBias(pr), Any(pr.dst),
-                                    pr.strides, pr.dilates, pr.pad_l, pr.pad_r)
-                          : B::desc(alg, Any(pr.src), Any(pr.weights), Any(pr.dst), pr.strides,
-                                    pr.dilates, pr.pad_l, pr.pad_r);
-  const B::primitive_desc pd(d, UserScratchpad(), onednn::Engine(),
-                             ForwardDesc(pr, dnnl::prop_kind::forward_training));
-  BackwardWeightsPlan plan;
-  plan.prim = B(pd);
-  plan.src = onednn::PlanOperand(UserData(pr.src), pd.src_desc(), true);
-  plan.diff_dst = onednn::PlanOperand(UserData(pr.dst), pd.diff_dst_desc(), true);
-  plan.diff_weights = onednn::PlanOperand(UserWeights(pr), pd.diff_weights_desc(), false);
-  plan.scratchpad = pd.scratchpad_desc();
-  plan.scratch = onednn::ScratchBytes(
-      {plan.src.bytes, plan.diff_dst.bytes, plan.diff_weights.bytes, plan.scratchpad.get_size()});
-  return plan;
+std::unique_ptr<BackwardDataPlan> BuildBackwardData(const Problem& pr) {
+  return Build<BackwardDataPlan>([&](BackwardDataPlan* plan) {
+    using B = dnnl::convolution_backward_data;
+    const Tag tag = ActivationTag(pr, kBackwardData);
+    B::desc d(dnnl::algorithm::convolution_direct, Act(pr.src, tag), Any(pr.weights),
+              Act(pr.dst, tag), pr.strides, pr.dilates, pr.pad_l, pr.pad_r);
+    const B::primitive_desc pd(d, UserScratchpad(), onednn::Engine(),
+                               ForwardDesc(pr, dnnl::prop_kind::forward_training, tag));
+    plan->prim = B(pd);
+    plan->diff_dst = onednn::PlanOperand(UserData(pr.dst), pd.diff_dst_desc(), true);
+    plan->weights = onednn::PlanOperand(UserWeights(pr), pd.weights_desc(), true);
+    plan->diff_src = onednn::PlanOperand(UserData(pr.src), pd.diff_src_desc(), false);
+    plan->scratchpad = pd.scratchpad_desc();
+    plan->scratch = onednn::ScratchBytes(
+        {plan->diff_dst.bytes, plan->diff_src.bytes, plan->scratchpad.get_size()});
+  });
+}
+
+std::unique_ptr<BackwardWeightsPlan> BuildBackwardWeights(const Problem& pr) {
+  return Build<BackwardWeightsPlan>([&](BackwardWeightsPlan* plan) {
+    using B = dnnl::convolution_backward_weights;
+    const auto alg = dnnl::algorithm::convolution_direct;
+    const Tag tag = ActivationTag(pr, kBackwardWeights);
+    const memory::desc src = Act(pr.src, tag), dst = Act(pr.dst, tag);
+    B::desc d = pr.has_bias ? B::desc(alg, src, Any(pr.weights), UserBias(pr), dst, pr.strides,
+                                      pr.dilates, pr.pad_l, pr.pad_r)
+                            : B::desc(alg, src, Any(pr.weights), dst, pr.strides, pr.dilates,
+                                      pr.pad_l, pr.pad_r);
+    const B::primitive_desc pd(d, UserScratchpad(), onednn::Engine(),
+                               ForwardDesc(pr, dnnl::prop_kind::forward_training, tag));
+    plan->prim = B(pd);
+    plan->src = onednn::PlanOperand(UserData(pr.src), pd.src_desc(), true);
+    plan->diff_dst = onednn::PlanOperand(UserData(pr.dst), pd.diff_dst_desc(), true);
+    plan->diff_weights = onednn::PlanOperand(UserWeights(pr), pd.diff_weights_desc(), false);
+    plan->scratchpad = pd.scratchpad_desc();
+    plan->scratch = onednn::ScratchBytes({plan->src.bytes, plan->diff_dst.bytes,
+                                          plan->diff_weights.bytes, plan->scratchpad.get_size()});
+  });
+}
+
+// The plans of one executor node, built at bind for its shapes (null where a direction is not
+// needed or oneDNN has no implementation).
+struct ConvState {
+  bool described = false;
+  std::unique_ptr<ForwardPlan> forward;
+  std::unique_ptr<BackwardDataPlan> backward_data;
+  std::unique_ptr<BackwardWeightsPlan> backward_weights;
+};
+
+// One plan per problem and thread, for imperative calls (no executor node to hold them); a null
+// pointer records that oneDNN has no implementation.
+template <typename Plan>
+Plan* ThreadPlan(const Problem& pr, std::unique_ptr<Plan> (*build)(const Problem&)) {
+  return onednn::ThreadCache<std::unique_ptr<Plan>>().Get(pr.key, [&] { return build(pr); }).get();
 }
 
 bool Takes(const std::vector<TBlob>& in, std::initializer_list<OpReq> reqs) {
@@ -154,17 +216,19 @@ bool Takes(const std::vector<TBlob>& in, std::initializer_list<OpReq> reqs) {
   return true;
 }
 
-}  // namespace
+// A oneDNN failure while computing becomes an error naming the node (the engine stores it on the
+// outputs; it surfaces as an error status where they are read).
+[[noreturn]] void Fail(const NodeAttrs& attrs, const char* what, const dnnl::error& e) {
+  MX_THROW(kInternal) << attrs.op->name << (attrs.name.empty() ? "" : " node '") << attrs.name
+                      << (attrs.name.empty() ? "" : "'") << ": oneDNN " << what
+                      << " failed: " << e.what();
+}
 
-bool OneDNNConvForward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
-                       const std::vector<TBlob>& in, OpReq req, const TBlob& out) {
-  Problem pr;
-  if (!Takes(in, {req}) || !Describe(p, w, in[0].shape, out.shape, 0, &pr)) return false;
-  ForwardPlan& plan =
-      onednn::ThreadCache<ForwardPlan>().Get(pr.key, [&] { return BuildForward(pr); });
+void RunForward(ForwardPlan& plan, const Problem& pr, const OpContext& ctx,
+                const std::vector<TBlob>& in, const TBlob& out) {
   onednn::Scratch scratch(ctx, plan.scratch);
   memory src = onednn::Bind(plan.src, in[0].dptr, &scratch);
-  memory weights = onednn::Bind(plan.weights, in[1].dptr, &scratch);
+  memory weights = plan.cached_weights.Get(plan.weights, in[1].dptr);
   memory dst = onednn::Bind(plan.dst, out.dptr, &scratch);
   memory pad(plan.scratchpad, onednn::Engine(), scratch.Take(plan.scratchpad.get_size()));
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
@@ -175,46 +239,45 @@ bool OneDNNConvForward(const ConvolutionParam& p, const Window& w, const OpConte
   plan.prim.execute(onednn::Stream(), args);
   onednn::Finish(plan.dst, dst, out.dptr);
   onednn::Stream().wait();
-  onednn::CountCall();
-  return true;
 }
 
-bool OneDNNConvBackward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
-                        const std::vector<TBlob>& in, const std::vector<OpReq>& req,
-                        const std::vector<TBlob>& out) {
-  const OpReq bias_req = p.no_bias ? OpReq::kNull : req[2];
-  Problem pr;
-  if (!Takes(in, {req[0], req[1], bias_req}) || !Describe(p, w, in[1].shape, in[0].shape, 1, &pr)) {
-    return false;
-  }
-  if (req[0] != OpReq::kNull) {
-    pr.key[0] = 1;
-    BackwardDataPlan& plan =
-        onednn::ThreadCache<BackwardDataPlan>().Get(pr.key, [&] { return BuildBackwardData(pr); });
-    onednn::Scratch scratch(ctx, plan.scratch);
-    memory diff_dst = onednn::Bind(plan.diff_dst, in[0].dptr, &scratch);
-    memory weights = onednn::Bind(plan.weights, in[2].dptr, &scratch);
+// in = (ograd, data, weight); out = (data_grad, weight_grad[, bias_grad]). Either plan may be
+// null (its gradient is not wanted). When both run and want the output gradient in the same
+// layout, it is reordered once.
+void RunBackward(BackwardDataPlan* data_plan, BackwardWeightsPlan* weights_plan, const Problem& pr,
+                 const OpContext& ctx, const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                 OpReq bias_req, const std::vector<TBlob>& out) {
+  // The weights primitive always writes both gradients; one not wanted goes to scratch.
+  const size_t bias_bytes =
+      weights_plan && pr.has_bias && bias_req == OpReq::kNull ? pr.bias[0] * 4 : 0;
+  const size_t weight_bytes = weights_plan && req[1] == OpReq::kNull
+                                  ? weights_plan->diff_weights.user.get_size()
+                                  : size_t(0);
+  onednn::Scratch scratch(ctx, (data_plan ? data_plan->scratch : 0) +
+                                   (weights_plan ? weights_plan->scratch : 0) +
+                                   onednn::ScratchBytes({bias_bytes, weight_bytes}));
+  memory diff_dst_data;
+  if (data_plan != nullptr) {
+    BackwardDataPlan& plan = *data_plan;
+    diff_dst_data = onednn::Bind(plan.diff_dst, in[0].dptr, &scratch);
+    memory weights = plan.cached_weights.Get(plan.weights, in[2].dptr);
     memory diff_src = onednn::Bind(plan.diff_src, out[0].dptr, &scratch);
     memory pad(plan.scratchpad, onednn::Engine(), scratch.Take(plan.scratchpad.get_size()));
-    plan.prim.execute(onednn::Stream(), {{DNNL_ARG_DIFF_DST, diff_dst},
+    plan.prim.execute(onednn::Stream(), {{DNNL_ARG_DIFF_DST, diff_dst_data},
                                          {DNNL_ARG_WEIGHTS, weights},
                                          {DNNL_ARG_DIFF_SRC, diff_src},
                                          {DNNL_ARG_SCRATCHPAD, pad}});
     onednn::Finish(plan.diff_src, diff_src, out[0].dptr);
     onednn::Stream().wait();
   }
-  if (req[1] != OpReq::kNull || bias_req != OpReq::kNull) {
-    pr.key[0] = 2;
-    BackwardWeightsPlan& plan = onednn::ThreadCache<BackwardWeightsPlan>().Get(
-        pr.key, [&] { return BuildBackwardWeights(pr); });
-    // The primitive always writes both gradients; one not wanted goes to scratch.
-    const size_t bias_bytes = pr.has_bias && bias_req == OpReq::kNull ? pr.bias[0] * 4 : 0;
-    const size_t weight_bytes =
-        req[1] == OpReq::kNull ? plan.diff_weights.user.get_size() : size_t(0);
-    onednn::Scratch scratch(ctx, plan.scratch + onednn::ScratchBytes({bias_bytes, weight_bytes}));
+  if (weights_plan != nullptr) {
+    BackwardWeightsPlan& plan = *weights_plan;
     void* dw = req[1] == OpReq::kNull ? scratch.Take(weight_bytes) : out[1].dptr;
     memory src = onednn::Bind(plan.src, in[1].dptr, &scratch);
-    memory diff_dst = onednn::Bind(plan.diff_dst, in[0].dptr, &scratch);
+    const bool shared = data_plan != nullptr && plan.diff_dst.reorder &&
+                        data_plan->diff_dst.reorder &&
+                        plan.diff_dst.chosen == data_plan->diff_dst.chosen;
+    memory diff_dst = shared ? diff_dst_data : onednn::Bind(plan.diff_dst, in[0].dptr, &scratch);
     memory diff_weights = onednn::Bind(plan.diff_weights, dw, &scratch);
     memory pad(plan.scratchpad, onednn::Engine(), scratch.Take(plan.scratchpad.get_size()));
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
@@ -228,6 +291,83 @@ bool OneDNNConvBackward(const ConvolutionParam& p, const Window& w, const OpCont
     plan.prim.execute(onednn::Stream(), args);
     onednn::Finish(plan.diff_weights, diff_weights, dw);
     onednn::Stream().wait();
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<void> OneDNNConvState(const NodeAttrs& attrs, bool backward,
+                                      const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                                      const std::vector<TBlob>& out) {
+  const ConvolutionParam& p = ConvParam(attrs);
+  const Window w = ConvWindow(attrs);
+  auto state = std::make_shared<ConvState>();
+  Problem pr;
+  const TBlob& data = backward ? in[1] : in[0];
+  const Shape& y = backward ? in[0].shape : out[0].shape;
+  if (data.dtype != DType::kFloat32 || !Describe(p, w, data.shape, y, 0, &pr)) return state;
+  state->described = true;
+  if (!backward) {
+    if (req[0] != OpReq::kNull) state->forward = BuildForward(pr);
+  } else {
+    const bool bias_wanted = !p.no_bias && req[2] != OpReq::kNull;
+    if (req[0] != OpReq::kNull) state->backward_data = BuildBackwardData(pr);
+    if (req[1] != OpReq::kNull || bias_wanted) state->backward_weights = BuildBackwardWeights(pr);
+  }
+  return state;
+}
+
+bool OneDNNConvForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                       OpReq req, const TBlob& out) {
+  const ConvolutionParam& p = ConvParam(attrs);
+  Problem pr;
+  if (!Takes(in, {req}) || !Describe(p, ConvWindow(attrs), in[0].shape, out.shape, 0, &pr)) {
+    return false;
+  }
+  ForwardPlan* plan = ctx.state != nullptr ? static_cast<ConvState*>(ctx.state)->forward.get()
+                                           : ThreadPlan(pr, &BuildForward);
+  if (plan == nullptr) return false;
+  try {
+    RunForward(*plan, pr, ctx, in, out);
+  } catch (const dnnl::error& e) {
+    Fail(attrs, "forward", e);
+  }
+  onednn::CountCall();
+  return true;
+}
+
+bool OneDNNConvBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                        const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+  const ConvolutionParam& p = ConvParam(attrs);
+  const OpReq bias_req = p.no_bias ? OpReq::kNull : req[2];
+  Problem pr;
+  if (!Takes(in, {req[0], req[1], bias_req}) ||
+      !Describe(p, ConvWindow(attrs), in[1].shape, in[0].shape, 0, &pr)) {
+    return false;
+  }
+  const bool want_data = req[0] != OpReq::kNull;
+  const bool want_weights = req[1] != OpReq::kNull || bias_req != OpReq::kNull;
+  BackwardDataPlan* data_plan = nullptr;
+  BackwardWeightsPlan* weights_plan = nullptr;
+  if (ctx.state != nullptr) {
+    auto* state = static_cast<ConvState*>(ctx.state);
+    data_plan = state->backward_data.get();
+    weights_plan = state->backward_weights.get();
+  } else {
+    pr.key[0] = kBackwardData;
+    if (want_data) data_plan = ThreadPlan(pr, &BuildBackwardData);
+    pr.key[0] = kBackwardWeights;
+    if (want_weights) weights_plan = ThreadPlan(pr, &BuildBackwardWeights);
+  }
+  // Both directions through oneDNN or neither (the im2col path computes them together).
+  if ((want_data && data_plan == nullptr) || (want_weights && weights_plan == nullptr)) {
+    return false;
+  }
+  try {
+    RunBackward(want_data ? data_plan : nullptr, want_weights ? weights_plan : nullptr, pr, ctx, in,
+                req, bias_req, out);
+  } catch (const dnnl::error& e) {
+    Fail(attrs, "backward", e);
   }
   onednn::CountCall();
   return true;

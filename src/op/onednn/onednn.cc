@@ -31,6 +31,7 @@ std::atomic<bool>& EnabledFlag() {
 }
 
 std::atomic<uint64_t> calls{0};
+std::atomic<uint64_t> plans{0};
 
 }  // namespace
 
@@ -38,6 +39,8 @@ bool Enabled() { return EnabledFlag().load(std::memory_order_relaxed); }
 void SetEnabled(bool on) { EnabledFlag().store(on, std::memory_order_relaxed); }
 uint64_t Calls() { return calls.load(std::memory_order_relaxed); }
 void CountCall() { calls.fetch_add(1, std::memory_order_relaxed); }
+uint64_t PlansBuilt() { return plans.load(std::memory_order_relaxed); }
+void CountPlan() { plans.fetch_add(1, std::memory_order_relaxed); }
 
 dnnl::memory::desc PlainDesc(const dnnl::memory::dims& dims, dnnl::memory::format_tag tag) {
   return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, tag);
@@ -92,6 +95,36 @@ void Finish(const Operand& op, const dnnl::memory& chosen, void* data) {
   if (!op.reorder) return;
   dnnl::memory user(op.user, Engine(), data);
   op.to_user.execute(Stream(), const_cast<dnnl::memory&>(chosen), user);
+}
+
+dnnl::memory CachedOperand::Get(const Operand& op, const void* data) {
+  if (!op.reorder) return dnnl::memory(op.user, Engine(), const_cast<void*>(data));
+  const size_t bytes = op.user.get_size();
+  auto it = entries_.find(data);
+  if (it != entries_.end() && it->second.plain.size() == bytes &&
+      it->second.chosen.get_desc() == op.chosen &&
+      std::memcmp(it->second.plain.data(), data, bytes) == 0) {
+    return it->second.chosen;
+  }
+  if (it == entries_.end()) {
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    it = entries_.emplace(data, Entry()).first;
+  }
+  Entry& e = it->second;
+  // Refill the whole entry before anything can throw past it half-made: a failed reorder drops it.
+  try {
+    const char* src = static_cast<const char*>(data);
+    e.plain.assign(src, src + bytes);
+    if (!e.chosen || e.chosen.get_desc() != op.chosen) e.chosen = dnnl::memory(op.chosen, Engine());
+    dnnl::memory user(op.user, Engine(), const_cast<void*>(data));
+    op.to_chosen.execute(Stream(), user, e.chosen);
+    Stream().wait();
+  } catch (...) {
+    entries_.erase(it);
+    throw;
+  }
+  ++reorders_;
+  return e.chosen;
 }
 
 }  // namespace onednn

@@ -4,8 +4,8 @@
 // nChw16c); libmx arrays are plain NCHW. So each op asks for format "any", and reorders its
 // arrays into and out of the chosen layouts in the op's scratch memory (TempSpace) when the
 // layouts differ. Describing a problem (primitive descriptor + primitive) costs tens of
-// microseconds, so each thread keeps the plans it built, keyed by the problem's numbers: an
-// executor's first forward/backward builds them and every later step reuses them.
+// microseconds: executors build a node's plans at bind (Op::SetCreateState, as convolution
+// does), and imperative calls keep the plans each thread built, keyed by the problem's numbers.
 //
 //   PlanCache<ConvPlan>& cache = ThreadCache<ConvPlan>();
 //   ConvPlan& plan = cache.Get(key, [&] { return BuildConvPlan(...); });
@@ -38,6 +38,9 @@ void SetEnabled(bool on);
 // How many op calls the oneDNN paths have computed (tests check the path really ran).
 uint64_t Calls();
 void CountCall();
+// How many primitive plans have been built (tests check executors build theirs at bind).
+uint64_t PlansBuilt();
+void CountPlan();
 
 // A problem's numbers (op kind, shapes, parameters), the key of a plan.
 using Key = std::array<int64_t, 24>;
@@ -102,6 +105,28 @@ size_t ScratchBytes(std::initializer_list<size_t> pieces);
 // Finish after the primitive); otherwise wraps `data`.
 dnnl::memory Bind(const Operand& op, void* data, Scratch* scratch);
 void Finish(const Operand& op, const dnnl::memory& chosen, void* data);
+
+// A reordered copy of an input that rarely changes between calls (a convolution's weights),
+// kept from call to call per source pointer. A copy is reused only while the source's bytes equal
+// the bytes it was made from, so nothing that writes the array (an optimizer update, a copy, a
+// DLPack consumer writing in place, which no version counter would see) can leave it stale;
+// comparing reads the plain array once and costs a fraction of the reorder (an OpenMP region).
+class CachedOperand {
+ public:
+  // `op`'s chosen-layout memory holding `data`'s values (`data` itself when not reordered).
+  dnnl::memory Get(const Operand& op, const void* data);
+  // How many times Get reordered (tests check reuse and refresh).
+  uint64_t reorders() const { return reorders_; }
+
+ private:
+  struct Entry {
+    std::vector<char> plain;  // the source bytes the copy was made from
+    dnnl::memory chosen;
+  };
+  static constexpr size_t kMaxEntries = 16;  // distinct sources kept (then all dropped)
+  std::unordered_map<const void*, Entry> entries_;
+  uint64_t reorders_ = 0;
+};
 
 }  // namespace onednn
 }  // namespace mx
