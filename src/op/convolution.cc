@@ -219,11 +219,12 @@ void Backward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
 void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
+  const ConvolutionParam& p = ConvParam(attrs);
+  const Window w = ConvWindow(attrs);
+  if (DirectConvForward(p, w, in, req[0], out[0])) return;
 #if MX_USE_ONEDNN
   if (OneDNNConvForward(attrs, ctx, in, req[0], out[0])) return;
 #endif
-  const ConvolutionParam& p = ConvParam(attrs);
-  const Window w = ConvWindow(attrs);
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name,
                       { Forward<T>(p, w, ctx, in, req[0], out[0]); });
 }

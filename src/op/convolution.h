@@ -62,6 +62,14 @@ struct ConvolutionParam : public dmlc::Parameter<ConvolutionParam> {
 const ConvolutionParam& ConvParam(const NodeAttrs& attrs);
 Window ConvWindow(const NodeAttrs& attrs);
 
+// A direct AVX-512 kernel for float32 2-D convolutions with at most 4 input channels, stride 1,
+// no dilation or groups, OW <= 64 (op/conv_direct.cc): LeNet's and the ResNet stem's first
+// layer. Returns false, having done nothing, when it does not take the call.
+bool DirectConvForward(const ConvolutionParam& p, const Window& w, const std::vector<TBlob>& in,
+                       OpReq req, const TBlob& out);
+// How many calls it computed (tests check it ran).
+uint64_t DirectConvCalls();
+
 #if MX_USE_ONEDNN
 // The oneDNN path (op/onednn/convolution.cc). Each returns false, having done nothing, when it
 // does not take the call (not float32, an output to accumulate into, a geometry oneDNN does not

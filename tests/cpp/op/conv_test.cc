@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "graph/symbol.h"
+#include "op/convolution.h"
 #include "op/invoke.h"
 #include "op_harness.h"
 
@@ -74,6 +75,14 @@ MX_OP_CASES(convolution) {
       Conv2D(2, 4, 3, 4, 6, {1, 1, 1, 1, 0, 0, 1, 1}, 2),  // 1x1: no unfolding
       Conv2D(3, 2, 4, 4, 2, {1, 1, 2, 2, 0, 0, 1, 1}),     // 1x1 with stride: unfolded
       Conv2D(2, 3, 5, 5, 2, {2, 2, 1, 1, 0, 0, 1, 1}, 1, false),
+      // The direct kernel's shapes (at most 4 channels, stride 1; float32 takes it): LeNet's
+      // first layer, the ResNet stem's, 4 vectors per row, a masked tail with a 2x3 window and
+      // uneven padding, filters left over from blocks of 4, 1 output column.
+      Conv2D(2, 1, 28, 28, 20, {5, 5, 1, 1, 0, 0, 1, 1}),
+      Conv2D(2, 1, 28, 28, 16, {3, 3, 1, 1, 1, 1, 1, 1}),
+      Conv2D(1, 2, 6, 64, 5, {3, 3, 1, 1, 1, 1, 1, 1}),
+      Conv2D(1, 4, 5, 40, 6, {2, 3, 1, 1, 0, 2, 1, 1}, 1, false),
+      Conv2D(3, 3, 5, 5, 7, {5, 5, 1, 1, 0, 0, 1, 1}),
   };
   // 1-D: (N, C, W) with a kernel of one value.
   const Geo g1{1, 3, 1, 2, 0, 1, 1, 1};
@@ -85,6 +94,24 @@ MX_OP_CASES(convolution) {
           })
           .Tol(1e-4, 1e-5));
   return cases;
+}
+
+// The registered cases check the direct kernel (float32 against the float64 reference) only if
+// it takes them.
+TEST(Convolution, FewChannelsTakeTheDirectKernel) {
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "the direct kernel needs AVX-512";
+  const uint64_t before = DirectConvCalls();
+  NDArray x =
+      MakeArray(Shape{2, 1, 28, 28}, std::vector<double>(2 * 28 * 28, 1.0), DType::kFloat32);
+  NDArray w = MakeArray(Shape{16, 1, 3, 3}, std::vector<double>(16 * 9, 0.5), DType::kFloat32);
+  NDArray b = MakeArray(Shape{16}, std::vector<double>(16, 0.25), DType::kFloat32);
+  const std::vector<NDArray> y = RunOp(
+      "Convolution", {{"kernel", "(3,3)"}, {"pad", "(1,1)"}, {"num_filter", "16"}}, {x, w, b});
+  const std::vector<double> v = ToVector(y[0]);
+  EXPECT_EQ(DirectConvCalls(), before + 1);
+  EXPECT_DOUBLE_EQ(v[0], 0.25 + 4 * 0.5);            // corner: 4 taps inside
+  EXPECT_DOUBLE_EQ(v[28 + 1], 0.25 + 9 * 0.5);       // interior
+  EXPECT_DOUBLE_EQ(v[28 * 28 - 1], 0.25 + 4 * 0.5);  // last column of the masked tail
 }
 
 TEST(Convolution, InfersWeightBiasAndOutputShapes) {
