@@ -63,13 +63,16 @@ bool Describe(const ConvolutionParam& p, const Window& w, const Shape& data, con
 // - forward and backward-data with fewer than 16 input channels per group (LeNet's and the
 //   ResNet stem's first layer: 1 channel) compute 16 channels for each real one; plain NCHW
 //   takes oneDNN's GEMM kernel instead, which computes only real channels and needs no reorders:
-//   LeNet conv1's data gradient 1.7 ms vs 16 ms, the stem's forward 0.85 vs 1.35 ms (1 thread);
-// - backward-weights with a channel count that is not a multiple of 16 (LeNet conv2: 20) runs
-//   best on nhwc, which does not pad: 3.2 vs 5.5 ms.
+//   LeNet conv1's data gradient 1.7 ms vs 16 ms, the stem's forward 0.85 vs 1.35 ms (1 thread;
+//   the forward of so few channels mostly takes conv_direct.cc instead);
+// - backward-data and backward-weights with a channel count that is not a multiple of 16 (LeNet
+//   conv2: 20) run best on nhwc, which does not pad: 3.7 vs 4.7 ms and 3.2 vs 5.5 ms.
 Tag ActivationTag(const Problem& pr, int direction) {
   const int64_t c = pr.group_channels;
-  if (direction == kBackwardWeights) return c >= 16 && c % 16 != 0 ? Tag::nhwc : Tag::any;
-  return c < 16 ? Tag::nchw : Tag::any;
+  const bool unpadded_nhwc = c >= 16 && c % 16 != 0;
+  if (direction == kBackwardWeights) return unpadded_nhwc ? Tag::nhwc : Tag::any;
+  if (c < 16) return Tag::nchw;
+  return direction == kBackwardData && unpadded_nhwc ? Tag::nhwc : Tag::any;
 }
 
 memory::desc Act(const Dims& d, Tag tag) { return memory::desc(d, memory::data_type::f32, tag); }
