@@ -45,6 +45,12 @@ enum class FnProperty : int {
   // processes (src/kvstore) must take its turn on every worker, or the others wait for it. The
   // error still passes on to the variables it writes, as if it had been skipped.
   kCollective = 6,
+  // As kNormal for a cheap CPU function (a small op): when every variable it touches is free at
+  // push time (nothing pending writes what it reads, nothing pending at all on what it writes), it
+  // runs at once on the pushing thread, skipping the hand-off to a worker, which costs more than
+  // the function. Otherwise it waits for its variables and runs on the workers like kNormal.
+  // Either way the variables and errors end up exactly as if it had gone to a worker.
+  kCheap = 7,
 };
 
 // What a running function may use. Filled by the worker that runs it.
