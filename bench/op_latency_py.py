@@ -22,7 +22,8 @@ the row is the stricter comparison. `asscalar` / `.item()` give a Python-level s
 mx's lazy ops are timed up to their completion (the loop ends with mx.nd.waitall()).
 
 The `raw` column is the same C ABI calls made through ctypes with every argument built once
-beforehand: what a binding with no Python work of its own would cost. mx - raw is the binding's
+beforehand and no argtypes (nothing converted per call): what a binding with no Python work of
+its own would cost. mx - raw is the binding's
 own (Python-side) share; raw itself is ctypes + the library (bench/op_latency times the C side
 alone).
 
@@ -110,8 +111,15 @@ def raw_cases():
     a, b, c = mx.nd.ones(16), mx.nd.ones(16), mx.nd.empty(16)
     x, y = mx.nd.ones((16, 16)), mx.nd.ones((16, 16))
     s = mx.nd.ones(1)
-    invoke, invoke_into = lib.mx_op_invoke, lib.mx_op_invoke_into
-    free, slice_, copy = lib.mx_ndarray_free, lib.mx_ndarray_slice, lib.mx_ndarray_copy_to_host
+    # Function objects without argtypes (nothing converted per call), exactly typed arguments.
+    fns = {}
+    for name in ("mx_op_invoke", "mx_op_invoke_into", "mx_ndarray_free", "mx_ndarray_slice",
+                 "mx_ndarray_copy_to_host"):
+        fns[name] = lib[name]
+        fns[name].restype = ctypes.c_int32
+    invoke, invoke_into = fns["mx_op_invoke"], fns["mx_op_invoke_into"]
+    free, slice_, copy = fns["mx_ndarray_free"], fns["mx_ndarray_slice"], fns[
+        "mx_ndarray_copy_to_host"]
     ab = (H * 2)(a.handle, b.handle)
     xy = (H * 2)(x.handle, y.handle)
     outs = (H * 1)(c.handle)
@@ -121,7 +129,9 @@ def raw_cases():
     view = H()
     ref_view = ctypes.byref(view)
     host = np.empty(1, np.float32)
-    host_ptr = host.ctypes.data
+    host_ptr = ctypes.c_void_p(host.ctypes.data)
+    four = ctypes.c_size_t(4)
+    two, five = ctypes.c_int64(2), ctypes.c_int64(5)
 
     def add(n):
         for _ in range(n):
@@ -139,12 +149,12 @@ def raw_cases():
 
     def sl(n):
         for _ in range(n):
-            slice_(a.handle, 2, 5, ref_view)
+            slice_(a.handle, two, five, ref_view)
             free(view)
 
     def asnumpy(n):
         for _ in range(n):
-            copy(s.handle, host_ptr, 4)
+            copy(s.handle, host_ptr, four)
 
     keep = (a, b, c, x, y, s, host)
     cases = {"add": add, "add_out": add_out, "dot": mm, "slice": sl, "asnumpy": asnumpy,
