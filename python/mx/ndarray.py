@@ -96,8 +96,21 @@ _param_arrays = {}
 _CACHE_LIMIT = 4096
 
 
+_H1, _H2 = _handle_array_types[1], _handle_array_types[2]
+
+
 def _handle_array(arrays, what):
+    """The handles of `arrays` (NDArrays; None stays NULL) as a new C array. A new one per call:
+    a shared one could be overwritten by another thread (or by a callback on this one) while
+    the library reads it."""
     n = len(arrays)
+    try:
+        if n == 2:  # the common arities without a list in between
+            return _H2(arrays[0].handle, arrays[1].handle)
+        if n == 1:
+            return _H1(arrays[0].handle)
+    except AttributeError:
+        pass  # a None (NULL) or a wrong object: sorted out below
     try:
         handles = [None if a is None else a.handle for a in arrays]
     except AttributeError:
@@ -142,15 +155,17 @@ def invoke(op_name, inputs, params=None, out=None):
     else:
         n_params, ckeys, cvals = 0, None, None
     if out is not None:
-        outs = out if isinstance(out, (list, tuple)) else (out,)
-        for o in outs:
-            if not isinstance(o, NDArray):
-                raise MXError("%s: out must be an NDArray or a list of them, got %s"
-                              % (op_name, type(o).__name__))
-            if not o.writable:
+        if type(out) is NDArray and out.writable:
+            n_out, couts = 1, _H1(out.handle)
+        else:
+            outs = out if isinstance(out, (list, tuple)) else (out,)
+            for o in outs:
+                if not isinstance(o, NDArray):
+                    raise MXError("%s: out must be an NDArray or a list of them, got %s"
+                                  % (op_name, type(o).__name__))
                 o._check_writable()
-        status = _raw.mx_op_invoke_into(name, len(cin), cin, n_params, ckeys, cvals, len(outs),
-                                        _handle_array(outs, op_name))
+            n_out, couts = len(outs), _handle_array(outs, op_name)
+        status = _raw.mx_op_invoke_into(name, len(cin), cin, n_params, ckeys, cvals, n_out, couts)
         if status:
             check_call(status)
         return out
@@ -405,7 +420,10 @@ class NDArray:
                 raise MXError("NDArray slicing supports step 1 only, got step %r" % (key.step,))
             if key.start is None and key.stop is None:
                 return self
-            start, stop, _ = key.indices(len(self))
+            shape = self.shape
+            if not shape:
+                raise MXError("len() of a 0-d NDArray")
+            start, stop, _ = key.indices(shape[0])
             if stop < start:
                 stop = start
             view = NDArrayHandle()
@@ -566,8 +584,10 @@ def _binary(lhs, rhs, elem_op, bcast_op, scalar_op, out=None):
             raise MXError("unsupported operand order")
         op = elem_op if lhs.shape == rhs.shape else bcast_op
         return invoke(op, [lhs, rhs], out=out)
-    if isinstance(rhs, (numbers.Number, np.generic)) and np.ndim(rhs) == 0:
-        return invoke(scalar_op, [lhs], {"scalar": _ops.param_str(float(rhs))}, out=out)
+    # float and int by exact type first: the Number ABC and np.ndim cost ~1 us together.
+    if type(rhs) is float or type(rhs) is int or (
+            isinstance(rhs, (numbers.Number, np.generic)) and np.ndim(rhs) == 0):
+        return invoke(scalar_op, [lhs], {"scalar": repr(float(rhs))}, out=out)
     raise MXError("unsupported operand: NDArray and %s (use an NDArray or a number)"
                   % type(rhs).__name__)
 
