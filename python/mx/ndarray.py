@@ -84,6 +84,20 @@ _raw = raw
 _byref = ctypes.byref
 _c_int32 = ctypes.c_int32
 _c_int64 = ctypes.c_int64
+# Indices 0..1023 as c_int64, made once (~70 ns each per call otherwise). Passed by value and
+# never written, so every thread may share them.
+_small_int64 = [ctypes.c_int64(i) for i in range(1024)]
+
+
+def _int64(i):
+    return _small_int64[i] if 0 <= i < 1024 else _c_int64(i)
+
+
+# A one-element array's value is read into a ctypes scalar of its type, then made the numpy
+# scalar asscalar returns (cheaper than a 0-d numpy array as the target).
+_ctypes_of_dtype = {np.dtype(t).type: c for t, c in (
+    ("float32", ctypes.c_float), ("float64", ctypes.c_double), ("int8", ctypes.c_int8),
+    ("uint8", ctypes.c_uint8), ("int32", ctypes.c_int32), ("int64", ctypes.c_int64))}
 _c_size_t = ctypes.c_size_t
 _c_char_at = ctypes.c_char.from_buffer  # the first byte of a numpy array, to pass its address
 _out_list_type = ctypes.POINTER(ctypes.c_void_p)  # mx_op_invoke's outputs, read as plain ints
@@ -309,7 +323,16 @@ class NDArray:
         if self.size != 1:
             raise MXError("asscalar: the array has shape %s, not exactly one element"
                           % (self.shape,))
-        return self._to_host(())[()]
+        t = self.dtype
+        c = _ctypes_of_dtype.get(t)
+        if c is None:  # float16, ...: no ctypes type of that width
+            return self._to_host(())[()]
+        value = c()
+        status = _raw.mx_ndarray_copy_to_host(self.handle, _byref(value),
+                                              _c_size_t(ctypes.sizeof(c)))
+        if status:
+            check_call(status)
+        return t(value.value)
 
     def __bool__(self):
         if self.size == 0:
@@ -407,7 +430,7 @@ class NDArray:
         if i < 0:
             i += n
         view = NDArrayHandle()
-        status = _raw.mx_ndarray_at(self.handle, _c_int64(i), _byref(view))
+        status = _raw.mx_ndarray_at(self.handle, _int64(i), _byref(view))
         if status:
             check_call(status)
         return _wrap(view, self.writable)
@@ -427,7 +450,7 @@ class NDArray:
             if stop < start:
                 stop = start
             view = NDArrayHandle()
-            status = _raw.mx_ndarray_slice(self.handle, _c_int64(start), _c_int64(stop),
+            status = _raw.mx_ndarray_slice(self.handle, _int64(start), _int64(stop),
                                            _byref(view))
             if status:
                 check_call(status)

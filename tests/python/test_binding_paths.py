@@ -164,7 +164,8 @@ def test_several_outputs_come_back_as_a_list():
 # ---- reading values ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "uint8", "int8"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int32", "int64", "uint8",
+                                   "int8"])
 def test_asnumpy_and_asscalar_keep_the_type(dtype):
     s = mx.nd.array([7], dtype=dtype)
     v = s.asscalar()
@@ -175,6 +176,26 @@ def test_asnumpy_and_asscalar_keep_the_type(dtype):
     assert m.asnumpy().tolist() == [[0, 1, 2], [3, 4, 5]] and m.size == 6
     with pytest.raises(mx.MXError, match="exactly one element"):
         m.asscalar()
+
+
+def test_asscalar_keeps_every_value():
+    for dtype in ("float32", "float64"):
+        values = [np.inf, -np.inf, -0.0, 0.1, np.finfo(dtype).max, np.finfo(dtype).tiny]
+        for v in values:
+            got = mx.nd.array([v], dtype=dtype).asscalar()
+            assert got == np.dtype(dtype).type(v) and np.signbit(got) == np.signbit(v)
+        assert np.isnan(mx.nd.array([np.nan], dtype=dtype).asscalar())
+    for v in (2**62 + 1, -2**63, 2**63 - 1):
+        assert mx.nd.array(np.array([v], dtype=np.int64), dtype="int64").asscalar() == v
+
+
+def test_indices_around_the_small_index_table():
+    x = np.arange(3000, dtype=np.float32)
+    a = mx.nd.array(x)
+    for start, stop in ((1022, 1026), (0, 3), (1023, 1024), (1024, 1025), (2990, 3000)):
+        assert a[start:stop].asnumpy().tolist() == x[start:stop].tolist()
+    for i in (0, 1023, 1024, 2999, -1, -3000):
+        assert a[i].asscalar() == x[i]
 
 
 def test_empty_arrays_read_as_empty():
