@@ -815,6 +815,10 @@ def concat(*arrays, dim=1, out=None):
 # ---- generated operator functions ------------------------------------------------------------
 
 
+def _is_ndarray(v):
+    return isinstance(v, NDArray)
+
+
 def _make_function(op):
     op_name, variadic = op.name, op.variadic
     has_ctx = "ctx" in op.param_names
@@ -829,8 +833,7 @@ def _make_function(op):
                 if has_ctx and not args:
                     params = dict(params or (), ctx=str(current_context()))
                 return invoke(op_name, args, params, out)
-        inputs, named, params, _ = _ops.split_call(op, args, kwargs,
-                                                   lambda v: isinstance(v, NDArray))
+        inputs, named, params, _ = _ops.split_call(op, args, kwargs, _is_ndarray)
         if named:
             order = [n for n in op.inputs[len(inputs):] if n in named]
             unknown = set(named) - set(order)

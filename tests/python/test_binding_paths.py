@@ -86,6 +86,34 @@ def test_unhashable_parameter_values_are_formatted_not_cached():
         assert e.status != 0
 
 
+def test_param_str_forms():
+    from mx._ops import param_str
+
+    class MyInt(int):
+        def __str__(self):
+            return "my"
+
+    cases = [(1, "1"), (-7, "-7"), (True, "true"), (np.bool_(False), "false"), (1.0, "1.0"),
+             (0.1, "0.1"), (float("inf"), "inf"), ("x", "x"), ("", ""), (np.int64(3), "3"),
+             (np.float32(0.5), "0.5"), ((1,), "(1,)"), ([1, 2], "(1,2)"), ((), "()"),
+             ((1, 2.5, True), "(1,2.5,true)"), (np.float32, "float32"),
+             (np.dtype("int8"), "int8"), (None, "None"), (MyInt(3), "my")]
+    for value, text in cases:
+        assert param_str(value) == text, value
+
+
+def test_positional_and_keyword_parameters():
+    x = np.array([0.1, 0.5, 0.9], dtype=np.float32)
+    a = mx.nd.array(x)
+    np.testing.assert_allclose(mx.nd.clip(a, 0.3, 0.6).asnumpy(), np.clip(x, 0.3, 0.6))
+    np.testing.assert_allclose(mx.nd.clip(a, 0.3, a_max=0.6).asnumpy(), np.clip(x, 0.3, 0.6))
+    np.testing.assert_allclose(mx.nd.clip(a, 0.6, a_min=0.3).asnumpy(), np.clip(x, 0.3, 0.6))
+    with pytest.raises(mx.MXError, match="positional values given after the inputs"):
+        mx.nd.clip(a, 0.3, 0.6, 0.7)
+    with pytest.raises(mx.MXError, match="input given after the parameters"):
+        mx.nd.clip(a, 0.3, a)
+
+
 # ---- errors: the library's, on first and repeated calls ---------------------------------------
 
 
