@@ -157,12 +157,15 @@ def _c_params(params):
 def invoke(op_name, inputs, params=None, out=None):
     """Runs operator `op_name` on NDArrays `inputs` with string `params`; returns one NDArray,
     a list for several outputs, or `out` (an NDArray or list the results are written into)."""
-    name = _name_bytes.get(op_name)
-    if name is None:
+    try:
+        name = _name_bytes[op_name]
+    except KeyError:
         name = c_str(op_name)
         if len(_name_bytes) >= _CACHE_LIMIT:
             _name_bytes.clear()
         _name_bytes[op_name] = name
+    except TypeError:  # not a str: the library names what it got
+        name = c_str(op_name)
     cin = _handle_array(inputs, op_name)
     if params:
         n_params, ckeys, cvals = _c_params(params)

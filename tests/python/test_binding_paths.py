@@ -129,6 +129,9 @@ def test_errors_are_the_librarys_on_every_call():
         with pytest.raises(mx.MXError) as e:
             mx.nd.elemwise_add(a, a, out=mx.nd.empty(4))
         assert e.value.status != 0
+        with pytest.raises(mx.MXError) as e:
+            mx.nd.invoke(["elemwise_add"], [a, a])  # unhashable: not cached, still the library's
+        assert e.value.code == "not_found"
         with pytest.raises(mx.MXError, match="expected NDArrays, got ndarray"):
             mx.nd.invoke("elemwise_add", [a, np.ones(3)])
         with pytest.raises(mx.MXError, match="out must be an NDArray"):
