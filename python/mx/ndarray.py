@@ -87,6 +87,8 @@ _c_int64 = ctypes.c_int64
 # Indices 0..1023 as c_int64, made once (~70 ns each per call otherwise). Passed by value and
 # never written, so every thread may share them.
 _small_int64 = [ctypes.c_int64(i) for i in range(1024)]
+_small_size_t = [ctypes.c_size_t(i) for i in range(1024)]
+_np_empty = np.empty
 
 
 def _int64(i):
@@ -235,7 +237,10 @@ class NDArray:
         self._view_of = None
 
     def __del__(self, _free=raw.mx_ndarray_free):
-        handle = getattr(self, "handle", None)
+        try:
+            handle = self.handle
+        except AttributeError:  # __init__ never ran
+            return
         if handle is not None:
             _free(handle)
 
@@ -304,15 +309,22 @@ class NDArray:
 
     def asnumpy(self):
         """The values as a new numpy array. Blocks until they are computed."""
-        return self._to_host(self.shape)
+        shape = self._shape
+        if shape is None or self.handle is None:
+            shape = self.shape
+        return self._to_host(shape)
 
     def _to_host(self, shape):
-        out = np.empty(shape, dtype=self.dtype)
+        dtype = self._dtype
+        if dtype is None or self.handle is None:
+            dtype = self.dtype
+        out = _np_empty(shape, dtype)
         nbytes = out.nbytes
         # byref(c_char.from_buffer(out)) is out's address at a third of out.ctypes.data's cost.
         status = _raw.mx_ndarray_copy_to_host(self.handle,
                                               _byref(_c_char_at(out)) if nbytes else None,
-                                              _c_size_t(nbytes))
+                                              _small_size_t[nbytes] if nbytes < 1024
+                                              else _c_size_t(nbytes))
         if status:
             check_call(status)
         return out
@@ -446,18 +458,24 @@ class NDArray:
                 raise MXError("NDArray slicing supports step 1 only, got step %r" % (key.step,))
             if key.start is None and key.stop is None:
                 return self
-            shape = self.shape
+            shape = self._shape
+            if shape is None or self.handle is None:
+                shape = self.shape
             if not shape:
                 raise MXError("len() of a 0-d NDArray")
             start, stop, _ = key.indices(shape[0])
             if stop < start:
                 stop = start
             view = NDArrayHandle()
-            status = _raw.mx_ndarray_slice(self.handle, _int64(start), _int64(stop),
-                                           _byref(view))
+            status = _raw.mx_ndarray_slice(
+                self.handle, _small_int64[start] if start < 1024 else _c_int64(start),
+                _small_int64[stop] if stop < 1024 else _c_int64(stop), _byref(view))
             if status:
                 check_call(status)
-            result = _wrap(view, self.writable)
+            result = _new_object(NDArray)  # _wrap, inlined
+            result.handle = view
+            result.writable = self.writable
+            result._shape = result._dtype = None
             result._view_of = (self, start, stop)
             return result
         if cls is int or isinstance(key, numbers.Integral):

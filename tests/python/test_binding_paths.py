@@ -151,6 +151,17 @@ def test_freed_arrays_are_errors_not_cached_properties():
     assert b.asnumpy().tolist() == [[1, 1]]
 
 
+def test_an_ndarray_never_initialised_is_collected_quietly(monkeypatch):
+    import gc
+    import sys
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    half = mx.nd.NDArray.__new__(mx.nd.NDArray)  # as when __init__ raised
+    del half
+    gc.collect()
+    assert seen == []
+
+
 def test_read_only_outputs_and_views_stay_read_only():
     it = mx.io.NDArrayIter(np.ones((4, 2)), np.zeros(4), batch_size=2)
     data = next(iter(it)).data[0]
