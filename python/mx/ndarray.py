@@ -84,11 +84,16 @@ _raw = raw
 _byref = ctypes.byref
 _c_int32 = ctypes.c_int32
 _c_int64 = ctypes.c_int64
-# Indices 0..1023 as c_int64, made once (~70 ns each per call otherwise). Passed by value and
-# never written, so every thread may share them.
+_c_size_t = ctypes.c_size_t
+_np_empty = np.empty
+_c_char_at = ctypes.c_char.from_buffer  # the first byte of a numpy array, to pass its address
+_out_list_type = ctypes.POINTER(ctypes.c_void_p)  # mx_op_invoke's outputs, read as plain ints
+_handle_array_types = [NDArrayHandle * n for n in range(9)]
+_H1, _H2 = _handle_array_types[1], _handle_array_types[2]
+# Indices and byte counts 0..1023 as c_int64 / c_size_t, made once (~70 ns each per call
+# otherwise). Passed by value and never written, so every thread may share them.
 _small_int64 = [ctypes.c_int64(i) for i in range(1024)]
 _small_size_t = [ctypes.c_size_t(i) for i in range(1024)]
-_np_empty = np.empty
 
 
 def _int64(i):
@@ -100,19 +105,12 @@ def _int64(i):
 _ctypes_of_dtype = {np.dtype(t).type: c for t, c in (
     ("float32", ctypes.c_float), ("float64", ctypes.c_double), ("int8", ctypes.c_int8),
     ("uint8", ctypes.c_uint8), ("int32", ctypes.c_int32), ("int64", ctypes.c_int64))}
-_c_size_t = ctypes.c_size_t
-_c_char_at = ctypes.c_char.from_buffer  # the first byte of a numpy array, to pass its address
-_out_list_type = ctypes.POINTER(ctypes.c_void_p)  # mx_op_invoke's outputs, read as plain ints
-_handle_array_types = [NDArrayHandle * n for n in range(9)]
 # op name -> its bytes, and a call's string parameters -> (count, keys, values) as the C arrays
 # mx_op_invoke reads (read-only there, so one set serves every thread). Both bounded: a program
 # using ever new scalars (`a * x` for many x) refills them rather than growing them.
 _name_bytes = {}
 _param_arrays = {}
 _CACHE_LIMIT = 4096
-
-
-_H1, _H2 = _handle_array_types[1], _handle_array_types[2]
 
 
 def _handle_array(arrays, what):
@@ -344,7 +342,7 @@ class NDArray:
             return self._to_host(())[()]
         value = c()
         status = _raw.mx_ndarray_copy_to_host(self.handle, _byref(value),
-                                              _c_size_t(ctypes.sizeof(c)))
+                                              _small_size_t[ctypes.sizeof(c)])
         if status:
             check_call(status)
         return t(value.value)
