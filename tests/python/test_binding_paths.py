@@ -21,6 +21,9 @@ def test_unchecked_entry_points_are_declared_functions_and_lib_stays_checked():
         assert fn.argtypes is None
         assert fn.restype is _capi.PROTOTYPES[name][0]
         assert getattr(lib, name).argtypes == _capi.PROTOTYPES[name][1]
+        # Like lib's: the GIL is released during the call (an engine thread may need it, e.g.
+        # to run a DLPack producer's deleter, while this thread waits in the library).
+        assert not fn._flags_ & ctypes._FUNCFLAG_PYTHONAPI
     a = mx.nd.ones(4)
     with pytest.raises(ctypes.ArgumentError):
         lib.mx_ndarray_slice(a.handle, "0", 2, None)
