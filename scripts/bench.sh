@@ -37,5 +37,4 @@ for b in "${benches[@]}"; do
   fi
   if [ "$b" = op_latency_py ]; then /usr/bin/python3 bench/op_latency_py.py; continue; fi
   ./build/bench/"$b"
-  if [ "$b" = op_latency ]; then /usr/bin/python3 bench/op_latency_torch.py; fi
 done

@@ -184,6 +184,18 @@ class Engine {
   virtual void ResumeAfterFork(bool in_child) = 0;
 };
 
+// The most elements (of any type; inputs and outputs together) a function of libmx's own may touch
+// and still be pushed as FnProperty::kCheap: imperative ops (Op::SetWork counts multiply-adds for
+// GEMMs and convolutions), host copies, fills. MX_INLINE_OP_ELEMENTS, default 16384 (64 KiB of
+// float32, a few microseconds of work at most); 0 sends everything to the workers. Read once;
+// throws on a malformed value.
+int64_t CheapWorkLimit();
+
+// kCheap for CPU work of at most CheapWorkLimit() elements, else kNormal.
+inline FnProperty CpuWorkProperty(int64_t elements) {
+  return elements <= CheapWorkLimit() ? FnProperty::kCheap : FnProperty::kNormal;
+}
+
 // Shorthand for the common synchronous CPU push.
 inline void PushCPU(SyncFn fn, const VarHandle* read, int n_read, const VarHandle* write,
                     int n_write, const char* name = nullptr) {

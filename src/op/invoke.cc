@@ -1,7 +1,6 @@
 #include "op/invoke.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <memory>
 #include <sstream>
 #include <utility>
@@ -61,19 +60,6 @@ std::shared_ptr<const PreparedAttrs> PreparedAttrs::Make(NodeAttrs attrs) {
   p->num_outputs = op->NumOutputs(p->attrs);
   p->num_visible_outputs = op->NumVisibleOutputs(p->attrs);
   return p;
-}
-
-int64_t InlineOpElements() {
-  static const int64_t limit = [] {
-    const char* v = std::getenv("MX_INLINE_OP_ELEMENTS");
-    if (v == nullptr || *v == '\0') return int64_t{16384};
-    char* end = nullptr;
-    const long long n = std::strtoll(v, &end, 10);
-    MX_CHECK(*end == '\0' && n >= 0, kInvalidArgument)
-        << "MX_INLINE_OP_ELEMENTS='" << v << "': expected a count of elements (0 or more)";
-    return static_cast<int64_t>(n);
-  }();
-  return limit;
 }
 
 namespace {
@@ -149,13 +135,13 @@ struct Scratch {
 
 // Note [Small ops inline]: pushing an op to a worker costs a wake-up and a hand-off (several
 // microseconds on two busy vCPUs), far more than adding 16 floats. An op whose work is at most
-// InlineOpElements() is pushed as FnProperty::kCheap: when its arrays have no pending work it runs
-// on the calling thread inside the push, with the same dependency bookkeeping, so ordering and
+// engine::CheapWorkLimit() is pushed as FnProperty::kCheap: when its arrays have no pending work it
+// runs on the calling thread inside the push, with the same dependency bookkeeping, so ordering and
 // error reporting are those of any other op. Larger ops go to the workers, so the caller keeps
 // pushing while they run.
 bool IsSmall(const Op* op, const NodeAttrs& attrs, const std::vector<Shape>& in,
              const std::vector<Shape>& out) {
-  const int64_t limit = InlineOpElements();
+  const int64_t limit = engine::CheapWorkLimit();
   if (limit == 0) return false;
   if (op->work) return op->work(attrs, in, out) <= limit;
   int64_t elements = 0;

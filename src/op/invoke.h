@@ -49,11 +49,6 @@ void Invoke(const std::shared_ptr<const PreparedAttrs>& attrs, const NDArray* in
 void Invoke(NodeAttrs attrs, const std::vector<NDArray>& inputs, std::vector<NDArray>* outputs,
             bool is_train = false, Context ctx = Context::CPU());
 
-// The most elements (inputs and outputs together) of an op that may run on the pushing thread:
-// MX_INLINE_OP_ELEMENTS, default 16384 (64 KiB of float32: a few microseconds of work at most);
-// 0 sends every op to the workers. Read once.
-int64_t InlineOpElements();
-
 // Shape and type inference for one op call, with errors that name the op and every shape.
 void InferOpShapes(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out);
 void InferOpTypes(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int>* out);
