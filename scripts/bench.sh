@@ -18,7 +18,8 @@ bash scripts/fetch_mnist.sh data/mnist >/dev/null
 
 benches=("$@")
 if [ ${#benches[@]} -eq 0 ]; then
-  benches=(engine_bench elemwise_bench fc_bench op_latency memory_plan conv mnist_mlp mnist_lenet)
+  benches=(engine_bench elemwise_bench fc_bench op_latency op_latency_py memory_plan conv
+           mnist_mlp mnist_lenet)
   # kvstore is built only with MPI (MX_USE_MPI).
   if [ -x build/bench/kvstore ]; then benches+=(kvstore); fi
 fi
@@ -34,6 +35,6 @@ for b in "${benches[@]}"; do
     "${mpirun_np2[@]}" ./build/bench/kvstore
     continue
   fi
+  if [ "$b" = op_latency_py ]; then /usr/bin/python3 bench/op_latency_py.py; continue; fi
   ./build/bench/"$b"
-  if [ "$b" = op_latency ]; then /usr/bin/python3 bench/op_latency_torch.py; fi
 done

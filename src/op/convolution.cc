@@ -353,6 +353,9 @@ void RegisterConvolutionOps(OpRegistry* reg) {
                         return OneDNNConvState(attrs, false, in, req, out);
                       })
 #endif
+      .SetWork([](const NodeAttrs&, const std::vector<Shape>& in, const std::vector<Shape>& out) {
+        return FilterWork(out[0], in);
+      })
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return MakeGradNode("_backward_Convolution", n, {og[0], InputOf(n, 0), InputOf(n, 1)},
                             n->attrs.dict);
