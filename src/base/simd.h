@@ -8,10 +8,11 @@
 // "avx2", "avx512"; unset or "best": no cap). The choice is made once, on first use, and logged
 // at debug level (MX_LOG_LEVEL=debug).
 //
-// Results do not depend on the level for elementwise loops: the library is compiled with
-// -ffp-contract=off on x86-64, so the wider paths never fuse a multiply and an add that the
-// baseline path rounds twice. Reductions may differ in the last bits (the summation order follows
-// the vector width).
+// Results do not depend on the level: the library is compiled with -ffp-contract=off on x86-64,
+// so the wider paths never fuse a multiply and an add that the baseline path rounds twice, and
+// no loop reassociates a sum (reductions vectorise across outputs, each output's terms are added
+// in order), so tests/cpp/op/simd_test.cc compares every level with baseline exactly. A loop
+// written to reassociate (an `omp simd reduction`) would differ in the last bits by level.
 //
 // Writing a dispatched loop: an OpenMP parallel region is outlined into a function of its own
 // that keeps the target of the function it is written in, so the `#pragma omp parallel` must be
