@@ -1,12 +1,13 @@
 // The CPU instruction set of libmx's own loops, chosen at run time.
 //
 // libmx is compiled for baseline x86-64 (SSE2), so it runs on any x86-64 CPU. Its hot loops
-// (elementwise kernels through Kernel<OP>::LaunchCPU, reductions and broadcasts through
-// bcast::ForRangeBest, pooling, optimizer updates) are compiled twice more, as functions with
-// GCC's target attribute for AVX2 and AVX-512, and each call picks one by Active(): the best
-// level this CPU and its OS support, capped by the environment variable MX_SIMD ("baseline",
-// "avx2", "avx512"; unset or "best": no cap). The choice is made once, on first use, and logged
-// at debug level (MX_LOG_LEVEL=debug).
+// over floating-point arrays (elementwise kernels through Kernel<OP>::LaunchCPU, reductions and
+// broadcasts through bcast::ParallelForRange, pooling, optimizer updates) are compiled twice
+// more, as functions with GCC's target attribute for AVX2 and AVX-512 (integer loops stay
+// baseline: their copies would add another 3 MB to the library), and each call picks one by
+// Active(): the best level this CPU and its OS support, capped by the environment variable
+// MX_SIMD ("baseline", "avx2", "avx512"; unset or "best": no cap). The choice is made once, on
+// first use, and logged at debug level (MX_LOG_LEVEL=debug).
 //
 // Results do not depend on the level: the library is compiled with -ffp-contract=off on x86-64,
 // so the wider paths never fuse a multiply and an add that the baseline path rounds twice, and

@@ -121,17 +121,17 @@ MX_XINLINE void ForRange(const Plan<N>& p, int64_t begin, int64_t end, Body&& bo
 // ForRange over [0, total), split into one contiguous chunk per OpenMP thread when large, each
 // chunk compiled for simd::Active()'s instruction set. `body` must only write what its own
 // elements own, and be a lambda marked MX_LAMBDA_INLINE to run at the wider sets (base/simd.h).
-// `total` defaults to the whole walk.
-template <int N, typename Body>
+// `total` defaults to the whole walk. kWide: as ParallelForChunks's (kWideSimd<T> of the data).
+template <bool kWide = true, int N, typename Body>
 void ParallelForRange(const Plan<N>& p, int64_t total, int64_t work_per_elem, Body&& body) {
-  ParallelForChunks(total, total * work_per_elem >= kOmpMinWork,
-                    [&](int64_t begin, int64_t end)
-                        MX_LAMBDA_INLINE { ForRange(p, begin, end, body); });
+  ParallelForChunks<kWide>(total, total * work_per_elem >= kOmpMinWork,
+                           [&](int64_t begin, int64_t end)
+                               MX_LAMBDA_INLINE { ForRange(p, begin, end, body); });
 }
 
-template <int N, typename Body>
+template <bool kWide = true, int N, typename Body>
 void ParallelForRange(const Plan<N>& p, Body&& body) {
-  ParallelForRange(p, p.Size(), 1, body);
+  ParallelForRange<kWide>(p, p.Size(), 1, body);
 }
 
 // ---- reductions ----
@@ -256,7 +256,7 @@ void Reduce(const Shape& full, const T* in, const Shape& small, T* out) {
   if (p.ndim == 0 || p.strides[1][p.ndim - 1] == 0) {
     // The innermost dim is reduced: each output folds contiguous runs of the input.
     const int64_t rs = red.InnerStride(0);
-    ParallelForRange(
+    ParallelForRange<kWideSimd<T>>(
         kept, out_size, red_size, [&](const int64_t* koff, int64_t klen) MX_LAMBDA_INLINE {
           for (int64_t j = 0; j < klen; ++j) {
             const T* base = in + koff[0] + j * kept.InnerStride(0);
@@ -280,7 +280,7 @@ void Reduce(const Shape& full, const T* in, const Shape& small, T* out) {
   using P = std::conditional_t<R::kNarrowPartials && std::is_floating_point<T>::value, T, A>;
   constexpr bool kChunked = !std::is_same<P, A>::value;
   constexpr int64_t kBlock = 1024, kChunk = 64;
-  ParallelForRange(
+  ParallelForRange<kWideSimd<T>>(
       kept, out_size, red_size, [&](const int64_t* koff, int64_t klen) MX_LAMBDA_INLINE {
         A acc[kBlock];
         P part[kBlock];

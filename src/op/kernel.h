@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "base/error.h"
 #include "base/simd.h"
@@ -66,20 +67,31 @@ constexpr int64_t kOmpMinWork = 1 << 15;
   for (int64_t i = 0; i < (n); ++i) OP::Map(i, args...)
 #endif
 
+// Whether loops over T get the AVX2 and AVX-512 copies: floating-point ones only. The integer
+// kernels' copies would add 3 MB of code for arrays that are rarely hot.
+template <typename T>
+constexpr bool kWideSimd = std::is_floating_point<T>::value;
+template <typename A>
+constexpr bool kWideSimdArg =
+    std::is_pointer<A>::value&& kWideSimd<std::remove_cv_t<std::remove_pointer_t<A>>>;
+
 template <typename OP>
 struct Kernel {
   template <typename... Args>
   static void LaunchCPU(int64_t n, Args... args) {
 #if MX_SIMD_DISPATCH
-    switch (simd::Active()) {
-      case simd::Level::kAvx512:
-        LaunchAvx512(n, args...);
-        return;
-      case simd::Level::kAvx2:
-        LaunchAvx2(n, args...);
-        return;
-      case simd::Level::kBaseline:
-        break;
+    // Kernels that write or read a floating-point array.
+    if constexpr ((kWideSimdArg<Args> || ...)) {
+      switch (simd::Active()) {
+        case simd::Level::kAvx512:
+          LaunchAvx512(n, args...);
+          return;
+        case simd::Level::kAvx2:
+          LaunchAvx2(n, args...);
+          return;
+        case simd::Level::kBaseline:
+          break;
+      }
     }
 #endif
     LaunchBaseline(n, args...);
@@ -103,12 +115,12 @@ struct Kernel {
 };
 
 // Calls body(begin, end) on chunks of [0, n) covering it, one contiguous chunk per OpenMP thread
-// when `parallel` (else one chunk), each compiled for simd::Active()'s instruction set: `body`
-// must be a lambda marked MX_LAMBDA_INLINE (base/simd.h says why).
-template <typename Body>
+// when `parallel` (else one chunk), each compiled for simd::Active()'s instruction set (baseline
+// only when !kWide): `body` must be a lambda marked MX_LAMBDA_INLINE (base/simd.h says why).
+template <bool kWide = true, typename Body>
 void ParallelForChunks(int64_t n, bool parallel, Body&& body) {
   if (n <= 0) return;
-  const simd::Level level = simd::Active();
+  const simd::Level level = kWide ? simd::Active() : simd::Level::kBaseline;
 #if MX_USE_OPENMP
   if (parallel && n > 1 && omp_get_max_threads() > 1) {
 #pragma omp parallel
