@@ -7,6 +7,7 @@
 #define MX_C_API_C_API_HANDLES_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "base/error.h"
@@ -61,17 +62,24 @@ inline Symbol& SymbolOf(mx_symbol_t h, const char* arg) {
 // A new handle owning `s`.
 inline mx_symbol_t NewHandle(Symbol s) { return new mx_symbol(std::move(s)); }
 
-// Arrays from a C list of handles, each checked.
-inline std::vector<NDArray> ArraysOf(const mx_ndarray_t* handles, int32_t n, const char* arg) {
+// Checks a C list of handles (names the list and the index of a bad one) without copying it.
+inline void CheckArrays(const mx_ndarray_t* handles, int32_t n, const char* arg) {
   MX_CHECK(n >= 0, kInvalidArgument) << "argument '" << arg << "': negative count " << n;
   MX_CHECK(n == 0 || handles != nullptr, kInvalidArgument)
       << "argument '" << arg << "' must not be NULL when its count is " << n;
+  for (int32_t i = 0; i < n; ++i) {
+    if (handles[i] != nullptr && handles[i]->magic == mx_ndarray::kMagic) continue;
+    const std::string name = std::string(arg) + "[" + std::to_string(i) + "]";
+    ArrayOf(handles[i], name.c_str());  // throws, naming it
+  }
+}
+
+// Arrays from a C list of handles, each checked.
+inline std::vector<NDArray> ArraysOf(const mx_ndarray_t* handles, int32_t n, const char* arg) {
+  CheckArrays(handles, n, arg);
   std::vector<NDArray> out;
   out.reserve(n);
-  for (int32_t i = 0; i < n; ++i) {
-    const std::string name = std::string(arg) + "[" + std::to_string(i) + "]";
-    out.push_back(ArrayOf(handles[i], name.c_str()));
-  }
+  for (int32_t i = 0; i < n; ++i) out.push_back(handles[i]->array);
   return out;
 }
 

@@ -1,4 +1,5 @@
 // C ABI: operator listing, information and imperative invocation.
+#include <array>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -7,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/scratch.h"
 #include "c_api/c_api_common.h"
 #include "c_api/c_api_handles.h"
 #include "op/invoke.h"
@@ -140,20 +142,100 @@ Context ParseContext(const std::string& s) {
 thread_local bool tls_is_train = false;
 thread_local std::vector<mx_ndarray_t> tls_outputs;
 
-void InvokeImpl(const char* name, int32_t num_inputs, const mx_ndarray_t* inputs,
-                int32_t num_params, const char* const* keys, const char* const* vals,
-                std::vector<NDArray>* outputs) {
+// Note [Attribute cache]: a program calls the same few ops with the same parameters over and over
+// (a + b, x * 2). Looking the op up by name, building the parameter map and parsing it cost more
+// than a small op itself, so each thread keeps the attribute sets it used last, keyed by the op
+// name and the key/value strings exactly as given (direct-mapped by their hash). A hit skips all
+// of it; the entries are immutable and shared with the ops pushed with them. Only calls that
+// passed every check are stored, so a bad call fails the same way every time.
+struct CachedAttrs {
+  std::string name;
+  std::vector<std::string> kv;  // keys and values, alternating, as given
+  std::shared_ptr<const PreparedAttrs> prepared;
+  Context ctx;
+};
+constexpr size_t kAttrCacheSlots = 64;
+thread_local std::array<CachedAttrs, kAttrCacheSlots> tls_attr_cache;
+
+// FNV-1a over the name and the strings, each with its terminating NUL (so "ab","c" != "a","bc").
+// Checks the pointers on the way, as ParamsOf does.
+size_t HashCall(const char* name, int32_t n, const char* const* keys, const char* const* vals) {
+  MX_CHECK(n >= 0, kInvalidArgument) << "argument 'num_params' is negative: " << n;
+  MX_CHECK(n == 0 || (keys != nullptr && vals != nullptr), kInvalidArgument)
+      << "arguments 'keys' and 'vals' must not be NULL when num_params is " << n;
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](const char* str) {
+    const char* p = str;
+    do {
+      h = (h ^ static_cast<unsigned char>(*p)) * 1099511628211ULL;
+    } while (*p++ != '\0');
+  };
+  mix(name);
+  for (int32_t i = 0; i < n; ++i) {
+    MX_CHECK(keys[i] != nullptr && vals[i] != nullptr, kInvalidArgument)
+        << "parameter " << i << " has a NULL key or value";
+    mix(keys[i]);
+    mix(vals[i]);
+  }
+  return static_cast<size_t>(h);
+}
+
+bool Matches(const CachedAttrs& c, const char* name, int32_t n, const char* const* keys,
+             const char* const* vals) {
+  if (c.prepared == nullptr || c.kv.size() != 2 * static_cast<size_t>(n) || c.name != name) {
+    return false;
+  }
+  for (int32_t i = 0; i < n; ++i) {
+    if (c.kv[2 * i] != keys[i] || c.kv[2 * i + 1] != vals[i]) return false;
+  }
+  return true;
+}
+
+const CachedAttrs& AttrsFor(const char* name, int32_t n, const char* const* keys,
+                            const char* const* vals) {
   CheckArg(name, "name");
+  CachedAttrs& slot = tls_attr_cache[HashCall(name, n, keys, vals) % kAttrCacheSlots];
+  if (Matches(slot, name, n, keys, vals)) return slot;
   const Op* op = OpRegistry::Get()->Get(name);
-  const std::vector<NDArray> in = ArraysOf(inputs, num_inputs, "inputs");
-  const std::map<std::string, std::string> params = ParamsOf(num_params, keys, vals);
+  const std::map<std::string, std::string> params = ParamsOf(n, keys, vals);
   Context ctx = Context::CPU();
   auto it = params.find("ctx");
   if (it != params.end()) ctx = ParseContext(it->second);
-  NodeAttrs attrs = MakeAttrs(op, params, op->name);
+  auto prepared = PreparedAttrs::Make(MakeAttrs(op, params, op->name));
+  slot.prepared.reset();  // a throw below leaves the slot empty, never half-filled
+  slot.name = name;
+  slot.kv.clear();
+  for (int32_t i = 0; i < n; ++i) {
+    slot.kv.emplace_back(keys[i]);
+    slot.kv.emplace_back(vals[i]);
+  }
+  slot.ctx = ctx;
+  slot.prepared = std::move(prepared);
+  return slot;
+}
+
+// The arrays of one call (ScratchLease: the thread's next call reuses the lists).
+struct CallArrays {
+  std::vector<NDArray> in, out;
+  void Clear() {  // drops the references, keeps the capacity
+    in.clear();
+    out.clear();
+  }
+};
+
+// Runs op `name`; `outs` holds the given outputs (empty: all allocated) and the results after.
+void InvokeImpl(const char* name, int32_t num_inputs, const mx_ndarray_t* inputs,
+                int32_t num_params, const char* const* keys, const char* const* vals,
+                std::vector<NDArray>* in, std::vector<NDArray>* outs) {
+  const CachedAttrs& cached = AttrsFor(name, num_params, keys, vals);
+  const std::shared_ptr<const PreparedAttrs> prepared = cached.prepared;
+  const Context ctx = cached.ctx;
+  CheckArrays(inputs, num_inputs, "inputs");
+  in->clear();
+  for (int32_t i = 0; i < num_inputs; ++i) in->push_back(inputs[i]->array);
   // Callers see the visible outputs only; Invoke allocates and drops the hidden ones.
-  if (outputs->empty()) outputs->resize(op->NumVisibleOutputs(attrs));
-  Invoke(std::move(attrs), in, outputs, tls_is_train, ctx);
+  if (outs->empty()) outs->resize(prepared->num_visible_outputs);
+  Invoke(prepared, in->data(), num_inputs, outs, tls_is_train, ctx);
 }
 
 }  // namespace
@@ -210,11 +292,12 @@ MX_API mx_status_t mx_op_invoke(const char* name, int32_t num_inputs, const mx_n
   return Guard([&] {
     CheckOut(out_num, "out_num");
     CheckOut(out_outputs, "out_outputs");
-    std::vector<NDArray> outputs;
-    mx::capi::InvokeImpl(name, num_inputs, inputs, num_params, keys, vals, &outputs);
+    mx::ScratchLease<mx::capi::CallArrays> arrays;
+    mx::capi::InvokeImpl(name, num_inputs, inputs, num_params, keys, vals, &arrays->in,
+                         &arrays->out);
     auto& handles = mx::capi::tls_outputs;
     handles.clear();
-    for (auto& o : outputs) handles.push_back(mx::capi::NewHandle(o));
+    for (auto& o : arrays->out) handles.push_back(mx::capi::NewHandle(o));
     *out_num = static_cast<int32_t>(handles.size());
     *out_outputs = handles.data();
   });
@@ -225,10 +308,13 @@ MX_API mx_status_t mx_op_invoke_into(const char* name, int32_t num_inputs,
                                      const char* const* keys, const char* const* vals,
                                      int32_t num_outputs, const mx_ndarray_t* outputs) {
   return Guard([&] {
-    std::vector<NDArray> outs = mx::capi::ArraysOf(outputs, num_outputs, "outputs");
+    mx::capi::CheckArrays(outputs, num_outputs, "outputs");
     MX_CHECK(num_outputs > 0, kInvalidArgument)
         << "mx_op_invoke_into needs at least one output (use mx_op_invoke to allocate them)";
-    mx::capi::InvokeImpl(name, num_inputs, inputs, num_params, keys, vals, &outs);
+    mx::ScratchLease<mx::capi::CallArrays> arrays;
+    for (int32_t i = 0; i < num_outputs; ++i) arrays->out.push_back(outputs[i]->array);
+    mx::capi::InvokeImpl(name, num_inputs, inputs, num_params, keys, vals, &arrays->in,
+                         &arrays->out);
   });
 }
 

@@ -308,6 +308,24 @@ def declare(lib):
         fn.argtypes = argtypes
     return missing
 
+
+def unchecked(lib, names):
+    """Second function objects for `names`, with the prototype's restype but no argtypes, for the
+    binding's per-op hot paths (mx.nd's invoke, indexing, asnumpy, freeing).
+
+    ctypes converts each argument through its argtypes entry on every call, which was about a
+    third of the binding's own cost of one small op (~700 ns of an mx_op_invoke_into call).
+    Without argtypes nothing is checked or converted, so each caller passes exactly the C
+    types: handles as handle objects (or None for NULL), int32_t as a Python int, any wider
+    integer as c_int64 / c_size_t (a plain int would be passed as a 32-bit int), pointers as
+    byref() or ctypes arrays. The checked prototypes on `lib` stay for everything else."""
+    fns = {}
+    for name in names:
+        fn = lib[name]  # indexing makes a new function object; lib.<name> keeps its argtypes
+        fn.restype = PROTOTYPES[name][0]
+        fns[name] = fn
+    return fns
+
 # ---- constants (the header's enums) ----------------------------------------------------------
 
 MX_CPU, MX_GPU, MX_CPU_PINNED = 1, 2, 3

@@ -15,6 +15,7 @@ import atexit
 import ctypes
 import os
 import threading
+import types
 
 __all__ = ["MXError", "check_call", "find_lib_path", "c_str", "py_str", "c_str_array",
            "c_array", "c_handle_array", "lib", "py_str_list"]
@@ -86,6 +87,12 @@ if _version // 10000 != ABI_MAJOR:
     raise MXError("libmx %s has ABI major version %d; this binding needs %d"
                   % (lib.mx_get_version_string().decode(), _version // 10000, ABI_MAJOR))
 __version__ = lib.mx_get_version_string().decode()
+
+
+# The hot paths' unchecked entry points (see _capi.unchecked: every argument exactly typed).
+raw = types.SimpleNamespace(**_capi.unchecked(lib, (
+    "mx_op_invoke", "mx_op_invoke_into", "mx_ndarray_free", "mx_ndarray_slice", "mx_ndarray_at",
+    "mx_ndarray_copy_to_host", "mx_ndarray_get_dtype")))
 
 
 def check_call(status):

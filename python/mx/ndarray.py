@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _capi, _dlpack, _ops
 from ._capi import NDArrayHandle
-from .base import MXError, c_handle_array, c_str, c_str_array, check_call, lib, py_str
+from .base import MXError, c_handle_array, c_str, c_str_array, check_call, lib, py_str, raw
 from .context import Context, current_context
 
 __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "save", "load",
@@ -78,31 +78,124 @@ def _new_handle():
     return NDArrayHandle()
 
 
+# ---- the per-op path: what one small op costs in Python is mostly here (bench/op_latency_py.py)
+
+_raw = raw
+_byref = ctypes.byref
+_c_int32 = ctypes.c_int32
+_c_int64 = ctypes.c_int64
+_c_size_t = ctypes.c_size_t
+_np_empty = np.empty
+_c_char_at = ctypes.c_char.from_buffer  # the first byte of a numpy array, to pass its address
+_out_list_type = ctypes.POINTER(ctypes.c_void_p)  # mx_op_invoke's outputs, read as plain ints
+_handle_array_types = [NDArrayHandle * n for n in range(9)]
+_H1, _H2 = _handle_array_types[1], _handle_array_types[2]
+# Indices and byte counts 0..1023 as c_int64 / c_size_t, made once (~70 ns each per call
+# otherwise). Passed by value and never written, so every thread may share them.
+_small_int64 = [ctypes.c_int64(i) for i in range(1024)]
+_small_size_t = [ctypes.c_size_t(i) for i in range(1024)]
+
+
+def _int64(i):
+    return _small_int64[i] if 0 <= i < 1024 else _c_int64(i)
+
+
+# A one-element array's value is read into a ctypes scalar of its type, then made the numpy
+# scalar asscalar returns (cheaper than a 0-d numpy array as the target).
+_ctypes_of_dtype = {np.dtype(t).type: c for t, c in (
+    ("float32", ctypes.c_float), ("float64", ctypes.c_double), ("int8", ctypes.c_int8),
+    ("uint8", ctypes.c_uint8), ("int32", ctypes.c_int32), ("int64", ctypes.c_int64))}
+# op name -> its bytes, and a call's string parameters -> (count, keys, values) as the C arrays
+# mx_op_invoke reads (read-only there, so one set serves every thread). Both bounded: a program
+# using ever new scalars (`a * x` for many x) refills them rather than growing them.
+_name_bytes = {}
+_param_arrays = {}
+_CACHE_LIMIT = 4096
+
+
+def _handle_array(arrays, what):
+    """The handles of `arrays` (NDArrays; None stays NULL) as a new C array. A new one per call:
+    a shared one could be overwritten by another thread (or by a callback on this one) while
+    the library reads it."""
+    n = len(arrays)
+    try:
+        if n == 2:  # the common arities without a list in between
+            return _H2(arrays[0].handle, arrays[1].handle)
+        if n == 1:
+            return _H1(arrays[0].handle)
+    except AttributeError:
+        pass  # a None (NULL) or a wrong object: sorted out below
+    try:
+        handles = [None if a is None else a.handle for a in arrays]
+    except AttributeError:
+        bad = next(a for a in arrays if a is not None and not hasattr(a, "handle"))
+        raise MXError("%s: expected NDArrays, got %s" % (what, type(bad).__name__)) from None
+    return (_handle_array_types[n] if n < 9 else NDArrayHandle * n)(*handles)
+
+
+def _c_params(params):
+    """(count, keys, values) of a dict of string parameters as C arrays, cached when every key
+    and value is a str (equal tuples of strs are the same strings; 1 and True, say, are not)."""
+    items = tuple(params.items())
+    try:
+        hit = _param_arrays.get(items)
+    except TypeError:  # an unhashable value: formatted below, not cached
+        hit = None
+    if hit is not None:
+        return hit
+    n = len(items)
+    keys = (ctypes.c_char_p * n)(*[c_str(k) for k, _ in items])
+    vals = (ctypes.c_char_p * n)(*[c_str(v) for _, v in items])
+    hit = (n, keys, vals)
+    if builtins.all(type(k) is str and type(v) is str for k, v in items):
+        if len(_param_arrays) >= _CACHE_LIMIT:
+            _param_arrays.clear()
+        _param_arrays[items] = hit
+    return hit
+
+
 def invoke(op_name, inputs, params=None, out=None):
     """Runs operator `op_name` on NDArrays `inputs` with string `params`; returns one NDArray,
     a list for several outputs, or `out` (an NDArray or list the results are written into)."""
-    params = params or {}
-    keys = list(params)
-    ckeys = c_str_array(keys)
-    cvals = c_str_array([params[k] for k in keys])
-    cin = c_handle_array(inputs, NDArrayHandle)
+    try:
+        name = _name_bytes[op_name]
+    except KeyError:
+        name = c_str(op_name)
+        if len(_name_bytes) >= _CACHE_LIMIT:
+            _name_bytes.clear()
+        _name_bytes[op_name] = name
+    except TypeError:  # not a str: the library names what it got
+        name = c_str(op_name)
+    cin = _handle_array(inputs, op_name)
+    if params:
+        n_params, ckeys, cvals = _c_params(params)
+    else:
+        n_params, ckeys, cvals = 0, None, None
     if out is not None:
-        outs = list(out) if isinstance(out, (list, tuple)) else [out]
-        for o in outs:
-            if not isinstance(o, NDArray):
-                raise MXError("%s: out must be an NDArray or a list of them, got %s"
-                              % (op_name, type(o).__name__))
-            o._check_writable()
-        check_call(lib.mx_op_invoke_into(c_str(op_name), len(inputs), cin, len(keys), ckeys,
-                                         cvals, len(outs), c_handle_array(outs, NDArrayHandle)))
+        if type(out) is NDArray and out.writable:
+            n_out, couts = 1, _H1(out.handle)
+        else:
+            outs = out if isinstance(out, (list, tuple)) else (out,)
+            for o in outs:
+                if not isinstance(o, NDArray):
+                    raise MXError("%s: out must be an NDArray or a list of them, got %s"
+                                  % (op_name, type(o).__name__))
+                o._check_writable()
+            n_out, couts = len(outs), _handle_array(outs, op_name)
+        status = _raw.mx_op_invoke_into(name, len(cin), cin, n_params, ckeys, cvals, n_out, couts)
+        if status:
+            check_call(status)
         return out
-    n = ctypes.c_int32()
-    handles = ctypes.POINTER(NDArrayHandle)()
-    check_call(lib.mx_op_invoke(c_str(op_name), len(inputs), cin, len(keys), ckeys, cvals,
-                                ctypes.byref(n), ctypes.byref(handles)))
+    n = _c_int32()
+    handles = _out_list_type()
+    status = _raw.mx_op_invoke(name, len(cin), cin, n_params, ckeys, cvals, _byref(n),
+                               _byref(handles))
+    if status:
+        check_call(status)
     # The list is the library's (valid until this thread's next invoke); each handle is ours.
-    result = [NDArray(NDArrayHandle(handles[i].value)) for i in range(n.value)]
-    return result[0] if len(result) == 1 else result
+    if n.value == 1:
+        return _wrap(NDArrayHandle(handles[0]))
+    return [_wrap(NDArrayHandle(handles[i])) for i in range(n.value)]
 
 
 def as_shape(shape):
@@ -126,7 +219,9 @@ class NDArray:
     from. ``free()`` releases the handle early; any later use is an MXError, never a crash.
     """
 
-    __slots__ = ("handle", "writable", "_shape", "_view_of", "__weakref__")
+    # Slots: no per-object dict, and wrapping a result (_wrap) is five stores. An array's shape
+    # and type never change, so both are read from the library once.
+    __slots__ = ("handle", "writable", "_shape", "_dtype", "_view_of", "__weakref__")
     # Makes numpy hand `np_array + nd` to NDArray.__radd__ instead of converting us.
     __array_priority__ = 1000.0
 
@@ -136,10 +231,14 @@ class NDArray:
         self.handle = handle
         self.writable = writable
         self._shape = None
+        self._dtype = None
         self._view_of = None
 
-    def __del__(self, _free=lib.mx_ndarray_free):
-        handle = getattr(self, "handle", None)
+    def __del__(self, _free=raw.mx_ndarray_free):
+        try:
+            handle = self.handle
+        except AttributeError:  # __init__ never ran
+            return
         if handle is not None:
             _free(handle)
 
@@ -166,7 +265,10 @@ class NDArray:
 
     @property
     def size(self):
-        return int(np.prod(self.shape, dtype=np.int64))
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
 
     @property
     def ndim(self):
@@ -174,9 +276,11 @@ class NDArray:
 
     @property
     def dtype(self):
-        code = ctypes.c_int32()
-        check_call(lib.mx_ndarray_get_dtype(self.handle, ctypes.byref(code)))
-        return np_dtype(code.value)
+        if self._dtype is None or self.handle is None:
+            code = _c_int32()
+            check_call(_raw.mx_ndarray_get_dtype(self.handle, _byref(code)))
+            self._dtype = np_dtype(code.value)
+        return self._dtype
 
     @property
     def context(self):
@@ -203,9 +307,24 @@ class NDArray:
 
     def asnumpy(self):
         """The values as a new numpy array. Blocks until they are computed."""
-        out = np.empty(self.shape, dtype=self.dtype)
-        check_call(lib.mx_ndarray_copy_to_host(self.handle, out.ctypes.data_as(ctypes.c_void_p),
-                                               out.nbytes))
+        shape = self._shape
+        if shape is None or self.handle is None:
+            shape = self.shape
+        return self._to_host(shape)
+
+    def _to_host(self, shape):
+        dtype = self._dtype
+        if dtype is None or self.handle is None:
+            dtype = self.dtype
+        out = _np_empty(shape, dtype)
+        nbytes = out.nbytes
+        # byref(c_char.from_buffer(out)) is out's address at a third of out.ctypes.data's cost.
+        status = _raw.mx_ndarray_copy_to_host(self.handle,
+                                              _byref(_c_char_at(out)) if nbytes else None,
+                                              _small_size_t[nbytes] if nbytes < 1024
+                                              else _c_size_t(nbytes))
+        if status:
+            check_call(status)
         return out
 
     def __array__(self, dtype=None):
@@ -217,7 +336,16 @@ class NDArray:
         if self.size != 1:
             raise MXError("asscalar: the array has shape %s, not exactly one element"
                           % (self.shape,))
-        return self.asnumpy().reshape(())[()]
+        t = self.dtype
+        c = _ctypes_of_dtype.get(t)
+        if c is None:  # float16, ...: no ctypes type of that width
+            return self._to_host(())[()]
+        value = c()
+        status = _raw.mx_ndarray_copy_to_host(self.handle, _byref(value),
+                                              _small_size_t[ctypes.sizeof(c)])
+        if status:
+            check_call(status)
+        return t(value.value)
 
     def __bool__(self):
         if self.size == 0:
@@ -314,25 +442,42 @@ class NDArray:
         n = len(self)
         if i < 0:
             i += n
-        view = _new_handle()
-        check_call(lib.mx_ndarray_at(self.handle, i, ctypes.byref(view)))
-        return NDArray(view, self.writable)
+        view = NDArrayHandle()
+        status = _raw.mx_ndarray_at(self.handle, _int64(i), _byref(view))
+        if status:
+            check_call(status)
+        return _wrap(view, self.writable)
 
     def __getitem__(self, key):
-        if isinstance(key, numbers.Integral):
-            return self._index(int(key))
-        if isinstance(key, slice):
-            if key.step not in (None, 1):
+        # Exact types first: the numbers.Integral test is an ABC check, slow for a slice.
+        cls = type(key)
+        if cls is slice:
+            if key.step is not None and key.step != 1:
                 raise MXError("NDArray slicing supports step 1 only, got step %r" % (key.step,))
             if key.start is None and key.stop is None:
                 return self
-            start, stop, _ = key.indices(len(self))
-            view = _new_handle()
-            check_call(lib.mx_ndarray_slice(self.handle, start, builtins.max(start, stop),
-                                            ctypes.byref(view)))
-            result = NDArray(view, self.writable)
-            result._view_of = (self, start, builtins.max(start, stop))
+            shape = self._shape
+            if shape is None or self.handle is None:
+                shape = self.shape
+            if not shape:
+                raise MXError("len() of a 0-d NDArray")
+            start, stop, _ = key.indices(shape[0])
+            if stop < start:
+                stop = start
+            view = NDArrayHandle()
+            status = _raw.mx_ndarray_slice(
+                self.handle, _small_int64[start] if start < 1024 else _c_int64(start),
+                _small_int64[stop] if stop < 1024 else _c_int64(stop), _byref(view))
+            if status:
+                check_call(status)
+            result = _new_object(NDArray)  # _wrap, inlined
+            result.handle = view
+            result.writable = self.writable
+            result._shape = result._dtype = None
+            result._view_of = (self, start, stop)
             return result
+        if cls is int or isinstance(key, numbers.Integral):
+            return self._index(int(key))
         if isinstance(key, tuple) and builtins.all(isinstance(k, numbers.Integral) for k in key):
             result = self
             for k in key:
@@ -459,6 +604,20 @@ class NDArray:
     __hash__ = object.__hash__
 
 
+_new_object = object.__new__
+
+
+def _wrap(handle, writable=True):
+    """NDArray(handle, writable) for a handle object the library just gave us (no checks)."""
+    a = _new_object(NDArray)
+    a.handle = handle
+    a.writable = writable
+    a._shape = None
+    a._dtype = None
+    a._view_of = None
+    return a
+
+
 def _binary(lhs, rhs, elem_op, bcast_op, scalar_op, out=None):
     """lhs (an NDArray) op rhs: an NDArray (elementwise when the shapes agree, else
     broadcasting) or a number (the scalar op; the reversed ops pass elem_op None)."""
@@ -467,8 +626,10 @@ def _binary(lhs, rhs, elem_op, bcast_op, scalar_op, out=None):
             raise MXError("unsupported operand order")
         op = elem_op if lhs.shape == rhs.shape else bcast_op
         return invoke(op, [lhs, rhs], out=out)
-    if isinstance(rhs, (numbers.Number, np.generic)) and np.ndim(rhs) == 0:
-        return invoke(scalar_op, [lhs], {"scalar": _ops.param_str(float(rhs))}, out=out)
+    # float and int by exact type first: the Number ABC and np.ndim cost ~1 us together.
+    if type(rhs) is float or type(rhs) is int or (
+            isinstance(rhs, (numbers.Number, np.generic)) and np.ndim(rhs) == 0):
+        return invoke(scalar_op, [lhs], {"scalar": repr(float(rhs))}, out=out)
     raise MXError("unsupported operand: NDArray and %s (use an NDArray or a number)"
                   % type(rhs).__name__)
 
@@ -673,10 +834,25 @@ def concat(*arrays, dim=1, out=None):
 # ---- generated operator functions ------------------------------------------------------------
 
 
+def _is_ndarray(v):
+    return isinstance(v, NDArray)
+
+
 def _make_function(op):
+    op_name, variadic = op.name, op.variadic
+    has_ctx = "ctx" in op.param_names
+
     def fn(*args, out=None, name=None, **kwargs):
-        inputs, named, params, _ = _ops.split_call(op, args, kwargs,
-                                                   lambda v: isinstance(v, NDArray))
+        if not kwargs:
+            for v in args:
+                if not isinstance(v, NDArray):
+                    break
+            else:  # inputs only (mx.nd.dot(a, b)): what split_call would return, without it
+                params = {variadic: str(len(args))} if variadic else None
+                if has_ctx and not args:
+                    params = dict(params or (), ctx=str(current_context()))
+                return invoke(op_name, args, params, out)
+        inputs, named, params, _ = _ops.split_call(op, args, kwargs, _is_ndarray)
         if named:
             order = [n for n in op.inputs[len(inputs):] if n in named]
             unknown = set(named) - set(order)

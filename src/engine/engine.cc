@@ -21,6 +21,19 @@
 
 namespace mx {
 namespace engine {
+
+int64_t CheapWorkLimit() {
+  static const int64_t limit = [] {
+    const char* v = std::getenv("MX_INLINE_OP_ELEMENTS");
+    if (v == nullptr || *v == '\0') return int64_t{16384};
+    char* end = nullptr;
+    const long long n = std::strtoll(v, &end, 10);
+    MX_CHECK(*end == '\0' && n >= 0, kInvalidArgument)
+        << "MX_INLINE_OP_ELEMENTS='" << v << "': expected a count of elements (0 or more)";
+    return static_cast<int64_t>(n);
+  }();
+  return limit;
+}
 namespace {
 
 // Trivially destructible globals only (Note [Engine lifetime]).

@@ -45,6 +45,12 @@ enum class FnProperty : int {
   // processes (src/kvstore) must take its turn on every worker, or the others wait for it. The
   // error still passes on to the variables it writes, as if it had been skipped.
   kCollective = 6,
+  // As kNormal for a cheap CPU function (a small op): when every variable it touches is free at
+  // push time (nothing pending writes what it reads, nothing pending at all on what it writes), it
+  // runs at once on the pushing thread, skipping the hand-off to a worker, which costs more than
+  // the function. Otherwise it waits for its variables and runs on the workers like kNormal.
+  // Either way the variables and errors end up exactly as if it had gone to a worker.
+  kCheap = 7,
 };
 
 // What a running function may use. Filled by the worker that runs it.
@@ -177,6 +183,18 @@ class Engine {
   virtual void StopForFork() = 0;
   virtual void ResumeAfterFork(bool in_child) = 0;
 };
+
+// The most elements (of any type; inputs and outputs together) a function of libmx's own may touch
+// and still be pushed as FnProperty::kCheap: imperative ops (Op::SetWork counts multiply-adds for
+// GEMMs and convolutions), host copies, fills. MX_INLINE_OP_ELEMENTS, default 16384 (64 KiB of
+// float32, a few microseconds of work at most); 0 sends everything to the workers. Read once;
+// throws on a malformed value.
+int64_t CheapWorkLimit();
+
+// kCheap for CPU work of at most CheapWorkLimit() elements, else kNormal.
+inline FnProperty CpuWorkProperty(int64_t elements) {
+  return elements <= CheapWorkLimit() ? FnProperty::kCheap : FnProperty::kNormal;
+}
 
 // Shorthand for the common synchronous CPU push.
 inline void PushCPU(SyncFn fn, const VarHandle* read, int n_read, const VarHandle* write,

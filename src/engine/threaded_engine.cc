@@ -262,7 +262,19 @@ void ThreadedEngine::PushBlock(Operator* op, Context ctx, int priority) {
   for (Var* v : op->reads) granted += static_cast<ThreadedVar*>(v)->AppendRead(block);
   for (Var* v : op->writes) granted += static_cast<ThreadedVar*>(v)->AppendWrite(block);
   // Drop the pusher's hold and the immediate grants at once: one atomic instead of n.
-  if (block->wait.fetch_sub(granted + 1, std::memory_order_acq_rel) == granted + 1) Dispatch(block);
+  if (block->wait.fetch_sub(granted + 1, std::memory_order_acq_rel) != granted + 1) return;
+  // Note [Cheap ops run on the pusher]: a cheap op whose variables were all free is ready now, on
+  // this thread. Running it here costs the function alone; a worker would first have to be woken
+  // (a futex round trip of several microseconds on a busy machine). Its variables already hold it
+  // exactly as a worker's op would, so ordering and errors are unchanged; the depth bound keeps a
+  // function that itself pushes from recursing without end.
+  if (op->prop == FnProperty::kCheap && !ctx.is_gpu() && tls_inline_depth < kMaxInlineDepth) {
+    ++tls_inline_depth;
+    Execute(block, nullptr);
+    --tls_inline_depth;
+    return;
+  }
+  Dispatch(block);
 }
 
 void ThreadedEngine::Dispatch(OprBlock* block) {
@@ -375,8 +387,12 @@ void ThreadedEngine::Complete(OprBlock* block, std::shared_ptr<ErrorRecord> erro
   }
   ReleaseOperator(op);
   Blocks()->Free(block);
-  if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    // Taking the lock orders this notify after a waiter's check of pending_: no lost wake-up.
+  // Only when someone waits: small ops run on the pusher bring pending_ to zero after every op,
+  // and a lock plus broadcast each time would cost more than the op. Both sides use seq_cst: a
+  // waiter registers, then reads pending_; this side decrements, then reads waiters_. One of
+  // them sees the other, so no wake-up is lost.
+  if (pending_.fetch_sub(1) == 1 && waiters_.load() > 0) {
+    // Taking the lock orders this notify after a waiter's check of pending_.
     std::lock_guard<std::mutex> lock(finish_mu_);
     finish_cv_.notify_all();
   }
@@ -423,7 +439,9 @@ void ThreadedEngine::WaitForVar(VarHandle var) {
 
 void ThreadedEngine::WaitPending() {
   std::unique_lock<std::mutex> lock(finish_mu_);
-  finish_cv_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
+  waiters_.fetch_add(1);
+  finish_cv_.wait(lock, [&] { return pending_.load() == 0; });
+  waiters_.fetch_sub(1);
 }
 
 void ThreadedEngine::WaitForAll() {

@@ -102,6 +102,7 @@ class ThreadedEngine final : public Engine {
   std::vector<std::atomic<GpuPools*>> gpus_;
 
   std::atomic<int64_t> pending_{0};  // pushed and not yet completed, for WaitForAll
+  std::atomic<int> waiters_{0};      // threads in WaitPending
   std::mutex finish_mu_;
   std::condition_variable finish_cv_;
   ErrorLog errors_;

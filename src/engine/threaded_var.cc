@@ -8,7 +8,7 @@ namespace engine {
 ThreadedVar::ThreadedVar() = default;
 
 bool ThreadedVar::AppendRead(OprBlock* block) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   // A read may join running reads only if no write is running or queued before it.
   if (!running_write_ && head_ == nullptr) {
     ++running_reads_;
@@ -24,7 +24,7 @@ bool ThreadedVar::AppendRead(OprBlock* block) {
 }
 
 bool ThreadedVar::AppendWrite(OprBlock* block) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   if (!running_write_ && running_reads_ == 0 && head_ == nullptr) {
     running_write_ = true;
     return true;
@@ -62,14 +62,14 @@ VarEntry* ThreadedVar::GrantFromHead() {
 }
 
 VarEntry* ThreadedVar::CompleteRead() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   // Queued entries behind running reads always start with a write (reads would have joined).
   if (--running_reads_ > 0) return nullptr;
   return GrantFromHead();
 }
 
 VarEntry* ThreadedVar::CompleteWrite(bool deleting, bool* free_now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   running_write_ = false;
   if (deleting) {
     // Nothing should be queued after a delete; if a caller pushed anyway, keep the variable alive

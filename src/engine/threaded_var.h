@@ -1,6 +1,6 @@
 // Per-variable dependency tracking for the threaded engine.
 //
-// Each variable keeps, under its own small lock, how many reads are running, whether a write is
+// Each variable keeps, under its own small lock (a SpinLock: held for a few instructions), how many reads are running, whether a write is
 // running, and a FIFO of the ops still waiting for it. An op asks each of its variables for access
 // when pushed; a variable either grants it at once or queues it. Each grant decrements the op's
 // wait counter (an atomic in its OprBlock); the op is dispatched when the counter reaches zero.
@@ -17,6 +17,7 @@
 
 #include "engine/engine.h"
 #include "engine/operator.h"
+#include "engine/spin_lock.h"
 
 namespace mx {
 namespace engine {
@@ -93,7 +94,7 @@ class ThreadedVar : public Var {
  private:
   VarEntry* GrantFromHead();
 
-  std::mutex mu_;
+  SpinLock mu_;
   VarEntry* head_ = nullptr;
   VarEntry* tail_ = nullptr;
   int running_reads_ = 0;

@@ -32,10 +32,11 @@ void HostCast(const TBlob& from, const TBlob& to) {
 
 }  // namespace
 
-engine::FnProperty CopyProperty(Context from, Context to) {
+engine::FnProperty CopyProperty(Context from, Context to, int64_t elements) {
   if (to.is_gpu() && !from.is_gpu()) return engine::FnProperty::kCopyToDevice;
   if (from.is_gpu() && !to.is_gpu()) return engine::FnProperty::kCopyFromDevice;
-  return engine::FnProperty::kNormal;
+  if (from.is_gpu() || to.is_gpu()) return engine::FnProperty::kNormal;
+  return engine::CpuWorkProperty(elements);
 }
 
 void CopyBlob(const TBlob& from, const TBlob& to, const engine::RunContext& rctx) {

@@ -14,8 +14,9 @@ namespace mx {
 // workers own their streams, so this blocks only that worker).
 void CopyBlob(const TBlob& from, const TBlob& to, const engine::RunContext& rctx);
 
-// The engine property of a copy between these devices (which workers run it).
-engine::FnProperty CopyProperty(Context from, Context to);
+// The engine property of a copy of `elements` between these devices (which workers run it; a
+// small copy between host arrays is kCheap).
+engine::FnProperty CopyProperty(Context from, Context to, int64_t elements);
 
 }  // namespace mx
 

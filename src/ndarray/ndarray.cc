@@ -88,8 +88,9 @@ struct NDArray::Chunk {
         eng->PushSync([block = std::move(release)](RunContext) {}, Context::CPU(), nullptr, 0, &var,
                       1, FnProperty::kNormal, 0, "free_external_ndarray");
       } else {
+        // Returning a block to the pool is cheap: done on this thread when nothing is pending.
         eng->PushSync([block = PooledBlock(handle)](RunContext) {}, Context::CPU(), nullptr, 0,
-                      &var, 1, FnProperty::kNormal, 0, "free_ndarray");
+                      &var, 1, FnProperty::kCheap, 0, "free_ndarray");
       }
       eng->DeleteVar(var);
     } catch (...) {
@@ -225,7 +226,7 @@ void NDArray::WaitToWrite() const {
   if (chunk_ == nullptr) return;
   // Readers do not make WaitForVar wait, so an empty write is pushed behind them.
   Engine* eng = Engine::Get();
-  eng->PushSync([](RunContext) {}, Context::CPU(), nullptr, 0, &chunk_->var, 1, FnProperty::kNormal,
+  eng->PushSync([](RunContext) {}, Context::CPU(), nullptr, 0, &chunk_->var, 1, FnProperty::kCheap,
                 0, "wait_to_write");
   eng->WaitForVar(chunk_->var);
 }
@@ -248,7 +249,7 @@ void NDArray::SyncCopyFromCPU(const void* src, size_t size) const {
   VarHandle v = chunk_->var;
   Engine::Get()->PushSync(
       [from, to, stage = std::move(stage)](const RunContext& rctx) { CopyBlob(from, to, rctx); },
-      ctx(), nullptr, 0, &v, 1, CopyProperty(stage_ctx, ctx()), 0, "copy_from_host");
+      ctx(), nullptr, 0, &v, 1, CopyProperty(stage_ctx, ctx(), Size()), 0, "copy_from_host");
 }
 
 void NDArray::SyncCopyToCPU(void* dst, size_t size) const {
@@ -297,7 +298,7 @@ void NDArray::Fill(double value) const {
         }
         MX_DTYPE_SWITCH(blob.dtype, T, { FillTyped(blob.data<T>(), blob.Size(), value); });
       },
-      chunk_->ctx, nullptr, 0, &v, 1, FnProperty::kNormal, 0, "fill");
+      chunk_->ctx, nullptr, 0, &v, 1, engine::CpuWorkProperty(blob.Size()), 0, "fill");
 }
 
 void NDArray::CopyFromTo(const NDArray& from, const NDArray& to, int priority) {
@@ -312,8 +313,8 @@ void NDArray::CopyFromTo(const NDArray& from, const NDArray& to, int priority) {
   // A device-to-host copy runs on the source device's copy workers.
   const Context run_ctx = from.ctx().is_gpu() ? from.ctx() : to.ctx();
   Engine::Get()->PushSync([src, dst](const RunContext& rctx) { CopyBlob(src, dst, rctx); }, run_ctx,
-                          &read, 1, &write, 1, CopyProperty(from.ctx(), to.ctx()), priority,
-                          "copy");
+                          &read, 1, &write, 1, CopyProperty(from.ctx(), to.ctx(), from.Size()),
+                          priority, "copy");
 }
 
 NDArray NDArray::CopyTo(Context ctx) const {

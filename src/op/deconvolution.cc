@@ -306,6 +306,9 @@ void RegisterDeconvolutionOps(OpRegistry* reg) {
       .SetInferType(ElemwiseType)
       .SetResources({ResourceType::kTempSpace})
       .SetCompute(DeviceType::kCPU, ForwardCPU)
+      .SetWork([](const NodeAttrs&, const std::vector<Shape>& in, const std::vector<Shape>& out) {
+        return FilterWork(in[0], in);
+      })
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return MakeGradNode("_backward_Deconvolution", n, {og[0], InputOf(n, 0), InputOf(n, 1)},
                             n->attrs.dict);

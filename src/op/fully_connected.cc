@@ -195,6 +195,9 @@ void RegisterFullyConnectedOps(OpRegistry* reg) {
       .SetInferShape(FCInferShape)
       .SetInferType(ElemwiseType)
       .SetCompute(DeviceType::kCPU, FCForwardCPU)
+      .SetWork([](const NodeAttrs&, const std::vector<Shape>& in, const std::vector<Shape>& out) {
+        return ProductWork(in, out);
+      })
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return MakeGradNode("_backward_FullyConnected", n, {og[0], InputOf(n, 0), InputOf(n, 1)},
                             n->attrs.dict);

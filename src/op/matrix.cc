@@ -394,6 +394,9 @@ void RegisterMatrixOps(OpRegistry* reg) {
       .SetInferShape(DotShape)
       .SetInferType(ElemwiseType)
       .SetCompute(DeviceType::kCPU, DotCompute)
+      .SetWork([](const NodeAttrs&, const std::vector<Shape>& in, const std::vector<Shape>& out) {
+        return ProductWork(in, out);
+      })
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return MakeGradNode("_backward_dot", n, {og[0], InputOf(n, 0), InputOf(n, 1)},
                             n->attrs.dict);
@@ -423,6 +426,9 @@ void RegisterMatrixOps(OpRegistry* reg) {
       .SetInferShape(BatchDotShape)
       .SetInferType(ElemwiseType)
       .SetCompute(DeviceType::kCPU, BatchDotCompute)
+      .SetWork([](const NodeAttrs&, const std::vector<Shape>& in, const std::vector<Shape>& out) {
+        return ProductWork(in, out, in[0].ndim() > 0 ? in[0][0] : 1);
+      })
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         // With C = op_a(A) op_b(B): d op_a(A) = dC op_b(B)^T, d op_b(B) = op_a(A)^T dC.
         const auto& p = n->attrs.get<DotParam>();

@@ -131,6 +131,11 @@ Op& Op::SetMutateInputs(FIndices f, bool in_inference) {
   return *this;
 }
 
+Op& Op::SetWork(FWork f) {
+  work = std::move(f);
+  return *this;
+}
+
 Op& Op::SetHidden() {
   hidden = true;
   return *this;

@@ -85,6 +85,9 @@ using FGradient = std::function<std::vector<NodeEntry>(const NodePtr& node,
 using FInplace = std::function<std::vector<std::pair<int, int>>(const NodeAttrs&)>;
 using FResources = std::function<std::vector<ResourceType>(const NodeAttrs&)>;
 using FIndices = std::function<std::vector<int>(const NodeAttrs&)>;
+// The work of one call in multiply-adds (or element visits), from the inferred shapes.
+using FWork = std::function<int64_t(const NodeAttrs&, const std::vector<Shape>& in,
+                                    const std::vector<Shape>& out)>;
 
 // Documentation of one parameter, for op info (bindings generate functions from it).
 struct ParamDoc {
@@ -122,6 +125,10 @@ class Op {
   // `in_inference` false the op writes them only when training, so inference executors read them
   // (and many predictors may share them without waiting on each other).
   Op& SetMutateInputs(FIndices f, bool in_inference = true);
+  // For ops whose work grows faster than their arrays (GEMMs, convolutions): how much one call
+  // does. Imperative calls of little work run on the pushing thread (Note [Small ops inline] in
+  // invoke.cc); without this, the work is the elements of the inputs and outputs together.
+  Op& SetWork(FWork f);
   // Hidden ops (names starting with '_') are not listed for bindings' generated functions.
   Op& SetHidden();
   // This op is the backward of `forward`: tested through that op's gradient checks.
@@ -155,6 +162,7 @@ class Op {
   bool not_differentiable = false;
   FIndices mutate_inputs;
   bool mutates_in_inference = true;
+  FWork work;
   bool hidden = false;
   std::string backward_of;
   std::map<DeviceType, FCompute> compute;

@@ -1,5 +1,7 @@
 #include "op/op_util.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -64,6 +66,19 @@ bool ElemwiseType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int>
   for (auto& t : *in) t = common;
   for (auto& t : *out) t = common;
   return common >= 0;
+}
+
+int64_t ProductWork(const std::vector<Shape>& in, const std::vector<Shape>& out, int64_t batch) {
+  const double p = static_cast<double>(in[0].Size()) * static_cast<double>(in[1].Size()) *
+                   static_cast<double>(out[0].Size()) /
+                   static_cast<double>(std::max<int64_t>(1, batch));
+  return static_cast<int64_t>(std::sqrt(p));
+}
+
+int64_t FilterWork(const Shape& each, const std::vector<Shape>& in) {
+  const Shape& w = in[1];
+  const int64_t filters = w.ndim() > 0 ? std::max<int64_t>(1, w[0]) : 1;
+  return each.Size() * (w.Size() / filters);
 }
 
 std::vector<std::string> NumberedNames(const std::string& prefix, int n) {

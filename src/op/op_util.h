@@ -22,6 +22,13 @@ bool ElemwiseShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<S
 // Every input and output has the same dtype.
 bool ElemwiseType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int>* out);
 
+// Op::SetWork of a matrix product out[0] = in[0] x in[1] (M x K by K x N, any transposes, over
+// `batch` independent products): M N K multiply-adds, which is sqrt(|in0| |in1| |out0| / batch).
+int64_t ProductWork(const std::vector<Shape>& in, const std::vector<Shape>& out, int64_t batch = 1);
+// Op::SetWork of a filter op (convolutions): every element of `each` meets one whole filter, a
+// slice of the weight in[1] (its leading axis counts the filters).
+int64_t FilterWork(const Shape& each, const std::vector<Shape>& in);
+
 // The names "arg0".."argN-1" (for variadic ops).
 std::vector<std::string> NumberedNames(const std::string& prefix, int n);
 

@@ -55,6 +55,8 @@ std::vector<RandomOp> MakeOps(uint32_t seed, int n_ops, int n_vars) {
     const uint32_t kind = rng() % 16;
     if (kind == 0) op.prop = FnProperty::kCPUPrioritized;
     if (kind == 1) op.prop = FnProperty::kAsync;
+    // Cheap ops run on this (the pushing) thread whenever their variables are free at push time.
+    if (kind >= 2 && kind < 6) op.prop = FnProperty::kCheap;
     op.priority = static_cast<int>(rng() % 5);
     op.cached = rng() % 10 == 0;
   }
