@@ -69,8 +69,8 @@ int main(int argc, char** argv) {
       std::printf("  PyTorch: did not run (python3-torch missing?)\n");
       return 0;
     }
-    std::printf("  PyTorch: %8.0f samples/s  test accuracy %.4f  (%d thread%s, tuned)\n",
-                t.samples_per_s, t.accuracy, t.threads, t.threads == 1 ? "" : "s");
+    std::printf("  PyTorch: %8.0f samples/s  test accuracy %.4f  (threads: %d, tuned)\n",
+                t.samples_per_s, t.accuracy, t.threads);
     std::printf("  ratio libmx / PyTorch: %.2fx (budget >= 2x), accuracy %+.2f points\n",
                 mx_rate / t.samples_per_s, 100 * (mx_acc - t.accuracy));
   } catch (const mx::Error& e) {

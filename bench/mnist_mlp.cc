@@ -105,8 +105,8 @@ int main(int argc, char** argv) {
     if (best.threads == 0) {
       std::printf("  PyTorch: did not run (python3-torch missing?)\n");
     } else {
-      std::printf("  PyTorch: %8.0f samples/s  test accuracy %.4f  (%d thread%s, tuned)\n",
-                  best.samples_per_s, best.accuracy, best.threads, best.threads == 1 ? "" : "s");
+      std::printf("  PyTorch: %8.0f samples/s  test accuracy %.4f  (threads: %d, tuned)\n",
+                  best.samples_per_s, best.accuracy, best.threads);
       std::printf("  ratio libmx / PyTorch: %.2fx (budget >= %.1fx), accuracy %+.2f points\n",
                   mx_r.samples_per_s / best.samples_per_s, budgets[i],
                   100 * (mx_r.accuracy - best.accuracy));

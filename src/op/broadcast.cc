@@ -58,7 +58,7 @@ void BroadcastBinary(const TBlob& out, const TBlob& lhs, const TBlob& rhs) {
   const T* a = lhs.data<T>();
   const T* b = rhs.data<T>();
   // One loop per inner-stride pattern, so each stays a plain contiguous loop.
-  bcast::ParallelForRange(p, [&](const int64_t* off, int64_t len) {
+  bcast::ParallelForRange<kWideSimd<T>>(p, [&](const int64_t* off, int64_t len) MX_LAMBDA_INLINE {
     T* yi = y + off[0];
     const T* ai = a + off[1];
     const T* bi = b + off[2];
@@ -101,7 +101,7 @@ void ElemwiseGrad(const Shape& full, T* dst, const TBlob& ograd, const TBlob& lh
   const T* og = ograd.data<T>();
   const T* a = lhs.data<T>();
   const T* b = rhs.data<T>();
-  bcast::ParallelForRange(p, [&](const int64_t* off, int64_t len) {
+  bcast::ParallelForRange<kWideSimd<T>>(p, [&](const int64_t* off, int64_t len) MX_LAMBDA_INLINE {
     T* d = dst + off[0];
     const T* g = og + off[0];
     const T* ai = a + off[1];
@@ -243,7 +243,7 @@ void BroadcastCopy(const TBlob& out, const TBlob& in) {
   const int64_t s = p.InnerStride(1);
   T* y = out.data<T>();
   const T* x = in.data<T>();
-  bcast::ParallelForRange(p, [&](const int64_t* off, int64_t len) {
+  bcast::ParallelForRange<kWideSimd<T>>(p, [&](const int64_t* off, int64_t len) MX_LAMBDA_INLINE {
     T* yi = y + off[0];
     const T* xi = x + off[1];
     if (s == 1) {

@@ -9,7 +9,7 @@
 // div/mod per element.
 //
 //   Plan<2> p = MakePlan<2>(out_shape, {out_shape, in_shape});
-//   ParallelForRange(p, [&](const int64_t* off, int64_t len) {
+//   ParallelForRange(p, [&](const int64_t* off, int64_t len) MX_LAMBDA_INLINE {
 //     for (int64_t j = 0; j < len; ++j) out[off[0] + j] = in[off[1] + j * p.InnerStride(1)];
 //   });
 #ifndef MX_OP_BROADCAST_REDUCE_UTIL_H_
@@ -86,8 +86,9 @@ Plan<N> MakePlan(const Shape& full, const std::array<Shape, N>& operands) {
 // Calls body(off, len) for the elements [begin, end) of the walk, in order, one segment of the
 // innermost dim at a time: off[k] is operand k's offset of the segment's first element, and the
 // segment's next elements follow at p.InnerStride(k).
+// (Always inlined, so that ParallelForRange's per-ISA copies get their own.)
 template <int N, typename Body>
-void ForRange(const Plan<N>& p, int64_t begin, int64_t end, Body&& body) {
+MX_XINLINE void ForRange(const Plan<N>& p, int64_t begin, int64_t end, Body&& body) {
   if (begin >= end) return;
   const int outer_nd = p.ndim > 0 ? p.ndim - 1 : 0;
   const int64_t inner = p.ndim > 0 ? p.dims[p.ndim - 1] : 1;
@@ -117,29 +118,20 @@ void ForRange(const Plan<N>& p, int64_t begin, int64_t end, Body&& body) {
   }
 }
 
-// ForRange over [0, total), split into one contiguous chunk per OpenMP thread when large. `body`
-// must only write what its own elements own. `total` defaults to the whole walk.
-template <int N, typename Body>
+// ForRange over [0, total), split into one contiguous chunk per OpenMP thread when large, each
+// chunk compiled for simd::Active()'s instruction set. `body` must only write what its own
+// elements own, and be a lambda marked MX_LAMBDA_INLINE to run at the wider sets (base/simd.h).
+// `total` defaults to the whole walk. kWide: as ParallelForChunks's (kWideSimd<T> of the data).
+template <bool kWide = true, int N, typename Body>
 void ParallelForRange(const Plan<N>& p, int64_t total, int64_t work_per_elem, Body&& body) {
-#if MX_USE_OPENMP
-  if (total * work_per_elem >= kOmpMinWork && total > 1 && omp_get_max_threads() > 1) {
-#pragma omp parallel
-    {
-      const int64_t nt = omp_get_num_threads();
-      const int64_t t = omp_get_thread_num();
-      const int64_t chunk = (total + nt - 1) / nt;
-      ForRange(p, std::min(total, t * chunk), std::min(total, (t + 1) * chunk), body);
-    }
-    return;
-  }
-#endif
-  (void)work_per_elem;
-  ForRange(p, 0, total, body);
+  ParallelForChunks<kWide>(total, total * work_per_elem >= kOmpMinWork,
+                           [&](int64_t begin, int64_t end)
+                               MX_LAMBDA_INLINE { ForRange(p, begin, end, body); });
 }
 
-template <int N, typename Body>
+template <bool kWide = true, int N, typename Body>
 void ParallelForRange(const Plan<N>& p, Body&& body) {
-  ParallelForRange(p, p.Size(), 1, body);
+  ParallelForRange<kWide>(p, p.Size(), 1, body);
 }
 
 // ---- reductions ----
@@ -264,21 +256,22 @@ void Reduce(const Shape& full, const T* in, const Shape& small, T* out) {
   if (p.ndim == 0 || p.strides[1][p.ndim - 1] == 0) {
     // The innermost dim is reduced: each output folds contiguous runs of the input.
     const int64_t rs = red.InnerStride(0);
-    ParallelForRange(kept, out_size, red_size, [&](const int64_t* koff, int64_t klen) {
-      for (int64_t j = 0; j < klen; ++j) {
-        const T* base = in + koff[0] + j * kept.InnerStride(0);
-        A acc = R::template Init<A>();
-        ForRange(red, 0, red_size, [&](const int64_t* roff, int64_t rlen) {
-          const T* x = base + roff[0];
-          if (rs == 1) {
-            for (int64_t t = 0; t < rlen; ++t) R::Reduce(acc, A(x[t]));
-          } else {
-            for (int64_t t = 0; t < rlen; ++t) R::Reduce(acc, A(x[t * rs]));
+    ParallelForRange<kWideSimd<T>>(
+        kept, out_size, red_size, [&](const int64_t* koff, int64_t klen) MX_LAMBDA_INLINE {
+          for (int64_t j = 0; j < klen; ++j) {
+            const T* base = in + koff[0] + j * kept.InnerStride(0);
+            A acc = R::template Init<A>();
+            ForRange(red, 0, red_size, [&](const int64_t* roff, int64_t rlen) MX_LAMBDA_INLINE {
+              const T* x = base + roff[0];
+              if (rs == 1) {
+                for (int64_t t = 0; t < rlen; ++t) R::Reduce(acc, A(x[t]));
+              } else {
+                for (int64_t t = 0; t < rlen; ++t) R::Reduce(acc, A(x[t * rs]));
+              }
+            });
+            Assign<Req>(out[koff[1] + j * kept.InnerStride(1)], T(R::Finish(acc, n)));
           }
         });
-        Assign<Req>(out[koff[1] + j * kept.InnerStride(1)], T(R::Finish(acc, n)));
-      }
-    });
     return;
   }
   // The innermost dim is kept: fold whole input rows into a block of accumulators, so both the
@@ -287,37 +280,38 @@ void Reduce(const Shape& full, const T* in, const Shape& small, T* out) {
   using P = std::conditional_t<R::kNarrowPartials && std::is_floating_point<T>::value, T, A>;
   constexpr bool kChunked = !std::is_same<P, A>::value;
   constexpr int64_t kBlock = 1024, kChunk = 64;
-  ParallelForRange(kept, out_size, red_size, [&](const int64_t* koff, int64_t klen) {
-    A acc[kBlock];
-    P part[kBlock];
-    for (int64_t b0 = 0; b0 < klen; b0 += kBlock) {
-      const int64_t blen = std::min(kBlock, klen - b0);
-      for (int64_t j = 0; j < blen; ++j) acc[j] = R::template Init<A>();
-      for (int64_t j = 0; j < blen; ++j) part[j] = R::template Init<P>();
-      int64_t rows = 0;
-      auto flush = [&] {
-        for (int64_t j = 0; j < blen; ++j) R::Reduce(acc[j], A(part[j]));
-        for (int64_t j = 0; j < blen; ++j) part[j] = R::template Init<P>();
-      };
-      ForRange(red, 0, red_size, [&](const int64_t* roff, int64_t rlen) {
-        for (int64_t t = 0; t < rlen; ++t) {
-          const T* x = in + koff[0] + b0 + roff[0] + t * red.InnerStride(0);
-          if constexpr (kChunked) {
-            for (int64_t j = 0; j < blen; ++j) R::Reduce(part[j], P(x[j]));
-            if (++rows == kChunk) {
-              flush();
-              rows = 0;
+  ParallelForRange<kWideSimd<T>>(
+      kept, out_size, red_size, [&](const int64_t* koff, int64_t klen) MX_LAMBDA_INLINE {
+        A acc[kBlock];
+        P part[kBlock];
+        for (int64_t b0 = 0; b0 < klen; b0 += kBlock) {
+          const int64_t blen = std::min(kBlock, klen - b0);
+          for (int64_t j = 0; j < blen; ++j) acc[j] = R::template Init<A>();
+          for (int64_t j = 0; j < blen; ++j) part[j] = R::template Init<P>();
+          int64_t rows = 0;
+          auto flush = [&]() MX_LAMBDA_INLINE {
+            for (int64_t j = 0; j < blen; ++j) R::Reduce(acc[j], A(part[j]));
+            for (int64_t j = 0; j < blen; ++j) part[j] = R::template Init<P>();
+          };
+          ForRange(red, 0, red_size, [&](const int64_t* roff, int64_t rlen) MX_LAMBDA_INLINE {
+            for (int64_t t = 0; t < rlen; ++t) {
+              const T* x = in + koff[0] + b0 + roff[0] + t * red.InnerStride(0);
+              if constexpr (kChunked) {
+                for (int64_t j = 0; j < blen; ++j) R::Reduce(part[j], P(x[j]));
+                if (++rows == kChunk) {
+                  flush();
+                  rows = 0;
+                }
+              } else {
+                for (int64_t j = 0; j < blen; ++j) R::Reduce(acc[j], A(x[j]));
+              }
             }
-          } else {
-            for (int64_t j = 0; j < blen; ++j) R::Reduce(acc[j], A(x[j]));
-          }
+          });
+          if (kChunked && rows > 0) flush();
+          T* y = out + koff[1] + b0;
+          for (int64_t j = 0; j < blen; ++j) Assign<Req>(y[j], T(R::Finish(acc[j], n)));
         }
       });
-      if (kChunked && rows > 0) flush();
-      T* y = out + koff[1] + b0;
-      for (int64_t j = 0; j < blen; ++j) Assign<Req>(y[j], T(R::Finish(acc[j], n)));
-    }
-  });
 }
 
 // ---- shapes ----

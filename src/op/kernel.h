@@ -14,9 +14,12 @@
 #ifndef MX_OP_KERNEL_H_
 #define MX_OP_KERNEL_H_
 
+#include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "base/error.h"
+#include "base/simd.h"
 #include "engine/engine.h"
 #include "op/op.h"
 
@@ -47,21 +50,93 @@ constexpr int64_t kOmpMinWork = 1 << 15;
 // Map(i) calls are independent of each other (that is what lets them run in parallel), so the
 // loops are also marked `simd`: the compiler vectorises them without proving that the pointers
 // do not alias (outputs may even overwrite their inputs, element by element).
+// The loop is compiled once per instruction set (base/simd.h) and each launch runs the one
+// simd::Active() names. It is a macro, not an inline function, because the OpenMP region must be
+// written inside each target function to be compiled for that function's instruction set.
+#if MX_USE_OPENMP
+#define MX_KERNEL_LOOP(n, args)                            \
+  if ((n) >= kOmpMinWork && omp_get_max_threads() > 1) {   \
+    MX_PRAGMA(omp parallel for simd schedule(static))      \
+    for (int64_t i = 0; i < (n); ++i) OP::Map(i, args...); \
+    return;                                                \
+  }                                                        \
+  MX_PRAGMA(omp simd)                                      \
+  for (int64_t i = 0; i < (n); ++i) OP::Map(i, args...)
+#else
+#define MX_KERNEL_LOOP(n, args) \
+  for (int64_t i = 0; i < (n); ++i) OP::Map(i, args...)
+#endif
+
+// Whether loops over T get the AVX2 and AVX-512 copies: floating-point ones only. The integer
+// kernels' copies would add 3 MB of code for arrays that are rarely hot.
+template <typename T>
+constexpr bool kWideSimd = std::is_floating_point<T>::value;
+template <typename A>
+constexpr bool kWideSimdArg =
+    std::is_pointer<A>::value&& kWideSimd<std::remove_cv_t<std::remove_pointer_t<A>>>;
+
 template <typename OP>
 struct Kernel {
   template <typename... Args>
   static void LaunchCPU(int64_t n, Args... args) {
-#if MX_USE_OPENMP
-    if (n >= kOmpMinWork && omp_get_max_threads() > 1) {
-#pragma omp parallel for simd schedule(static)
-      for (int64_t i = 0; i < n; ++i) OP::Map(i, args...);
-      return;
+#if MX_SIMD_DISPATCH
+    // Kernels that write or read a floating-point array.
+    if constexpr ((kWideSimdArg<Args> || ...)) {
+      switch (simd::Active()) {
+        case simd::Level::kAvx512:
+          LaunchAvx512(n, args...);
+          return;
+        case simd::Level::kAvx2:
+          LaunchAvx2(n, args...);
+          return;
+        case simd::Level::kBaseline:
+          break;
+      }
     }
-#pragma omp simd
 #endif
-    for (int64_t i = 0; i < n; ++i) OP::Map(i, args...);
+    LaunchBaseline(n, args...);
   }
+
+ private:
+  template <typename... Args>
+  static void LaunchBaseline(int64_t n, Args... args) {
+    MX_KERNEL_LOOP(n, args);
+  }
+#if MX_SIMD_DISPATCH
+  template <typename... Args>
+  MX_TARGET_AVX2 static void LaunchAvx2(int64_t n, Args... args) {
+    MX_KERNEL_LOOP(n, args);
+  }
+  template <typename... Args>
+  MX_TARGET_AVX512 static void LaunchAvx512(int64_t n, Args... args) {
+    MX_KERNEL_LOOP(n, args);
+  }
+#endif
 };
+
+// Calls body(begin, end) on chunks of [0, n) covering it, one contiguous chunk per OpenMP thread
+// when `parallel` (else one chunk), each compiled for simd::Active()'s instruction set (baseline
+// only when !kWide): `body` must be a lambda marked MX_LAMBDA_INLINE (base/simd.h says why).
+template <bool kWide = true, typename Body>
+void ParallelForChunks(int64_t n, bool parallel, Body&& body) {
+  if (n <= 0) return;
+  const simd::Level level = kWide ? simd::Active() : simd::Level::kBaseline;
+#if MX_USE_OPENMP
+  if (parallel && n > 1 && omp_get_max_threads() > 1) {
+#pragma omp parallel
+    {
+      const int64_t nt = omp_get_num_threads();
+      const int64_t t = omp_get_thread_num();
+      const int64_t chunk = (n + nt - 1) / nt;
+      const int64_t begin = std::min(n, t * chunk), end = std::min(n, (t + 1) * chunk);
+      if (begin < end) simd::RunAt(level, [&]() MX_LAMBDA_INLINE { body(begin, end); });
+    }
+    return;
+  }
+#endif
+  (void)parallel;
+  simd::RunAt(level, [&]() MX_LAMBDA_INLINE { body(int64_t{0}, n); });
+}
 
 // Writes `value` to `out` as `req` says (Req is a template parameter so the branch folds away).
 template <OpReq Req, typename T>

@@ -58,27 +58,30 @@ void ForwardTiled(const PoolingParam& p, const Window& w, const TBlob& in, OpReq
   const bool is_max = p.pool_type == kMaxPool, add = req == OpReq::kAdd;
   const T* src = in.data<T>();
   T* dst = out.data<T>();
-  MX_OMP_FOR_IF(in.Size() >= kOmpMinWork)
-  for (int64_t nc = 0; nc < x.n * x.c; ++nc) {
-    const T* xp = src + nc * x.Area();
-    T* yp = dst + nc * y.Area();
-    for (int64_t oy = 0; oy < y.h; ++oy) {
-      for (int64_t ox = 0; ox < y.w; ++ox) {
-        const T* corner = xp + oy * kh * x.w + ox * kw;
-        T m = corner[0], sum = 0;
-        for (int64_t ky = 0; ky < kh; ++ky) {
-          for (int64_t kx = 0; kx < kw; ++kx) {
-            const T v = corner[ky * x.w + kx];
-            m = std::max(m, v);
-            sum += v;
+  // Planes [nc0, nc1), compiled per instruction set (ParallelForChunks).
+  auto planes = [&](int64_t nc0, int64_t nc1) MX_LAMBDA_INLINE {
+    for (int64_t nc = nc0; nc < nc1; ++nc) {
+      const T* xp = src + nc * x.Area();
+      T* yp = dst + nc * y.Area();
+      for (int64_t oy = 0; oy < y.h; ++oy) {
+        for (int64_t ox = 0; ox < y.w; ++ox) {
+          const T* corner = xp + oy * kh * x.w + ox * kw;
+          T m = corner[0], sum = 0;
+          for (int64_t ky = 0; ky < kh; ++ky) {
+            for (int64_t kx = 0; kx < kw; ++kx) {
+              const T v = corner[ky * x.w + kx];
+              m = std::max(m, v);
+              sum += v;
+            }
           }
+          const T v = is_max ? m : sum * scale;
+          T& o = yp[oy * y.w + ox];
+          o = add ? o + v : v;
         }
-        const T v = is_max ? m : sum * scale;
-        T& o = yp[oy * y.w + ox];
-        o = add ? o + v : v;
       }
     }
-  }
+  };
+  ParallelForChunks(x.n * x.c, in.Size() >= kOmpMinWork, planes);
 }
 
 template <typename T>
@@ -90,29 +93,32 @@ void Forward(const PoolingParam& p, const Window& w, const TBlob& in, OpReq req,
   }
   const T* src = in.data<T>();
   T* dst = out.data<T>();
-  MX_OMP_FOR_IF(in.Size() >= kOmpMinWork)
-  for (int64_t nc = 0; nc < x.n * x.c; ++nc) {
-    const T* xp = src + nc * x.Area();
-    T* yp = dst + nc * y.Area();
-    for (int64_t oy = 0; oy < y.h; ++oy) {
-      for (int64_t ox = 0; ox < y.w; ++ox) {
-        const Span s = WindowAt(p, w, x, oy, ox);
-        T v = 0;
-        if (p.pool_type == kMaxPool) {
-          T m = -std::numeric_limits<T>::infinity();
-          for (int64_t iy = s.y0; iy < s.y1; ++iy)
-            for (int64_t ix = s.x0; ix < s.x1; ++ix) m = std::max(m, xp[iy * x.w + ix]);
-          v = s.y0 < s.y1 && s.x0 < s.x1 ? m : T(0);  // a window wholly in the padding
-        } else {
-          for (int64_t iy = s.y0; iy < s.y1; ++iy)
-            for (int64_t ix = s.x0; ix < s.x1; ++ix) v += xp[iy * x.w + ix];
-          if (p.pool_type == kAvgPool) v = s.count > 0 ? v / T(s.count) : T(0);
+  // Planes [nc0, nc1), compiled per instruction set (ParallelForChunks).
+  auto planes = [&](int64_t nc0, int64_t nc1) MX_LAMBDA_INLINE {
+    for (int64_t nc = nc0; nc < nc1; ++nc) {
+      const T* xp = src + nc * x.Area();
+      T* yp = dst + nc * y.Area();
+      for (int64_t oy = 0; oy < y.h; ++oy) {
+        for (int64_t ox = 0; ox < y.w; ++ox) {
+          const Span s = WindowAt(p, w, x, oy, ox);
+          T v = 0;
+          if (p.pool_type == kMaxPool) {
+            T m = -std::numeric_limits<T>::infinity();
+            for (int64_t iy = s.y0; iy < s.y1; ++iy)
+              for (int64_t ix = s.x0; ix < s.x1; ++ix) m = std::max(m, xp[iy * x.w + ix]);
+            v = s.y0 < s.y1 && s.x0 < s.x1 ? m : T(0);  // a window wholly in the padding
+          } else {
+            for (int64_t iy = s.y0; iy < s.y1; ++iy)
+              for (int64_t ix = s.x0; ix < s.x1; ++ix) v += xp[iy * x.w + ix];
+            if (p.pool_type == kAvgPool) v = s.count > 0 ? v / T(s.count) : T(0);
+          }
+          T& o = yp[oy * y.w + ox];
+          o = req == OpReq::kAdd ? o + v : v;
         }
-        T& o = yp[oy * y.w + ox];
-        o = req == OpReq::kAdd ? o + v : v;
       }
     }
-  }
+  };
+  ParallelForChunks(x.n * x.c, in.Size() >= kOmpMinWork, planes);
 }
 
 // K > 0 fixes the window to K x K at compile time (the loops then unroll); K = 0 reads it.
@@ -127,36 +133,39 @@ void BackwardTiled(const PoolingParam& p, const Window& w, const std::vector<TBl
   const T* dy = in[0].data<T>();
   const T* fwd = in[2].data<T>();
   T* dx = out.data<T>();
-  MX_OMP_FOR_IF(out.Size() >= kOmpMinWork)
-  for (int64_t nc = 0; nc < x.n * x.c; ++nc) {
-    const T* xp = src + nc * x.Area();
-    const T* dyp = dy + nc * y.Area();
-    const T* yp = fwd + nc * y.Area();
-    T* gp = dx + nc * x.Area();
-    for (int64_t oy = 0; oy < y.h; ++oy) {
-      for (int64_t ox = 0; ox < y.w; ++ox) {
-        const T g = dyp[oy * y.w + ox] * scale;
-        const int64_t corner = oy * kh * x.w + ox * kw;
-        // Max: the gradient goes to the first input equal to the output (the forward's pick).
-        int64_t hit = -1;
-        if (kMax) {
-          const T m = yp[oy * y.w + ox];
-          for (int64_t t = kh * kw - 1; t >= 0; --t) {
-            const int64_t at = corner + (t / kw) * x.w + t % kw;
-            hit = xp[at] == m ? at : hit;
+  // Planes [nc0, nc1), compiled per instruction set (ParallelForChunks).
+  auto planes = [&](int64_t nc0, int64_t nc1) MX_LAMBDA_INLINE {
+    for (int64_t nc = nc0; nc < nc1; ++nc) {
+      const T* xp = src + nc * x.Area();
+      const T* dyp = dy + nc * y.Area();
+      const T* yp = fwd + nc * y.Area();
+      T* gp = dx + nc * x.Area();
+      for (int64_t oy = 0; oy < y.h; ++oy) {
+        for (int64_t ox = 0; ox < y.w; ++ox) {
+          const T g = dyp[oy * y.w + ox] * scale;
+          const int64_t corner = oy * kh * x.w + ox * kw;
+          // Max: the gradient goes to the first input equal to the output (the forward's pick).
+          int64_t hit = -1;
+          if (kMax) {
+            const T m = yp[oy * y.w + ox];
+            for (int64_t t = kh * kw - 1; t >= 0; --t) {
+              const int64_t at = corner + (t / kw) * x.w + t % kw;
+              hit = xp[at] == m ? at : hit;
+            }
           }
-        }
-        for (int64_t ky = 0; ky < kh; ++ky) {
-          T* row = gp + corner + ky * x.w;
-          for (int64_t kx = 0; kx < kw; ++kx) {
-            const T v = kMax ? T(0) : g;
-            row[kx] = add ? row[kx] + v : v;
+          for (int64_t ky = 0; ky < kh; ++ky) {
+            T* row = gp + corner + ky * x.w;
+            for (int64_t kx = 0; kx < kw; ++kx) {
+              const T v = kMax ? T(0) : g;
+              row[kx] = add ? row[kx] + v : v;
+            }
           }
+          if (kMax && hit >= 0) gp[hit] += g;
         }
-        if (kMax && hit >= 0) gp[hit] += g;
       }
     }
-  }
+  };
+  ParallelForChunks(x.n * x.c, out.Size() >= kOmpMinWork, planes);
 }
 
 template <typename T, bool kMax>
@@ -182,36 +191,39 @@ void Backward(const PoolingParam& p, const Window& w, const std::vector<TBlob>& 
   const T* fwd = in[2].data<T>();
   T* dx = out.data<T>();
   if (req != OpReq::kAdd) std::fill(dx, dx + out.Size(), T(0));
-  MX_OMP_FOR_IF(out.Size() >= kOmpMinWork)
-  for (int64_t nc = 0; nc < x.n * x.c; ++nc) {
-    const T* xp = src + nc * x.Area();
-    T* gp = dx + nc * x.Area();
-    const T* dyp = dy + nc * y.Area();
-    const T* yp = fwd + nc * y.Area();
-    for (int64_t oy = 0; oy < y.h; ++oy) {
-      for (int64_t ox = 0; ox < y.w; ++ox) {
-        const Span s = WindowAt(p, w, x, oy, ox);
-        const T g = dyp[oy * y.w + ox];
-        if (p.pool_type == kMaxPool) {
-          const T m = yp[oy * y.w + ox];
-          bool done = false;
-          for (int64_t iy = s.y0; iy < s.y1 && !done; ++iy) {
-            for (int64_t ix = s.x0; ix < s.x1; ++ix) {
-              if (xp[iy * x.w + ix] == m) {
-                gp[iy * x.w + ix] += g;
-                done = true;
-                break;
+  // Planes [nc0, nc1), compiled per instruction set (ParallelForChunks).
+  auto planes = [&](int64_t nc0, int64_t nc1) MX_LAMBDA_INLINE {
+    for (int64_t nc = nc0; nc < nc1; ++nc) {
+      const T* xp = src + nc * x.Area();
+      T* gp = dx + nc * x.Area();
+      const T* dyp = dy + nc * y.Area();
+      const T* yp = fwd + nc * y.Area();
+      for (int64_t oy = 0; oy < y.h; ++oy) {
+        for (int64_t ox = 0; ox < y.w; ++ox) {
+          const Span s = WindowAt(p, w, x, oy, ox);
+          const T g = dyp[oy * y.w + ox];
+          if (p.pool_type == kMaxPool) {
+            const T m = yp[oy * y.w + ox];
+            bool done = false;
+            for (int64_t iy = s.y0; iy < s.y1 && !done; ++iy) {
+              for (int64_t ix = s.x0; ix < s.x1; ++ix) {
+                if (xp[iy * x.w + ix] == m) {
+                  gp[iy * x.w + ix] += g;
+                  done = true;
+                  break;
+                }
               }
             }
+          } else {
+            const T share = p.pool_type == kAvgPool ? (s.count > 0 ? g / T(s.count) : T(0)) : g;
+            for (int64_t iy = s.y0; iy < s.y1; ++iy)
+              for (int64_t ix = s.x0; ix < s.x1; ++ix) gp[iy * x.w + ix] += share;
           }
-        } else {
-          const T share = p.pool_type == kAvgPool ? (s.count > 0 ? g / T(s.count) : T(0)) : g;
-          for (int64_t iy = s.y0; iy < s.y1; ++iy)
-            for (int64_t ix = s.x0; ix < s.x1; ++ix) gp[iy * x.w + ix] += share;
         }
       }
     }
-  }
+  };
+  ParallelForChunks(x.n * x.c, out.Size() >= kOmpMinWork, planes);
 }
 
 void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,

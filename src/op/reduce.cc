@@ -129,7 +129,7 @@ void BroadcastGrad(const Shape& full, const Shape& small, T* igrad, const T* x, 
                    const T* a, const T* b, T scale) {
   const bcast::Plan<2> p = bcast::MakePlan<2>(full, {full, small});
   const int64_t s = p.InnerStride(1);
-  bcast::ParallelForRange(p, [&](const int64_t* off, int64_t len) {
+  bcast::ParallelForRange<kWideSimd<T>>(p, [&](const int64_t* off, int64_t len) MX_LAMBDA_INLINE {
     T* gi = igrad + off[0];
     const T* xi = x + off[0];
     const T* ogi = og + off[1];
