@@ -174,8 +174,9 @@ int main(int argc, char** argv) {
       const double rf = t.fwd > 0 ? best.fwd / t.fwd : 0, rb = t.bwd > 0 ? best.bwd / t.bwd : 0;
       char budget[32] = "";
       if (s.budget > 0 && t.fwd > 0) {
-        std::snprintf(budget, sizeof(budget), ">=%.1fx %s", s.budget,
-                      rf >= s.budget && rb >= s.budget ? "met" : "MISSED");
+        // The budget, not a verdict: scripts/bench.sh reports the median of 5 runs, and the
+        // verdict belongs to that median, not to one run.
+        std::snprintf(budget, sizeof(budget), ">=%.1fx", s.budget);
       }
       std::printf("%-22s %7.1f |%7.1f %7.1f |%7.1f %7.1f |%7.1f %4.1fx|%4.1fx %3.0f%%|%3.0f%% %s\n",
                   s.name, dnn.fwd, dnn.bwd, gemm.fwd, gemm.bwd, t.fwd, t.bwd, rf, rb,
