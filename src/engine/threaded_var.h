@@ -1,13 +1,13 @@
 // Per-variable dependency tracking for the threaded engine.
 //
-// Each variable keeps, under its own small lock (a SpinLock: held for a few instructions), how many reads are running, whether a write is
-// running, and a FIFO of the ops still waiting for it. An op asks each of its variables for access
-// when pushed; a variable either grants it at once or queues it. Each grant decrements the op's
-// wait counter (an atomic in its OprBlock); the op is dispatched when the counter reaches zero.
-// Completing a read or a write grants the next ops in the queue: every read up to the next write
-// (they run together), or that write once no read is running.
+// Each variable keeps, under its own small lock (a SpinLock: held for a few instructions), how many
+// reads are running, whether a write is running, and a FIFO of the ops still waiting for it. An op
+// asks each of its variables for access when pushed; a variable either grants it at once or queues
+// it. Each grant decrements the op's wait counter (an atomic in its OprBlock); the op is dispatched
+// when the counter reaches zero. Completing a read or a write grants the next ops in the queue:
+// every read up to the next write (they run together), or that write once no read is running.
 //
-// There is no global lock: pushes on unrelated variables never touch the same mutex.
+// There is no global lock: pushes on unrelated variables never touch the same lock.
 #ifndef MX_ENGINE_THREADED_VAR_H_
 #define MX_ENGINE_THREADED_VAR_H_
 
