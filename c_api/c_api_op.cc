@@ -281,6 +281,7 @@ MX_API mx_status_t mx_op_get_info(const char* name, mx_op_info_t* out_info) {
     info.variadic_param = c.variadic.c_str();
     info.num_outputs = c.num_outputs;
     info.hidden = op->hidden ? 1 : 0;
+    info.gpu = op->gpu ? 1 : 0;
     std::memcpy(out_info, &info, std::min(sizeof(info), out_info->struct_size));
   });
 }

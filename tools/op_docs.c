@@ -64,15 +64,18 @@ int main(void) {
       "`mx_op_get_info`); do not edit by hand. Every operator is reached by name with string "
       "parameters (`mx_op_invoke`, `mx_symbol_create_op`), the same way from every binding. "
       "Internal operators (names starting with `_`: scalar arithmetic, gradients) are not "
-      "listed.\n\n");
+      "listed.\n\n"
+      "Every operator runs on the CPU. Those marked for the GPU have CUDA kernels (cuBLAS for "
+      "the matrix products): in a libmx built with CUDA they run on arrays on a `gpu(n)` "
+      "context, and every other operator there is an error that names it.\n\n"
+      "| operator | CPU | GPU |\n|---|---|---|\n");
   for (i = 0; i < n; ++i) {
     if (!info_of(names[i], &info)) return 1;
     if (internal(&info)) continue;
-    printf("[`%s`](#", info.name);
+    printf("| [`%s`](#", info.name);
     anchor(info.name);
-    printf(") ");
+    printf(") | yes | %s |\n", info.gpu ? "yes" : "no");
   }
-  printf("\n");
   for (i = 0; i < n; ++i) {
     if (!info_of(names[i], &info)) return 1;
     if (internal(&info)) {

@@ -1,6 +1,7 @@
 // What the MNIST examples share: their command line and their data iterators.
 //
-//   --data DIR  --epochs N  --batch-size N  --lr X  --seed N  [--gpu]  [--profile FILE]
+//   --data DIR  --epochs N  --batch-size N  --lr X  --seed N  [--gpu N]  [--profile FILE]
+//   (--gpu N trains on gpu(N); the default is the CPU)
 //   (and each example's own). --profile records every engine op of the run and writes FILE: a
 //   Chrome trace for .json (open it in https://ui.perfetto.dev), a table of ops for .txt.
 #ifndef MX_EXAMPLES_CPP_MNIST_COMMON_H_
@@ -22,7 +23,7 @@ struct Flags {
   int batch_size = 128;
   double lr = 0.1;
   uint64_t seed = 0;
-  bool gpu = false;
+  int gpu = -1;                    // --gpu N: the GPU to train on; -1 for the CPU
   std::string profile;             // --profile FILE: empty when not profiling
   std::vector<std::string> extra;  // the example's own switches, as given
 };
@@ -51,7 +52,13 @@ inline bool ParseFlags(int argc, char** argv, const std::vector<std::string>& sw
     } else if (a == "--seed") {
       f->seed = std::strtoull(value(), nullptr, 10);
     } else if (a == "--gpu") {
-      f->gpu = true;
+      const char* v = value();
+      char* end = nullptr;
+      f->gpu = static_cast<int>(std::strtol(v, &end, 10));
+      if (*v == '\0' || *end != '\0' || f->gpu < 0) {
+        std::fprintf(stderr, "--gpu needs a device number (0, 1, ...), got '%s'\n", v);
+        return false;
+      }
     } else if (a == "--profile") {
       f->profile = value();
       if (f->profile.empty()) {
@@ -66,7 +73,7 @@ inline bool ParseFlags(int argc, char** argv, const std::vector<std::string>& sw
     } else {
       std::fprintf(stderr,
                    "usage: %s [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] "
-                   "[--gpu] [--profile FILE]",
+                   "[--gpu N] [--profile FILE]",
                    argv[0]);
       for (const auto& s : switches) std::fprintf(stderr, " [%s]", s.c_str());
       for (const auto& s : options) std::fprintf(stderr, " [%s VALUE]", s.c_str());
@@ -75,6 +82,11 @@ inline bool ParseFlags(int argc, char** argv, const std::vector<std::string>& sw
     }
   }
   return f->epochs > 0 && f->batch_size > 0 && f->lr > 0;
+}
+
+// The device to train on: gpu(N) for --gpu N, else the CPU.
+inline mx::Context DeviceOf(const Flags& f) {
+  return f.gpu >= 0 ? mx::Context::GPU(f.gpu) : mx::Context::CPU();
 }
 
 // True when switch `name` was given.

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   const std::string act = example::Option(f, "--act", "tanh");
   try {
     mx::Check(mx_random_seed(f.seed));
-    const mx::Context ctx = f.gpu ? mx::Context::GPU(0) : mx::Context::CPU();
+    const mx::Context ctx = example::DeviceOf(f);
     mx::DataIter train = example::TrainIter(f, false);
     mx::DataIter test = example::TestIter(f, false);
     std::printf("libmx %s: LeNet (%s) on %s, %d epochs, batch %d, lr %g, momentum 0.9\n",

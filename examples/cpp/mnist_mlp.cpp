@@ -168,7 +168,7 @@ int main(int argc, char** argv) {
   }
   try {
     mx::Check(mx_random_seed(f.seed));
-    const mx::Context ctx = f.gpu ? mx::Context::GPU(0) : mx::Context::CPU();
+    const mx::Context ctx = example::DeviceOf(f);
     std::unique_ptr<mx::KVStore> kv;
     int rank = 0, workers = 1;
     if (!kv_type.empty()) {

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   if (!example::ParseFlags(argc, argv, {}, {}, &f)) return 2;
   try {
     mx::Check(mx_random_seed(f.seed));
-    const mx::Context ctx = f.gpu ? mx::Context::GPU(0) : mx::Context::CPU();
+    const mx::Context ctx = example::DeviceOf(f);
     mx::DataIter train = example::TrainIter(f, false);
     mx::DataIter test = example::TestIter(f, false);
     std::printf(

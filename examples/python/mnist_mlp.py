@@ -52,7 +52,8 @@ def main():
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--gpu", action="store_true")
+    p.add_argument("--gpu", type=int, default=None, metavar="N",
+                   help="train on gpu(N) (default: the CPU)")
     p.add_argument("--kv-store", metavar="TYPE",
                    help="update through a key-value store: local, device, dist_sync")
     p.add_argument("--profile", metavar="FILE",
@@ -61,7 +62,7 @@ def main():
     args = p.parse_args()
 
     mx.random.seed(args.seed)
-    ctx = mx.gpu(0) if args.gpu else mx.cpu()
+    ctx = mx.gpu(args.gpu) if args.gpu is not None else mx.cpu()
     kv = mx.kv.create(args.kv_store) if args.kv_store else None
     workers, chief = (kv.num_workers, kv.rank == 0) if kv else (1, True)
     if args.batch_size % workers:

@@ -430,6 +430,7 @@ typedef struct mx_op_info {
   const char* variadic_param; /* e.g. "num_args" for Concat, or ""                  */
   int32_t num_outputs;        /* with default parameters; -1 when it cannot be known */
   int32_t hidden;             /* 1 for internal operators                           */
+  int32_t gpu;                /* 1 when it has GPU kernels (used by CUDA builds)    */
 } mx_op_info_t;
 
 /* Information about operator `name`. Set out_info->struct_size first. Unknown names are

@@ -85,7 +85,7 @@ class OpInfo(ctypes.Structure):
                 ("param_types", POINTER(c_char_p)), ("param_defaults", POINTER(c_char_p)),
                 ("param_docs", POINTER(c_char_p)), ("num_inputs", c_int32),
                 ("input_names", POINTER(c_char_p)), ("variadic_param", c_char_p),
-                ("num_outputs", c_int32), ("hidden", c_int32)]
+                ("num_outputs", c_int32), ("hidden", c_int32), ("gpu", c_int32)]
 
 
 class ShapeList(ctypes.Structure):

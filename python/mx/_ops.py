@@ -34,6 +34,7 @@ class OpDef:
         self.variadic = py_str(info.variadic_param)
         self.num_outputs = info.num_outputs
         self.hidden = bool(info.hidden)
+        self.gpu = bool(info.gpu)  # has GPU kernels (used by CUDA builds)
         # A parameter documented as "... or None" takes the string "None"; for any other, a
         # Python None means "leave it at the library's default".
         self._none_ok = {p for p, t in zip(self.param_names, self.param_types) if "or None" in t}

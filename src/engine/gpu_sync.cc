@@ -4,7 +4,11 @@
 
 #if MX_USE_CUDA
 
+#include <cublas_v2.h>
 #include <cuda_runtime_api.h>
+#if MX_USE_CUDNN
+#include <cudnn.h>
+#endif
 
 #include <atomic>
 #include <mutex>
@@ -12,6 +16,7 @@
 
 #include "base/context.h"
 #include "base/error.h"
+#include "base/logging.h"
 
 namespace mx {
 namespace engine {
@@ -160,15 +165,38 @@ void RecordCompletion(const Operator& op, void* stream, int dev) {
   Release(e);
 }
 
-void* CreateWorkerStream(int dev) {
+GpuWorker CreateGpuWorker(int dev, bool libraries) {
   CheckCuda(cudaSetDevice(dev), "cudaSetDevice");
+  GpuWorker w;
   cudaStream_t stream = nullptr;
   CheckCuda(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
-  return stream;
+  w.stream = stream;
+  if (!libraries) return w;
+  cublasHandle_t blas = nullptr;
+  if (cublasCreate(&blas) == CUBLAS_STATUS_SUCCESS) {
+    cublasSetStream(blas, stream);
+    w.blas_handle = blas;
+  } else {
+    MX_LOG(kWarning) << "engine: cublasCreate failed on gpu(" << dev << "); GEMMs there will fail";
+  }
+#if MX_USE_CUDNN
+  cudnnHandle_t dnn = nullptr;
+  if (cudnnCreate(&dnn) == CUDNN_STATUS_SUCCESS) {
+    cudnnSetStream(dnn, stream);
+    w.dnn_handle = dnn;
+  } else {
+    MX_LOG(kWarning) << "engine: cudnnCreate failed on gpu(" << dev << ")";
+  }
+#endif
+  return w;
 }
 
-void DestroyWorkerStream(void* stream) {
-  if (stream != nullptr) cudaStreamDestroy(static_cast<cudaStream_t>(stream));
+void DestroyGpuWorker(const GpuWorker& w) {
+  if (w.blas_handle != nullptr) cublasDestroy(static_cast<cublasHandle_t>(w.blas_handle));
+#if MX_USE_CUDNN
+  if (w.dnn_handle != nullptr) cudnnDestroy(static_cast<cudnnHandle_t>(w.dnn_handle));
+#endif
+  if (w.stream != nullptr) cudaStreamDestroy(static_cast<cudaStream_t>(w.stream));
 }
 
 void SynchronizeDevice(int dev) {

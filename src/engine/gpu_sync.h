@@ -20,6 +20,13 @@
 namespace mx {
 namespace engine {
 
+// What a GPU worker thread owns and hands to each function it runs (RunContext).
+struct GpuWorker {
+  void* stream = nullptr;       // cudaStream_t
+  void* blas_handle = nullptr;  // cublasHandle_t
+  void* dnn_handle = nullptr;   // cudnnHandle_t
+};
+
 #if MX_USE_CUDA
 
 // nullptr when the machine has no GPU (variables then carry no GPU state at all).
@@ -35,9 +42,11 @@ void HostWaitForDeps(const Operator& op);
 // the variables; for a host op (stream == nullptr) the written variables forget their events.
 void RecordCompletion(const Operator& op, void* stream, int dev);
 
-// A worker's stream on device `dev` (non-blocking w.r.t. the legacy default stream).
-void* CreateWorkerStream(int dev);
-void DestroyWorkerStream(void* stream);
+// A GPU worker's stream on device `dev` (non-blocking w.r.t. the legacy default stream) and,
+// for compute workers (`libraries`), its cuBLAS and cuDNN handles bound to that stream. A library
+// whose handle cannot be created leaves it null: the ops that need it then fail, naming it.
+GpuWorker CreateGpuWorker(int dev, bool libraries);
+void DestroyGpuWorker(const GpuWorker& worker);
 // The naive engine runs GPU functions on the default stream and waits for each.
 void SynchronizeDevice(int dev);
 
@@ -49,8 +58,8 @@ inline void StreamWaitForDeps(const Operator&, void*) {}
 inline void HostWaitForDeps(const Operator&) {}
 inline void SynchronizeDevice(int) {}
 inline void RecordCompletion(const Operator&, void*, int) {}
-inline void* CreateWorkerStream(int) { return nullptr; }
-inline void DestroyWorkerStream(void*) {}
+inline GpuWorker CreateGpuWorker(int, bool) { return GpuWorker{}; }
+inline void DestroyGpuWorker(const GpuWorker&) {}
 
 #endif  // MX_USE_CUDA
 

@@ -87,6 +87,10 @@ void NaiveEngine::Release(Operator* op) {
   Operators()->Free(op);
 }
 
+NaiveEngine::~NaiveEngine() {
+  for (auto& kv : gpus_) DestroyGpuWorker(kv.second);
+}
+
 void NaiveEngine::Run(Operator* op, Context ctx) {
   // Note [Profiler hot path]: one relaxed load when profiling is off. The queue wait of a naive
   // op is the time it waits for the engine's lock (pushes from other threads running).
@@ -95,9 +99,16 @@ void NaiveEngine::Run(Operator* op, Context ctx) {
   std::shared_ptr<ErrorRecord> error = op->InheritedError();
   // A collective takes its turn even after an error (FnProperty::kCollective) and passes it on.
   if (error == nullptr || op->prop == FnProperty::kCollective) {
-    const RunContext rctx{ctx};
     const int64_t prof_start = prof_push != 0 ? profiler::Now() : 0;
     try {
+      RunContext rctx{ctx};
+      if (ctx.is_gpu()) {
+        auto it = gpus_.find(ctx.dev_id);
+        if (it == gpus_.end()) {
+          it = gpus_.emplace(ctx.dev_id, CreateGpuWorker(ctx.dev_id, true)).first;
+        }
+        rctx = RunContext{ctx, it->second.stream, it->second.blas_handle, it->second.dnn_handle};
+      }
       if (op->sync_fn) {
         op->sync_fn(rctx);
       } else {

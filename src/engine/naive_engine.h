@@ -5,10 +5,12 @@
 #ifndef MX_ENGINE_NAIVE_ENGINE_H_
 #define MX_ENGINE_NAIVE_ENGINE_H_
 
+#include <map>
 #include <mutex>
 
 #include "engine/engine.h"
 #include "engine/error_record.h"
+#include "engine/gpu_sync.h"
 #include "engine/operator.h"
 
 namespace mx {
@@ -17,6 +19,7 @@ namespace engine {
 class NaiveEngine final : public Engine {
  public:
   explicit NaiveEngine(const EngineOptions& resolved) : options_(resolved) {}
+  ~NaiveEngine() override;
 
   const char* Name() const override { return "naive"; }
   const EngineOptions& Options() const override { return options_; }
@@ -48,6 +51,8 @@ class NaiveEngine final : public Engine {
   // a function may push (and so run) more work.
   std::recursive_mutex mu_;
   ErrorLog errors_;
+  // Each GPU's stream and library handles, made at its first function (under mu_).
+  std::map<int, GpuWorker> gpus_;
 };
 
 }  // namespace engine

@@ -100,10 +100,10 @@ void ThreadedEngine::StopPool(Pool* pool) {
 
 void ThreadedEngine::WorkerLoop(Pool* pool, int index) {
   profiler::NameThisThread(pool->label + " " + std::to_string(index));
-  void* stream = nullptr;
+  GpuWorker gpu;
   if (pool->ctx.is_gpu()) {
     try {
-      stream = CreateWorkerStream(pool->ctx.dev_id);
+      gpu = CreateGpuWorker(pool->ctx.dev_id, pool->gpu_compute);
     } catch (const std::exception& e) {
       // The worker stays up: its ops then fail with this error instead of hanging.
       MX_LOG(kError) << "engine: " << e.what();
@@ -114,8 +114,8 @@ void ThreadedEngine::WorkerLoop(Pool* pool, int index) {
     omp_set_num_threads(omp_threads_per_worker_);
 #endif
   }
-  while (OprBlock* block = pool->queue.Pop()) Execute(block, stream);
-  DestroyWorkerStream(stream);
+  while (OprBlock* block = pool->queue.Pop()) Execute(block, gpu);
+  DestroyGpuWorker(gpu);
 }
 
 ThreadedEngine::GpuPools* ThreadedEngine::GetGpuPools(int dev) {
@@ -270,7 +270,7 @@ void ThreadedEngine::PushBlock(Operator* op, Context ctx, int priority) {
   // function that itself pushes from recursing without end.
   if (op->prop == FnProperty::kCheap && !ctx.is_gpu() && tls_inline_depth < kMaxInlineDepth) {
     ++tls_inline_depth;
-    Execute(block, nullptr);
+    Execute(block, GpuWorker{});
     --tls_inline_depth;
     return;
   }
@@ -283,7 +283,7 @@ void ThreadedEngine::Dispatch(OprBlock* block) {
                          op->prop == FnProperty::kCollective || op->prop == FnProperty::kDeleteVar;
   if (inline_op && tls_inline_depth < kMaxInlineDepth && !block->ctx.is_gpu()) {
     ++tls_inline_depth;
-    Execute(block, nullptr);
+    Execute(block, GpuWorker{});
     --tls_inline_depth;
     return;
   }
@@ -299,8 +299,9 @@ void ThreadedEngine::Dispatch(OprBlock* block) {
   }
 }
 
-void ThreadedEngine::Execute(OprBlock* block, void* stream) {
+void ThreadedEngine::Execute(OprBlock* block, const GpuWorker& gpu) {
   Operator* op = block->op;
+  void* stream = gpu.stream;
   block->stream = stream;
   if (!op->always_run && op->prop != FnProperty::kCollective) {
     std::shared_ptr<ErrorRecord> inherited = op->InheritedError();
@@ -309,7 +310,7 @@ void ThreadedEngine::Execute(OprBlock* block, void* stream) {
       return;
     }
   }
-  const RunContext rctx{block->ctx, stream};
+  const RunContext rctx{block->ctx, stream, gpu.blas_handle, gpu.dnn_handle};
   try {
     if (block->ctx.is_gpu()) {
       MX_CHECK(stream != nullptr, kFailed) << "no CUDA stream for " << block->ctx.ToString();

@@ -25,6 +25,7 @@
 
 #include "engine/engine.h"
 #include "engine/error_record.h"
+#include "engine/gpu_sync.h"
 #include "engine/task_queue.h"
 #include "engine/threaded_var.h"
 
@@ -67,12 +68,15 @@ class ThreadedEngine final : public Engine {
     Context ctx;
     std::string label;  // names the workers in profiles: "<label> <index>"
     std::vector<std::thread> threads;
+    bool gpu_compute = false;  // its workers own cuBLAS and cuDNN handles (GpuWorker)
   };
   struct GpuPools {
     GpuPools(int dev, int compute, int copy)
         : compute(false, compute, Context::GPU(dev),
                   Context::GPU(dev).ToString() + " compute worker"),
-          copy(false, copy, Context::GPU(dev), Context::GPU(dev).ToString() + " copy worker") {}
+          copy(false, copy, Context::GPU(dev), Context::GPU(dev).ToString() + " copy worker") {
+      this->compute.gpu_compute = true;
+    }
     Pool compute;
     Pool copy;
   };
@@ -82,7 +86,7 @@ class ThreadedEngine final : public Engine {
   void CheckContext(Context ctx) const;
   void PushBlock(Operator* op, Context ctx, int priority);
   void Dispatch(OprBlock* block);
-  void Execute(OprBlock* block, void* stream);
+  void Execute(OprBlock* block, const GpuWorker& gpu);
   static void CompleteCallback(void* block, std::exception_ptr error);
   void Complete(OprBlock* block, std::shared_ptr<ErrorRecord> error, bool origin);
   void GrantAll(VarEntry* granted);

@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "ndarray/copy.h"
+#include "op/fill.h"
 
 #if MX_USE_CUDA
 #include <cuda_runtime_api.h>
@@ -270,35 +271,17 @@ void NDArray::SyncCopyToCPU(void* dst, size_t size) const {
   std::memcpy(dst, host.data().dptr, Bytes());
 }
 
-namespace {
-template <typename T>
-void FillTyped(T* p, int64_t n, double value) {
-  const T v = static_cast<T>(value);
-  for (int64_t i = 0; i < n; ++i) p[i] = v;
-}
-// float16 is only ever zero-filled (checked by Fill), which the memset path does.
-template <>
-void FillTyped(Half*, int64_t, double) {}
-}  // namespace
-
 void NDArray::Fill(double value) const {
   MX_CHECK(chunk_ != nullptr, kInvalidArgument) << "cannot fill an empty array";
   MX_CHECK(dtype_ != DType::kFloat16 || value == 0.0, kUnsupported)
       << "filling a float16 array with " << value << " is not supported yet";
   const TBlob blob = data();
-  MX_CHECK(blob.ctx.is_host(), kUnsupported)
-      << "Fill on " << blob.ctx << " arrives with the GPU backend";
   VarHandle v = chunk_->var;
   Engine::Get()->PushSync(
-      [blob, value](const RunContext&) {
-        if (value == 0.0) {
-          // An empty array's data pointer may be null, which memset must not get for 0 bytes.
-          if (blob.Bytes() > 0) std::memset(blob.dptr, 0, blob.Bytes());
-          return;
-        }
-        MX_DTYPE_SWITCH(blob.dtype, T, { FillTyped(blob.data<T>(), blob.Size(), value); });
-      },
-      chunk_->ctx, nullptr, 0, &v, 1, engine::CpuWorkProperty(blob.Size()), 0, "fill");
+      [blob, value](const RunContext& rctx) { FillBlob(rctx, blob, OpReq::kWrite, value, "fill"); },
+      chunk_->ctx, nullptr, 0, &v, 1,
+      blob.ctx.is_gpu() ? engine::FnProperty::kNormal : engine::CpuWorkProperty(blob.Size()), 0,
+      "fill");
 }
 
 void NDArray::CopyFromTo(const NDArray& from, const NDArray& to, int priority) {

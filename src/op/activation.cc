@@ -12,10 +12,8 @@ namespace mx {
 namespace {
 
 using softmax::AxisView;
-using softmax::ForEachLane;
+using softmax::LaunchLanes;
 using softmax::NormalizeAxis;
-using softmax::SoftmaxGradLane;
-using softmax::SoftmaxLane;
 using softmax::ViewAround;
 
 enum ActType { kRelu, kSigmoid, kTanh, kSoftRelu };
@@ -84,35 +82,27 @@ bool SoftmaxShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Sh
 }
 
 template <bool kLog>
-void SoftmaxForward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void SoftmaxForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const AxisView v = ViewAround(in[0].shape, std::any_cast<const SoftmaxParam&>(attrs.parsed).axis);
   if (v.len == 0) return;
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
-    const T* x = in[0].data<T>();
-    T* y = out[0].data<T>();
     MX_REQ_SWITCH(req[0], Req, {
-      ForEachLane(v, [&](int64_t base, int64_t stride) {
-        SoftmaxLane<kLog, Req>(x + base, y + base, v.len, stride);
-      });
+      LaunchLanes<softmax::ForwardLane<kLog, Req>>(ctx, v, in[0].data<T>(), out[0].data<T>());
     });
   });
 }
 
 // Inputs (ograd, output).
 template <bool kLog>
-void SoftmaxBackward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void SoftmaxBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                      const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const AxisView v = ViewAround(in[1].shape, std::any_cast<const SoftmaxParam&>(attrs.parsed).axis);
   if (v.len == 0) return;
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
-    const T* dy = in[0].data<T>();
-    const T* y = in[1].data<T>();
-    T* dx = out[0].data<T>();
     MX_REQ_SWITCH(req[0], Req, {
-      ForEachLane(v, [&](int64_t base, int64_t stride) {
-        SoftmaxGradLane<kLog, Req>(dy + base, y + base, dx + base, v.len, stride);
-      });
+      LaunchLanes<softmax::BackwardLane<kLog, Req>>(ctx, v, in[0].data<T>(), in[1].data<T>(),
+                                                    out[0].data<T>());
     });
   });
 }
@@ -128,7 +118,7 @@ void AddSoftmax(OpRegistry* reg, const std::string& name, const std::string& doc
       .SetInferShape(SoftmaxShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, SoftmaxForward<kLog>)
+      .SetComputeAll(SoftmaxForward<kLog>, kGpuKernels)
       .SetGradient([bwd](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{
             MakeGradEntry(bwd, n, "backward", {og[0], OutputOf(n)}, n->attrs.dict)};
@@ -141,7 +131,7 @@ void AddSoftmax(OpRegistry* reg, const std::string& name, const std::string& doc
       .SetInferShape(SoftmaxShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, SoftmaxBackward<kLog>)
+      .SetComputeAll(SoftmaxBackward<kLog>, kGpuKernels)
       .SetBackwardOf(name);
 }
 
@@ -161,7 +151,7 @@ void RegisterActivationOps(OpRegistry* reg) {
       .SetInferShape(ElemwiseShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, ActivationForward)
+      .SetComputeAll(ActivationForward, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{MakeGradEntry("_backward_Activation", n, "backward",
                                                     {og[0], OutputOf(n)}, n->attrs.dict)};
@@ -174,7 +164,7 @@ void RegisterActivationOps(OpRegistry* reg) {
       .SetInferShape(ElemwiseShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, ActivationBackward)
+      .SetComputeAll(ActivationBackward, kGpuKernels)
       .SetBackwardOf("Activation");
 
   AddSoftmax<false>(reg, "softmax",

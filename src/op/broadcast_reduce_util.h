@@ -88,7 +88,7 @@ Plan<N> MakePlan(const Shape& full, const std::array<Shape, N>& operands) {
 // segment's next elements follow at p.InnerStride(k).
 // (Always inlined, so that ParallelForRange's per-ISA copies get their own.)
 template <int N, typename Body>
-MX_XINLINE void ForRange(const Plan<N>& p, int64_t begin, int64_t end, Body&& body) {
+MX_HOST_INLINE void ForRange(const Plan<N>& p, int64_t begin, int64_t end, Body&& body) {
   if (begin >= end) return;
   const int outer_nd = p.ndim > 0 ? p.ndim - 1 : 0;
   const int64_t inner = p.ndim > 0 ? p.dims[p.ndim - 1] : 1;

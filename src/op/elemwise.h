@@ -107,13 +107,13 @@ void UnaryCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vecto
   if constexpr (kReal) {
     MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
       MX_REQ_SWITCH(req[0], Req, {
-        Kernel<UnaryKernel<F, Req>>::LaunchCPU(n, out[0].data<T>(), in[0].data<T>(), T(s));
+        Kernel<UnaryKernel<F, Req>>::Launch(ctx, n, out[0].data<T>(), in[0].data<T>(), T(s));
       });
     });
   } else {
     MX_NUMERIC_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
       MX_REQ_SWITCH(req[0], Req, {
-        Kernel<UnaryKernel<F, Req>>::LaunchCPU(n, out[0].data<T>(), in[0].data<T>(), T(s));
+        Kernel<UnaryKernel<F, Req>>::Launch(ctx, n, out[0].data<T>(), in[0].data<T>(), T(s));
       });
     });
   }
@@ -127,8 +127,8 @@ void UnaryGradCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::v
   const int64_t n = out[0].Size();
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      Kernel<UnaryGradKernel<F, Req>>::LaunchCPU(n, out[0].data<T>(), in[0].data<T>(),
-                                                 in[1].data<T>(), T(s));
+      Kernel<UnaryGradKernel<F, Req>>::Launch(ctx, n, out[0].data<T>(), in[0].data<T>(),
+                                              in[1].data<T>(), T(s));
     });
   });
 }

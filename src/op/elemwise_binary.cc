@@ -8,28 +8,28 @@ namespace mx {
 namespace {
 
 template <typename F, bool kReal>
-void BinaryCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void BinaryCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                    const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const int64_t n = out[0].Size();
   if constexpr (kReal) {
     MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
       MX_REQ_SWITCH(req[0], Req, {
-        Kernel<BinaryKernel<F, Req>>::LaunchCPU(n, out[0].data<T>(), in[0].data<T>(),
-                                                in[1].data<T>());
+        Kernel<BinaryKernel<F, Req>>::Launch(ctx, n, out[0].data<T>(), in[0].data<T>(),
+                                             in[1].data<T>());
       });
     });
   } else {
     MX_NUMERIC_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
       MX_REQ_SWITCH(req[0], Req, {
-        Kernel<BinaryKernel<F, Req>>::LaunchCPU(n, out[0].data<T>(), in[0].data<T>(),
-                                                in[1].data<T>());
+        Kernel<BinaryKernel<F, Req>>::Launch(ctx, n, out[0].data<T>(), in[0].data<T>(),
+                                             in[1].data<T>());
       });
     });
   }
 }
 
 template <typename F>
-void BinaryGradCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void BinaryGradCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                        const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const int64_t n = out[0].Size();
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
@@ -37,10 +37,10 @@ void BinaryGradCompute(const NodeAttrs& attrs, const OpContext&, const std::vect
     const T* a = in[1].data<T>();
     const T* b = in[2].data<T>();
     MX_REQ_SWITCH(req[0], Req, {
-      Kernel<BinaryGradKernel<F, Req, true>>::LaunchCPU(n, out[0].data<T>(), og, a, b);
+      Kernel<BinaryGradKernel<F, Req, true>>::Launch(ctx, n, out[0].data<T>(), og, a, b);
     });
     MX_REQ_SWITCH(req[1], Req, {
-      Kernel<BinaryGradKernel<F, Req, false>>::LaunchCPU(n, out[1].data<T>(), og, a, b);
+      Kernel<BinaryGradKernel<F, Req, false>>::Launch(ctx, n, out[1].data<T>(), og, a, b);
     });
   });
 }
@@ -56,7 +56,7 @@ void AddBinary(OpRegistry* reg, const std::string& name, const std::string& doc,
                .SetInferShape(ElemwiseShape)
                .SetInferType(ElemwiseType)
                .SetInplace({{0, 0}, {1, 0}})
-               .SetCompute(DeviceType::kCPU, BinaryCompute<F, kReal>);
+               .SetComputeAll(BinaryCompute<F, kReal>, kGpuKernels);
   switch (grad) {
     case Grad::kNone:
       op.SetNotDifferentiable();
@@ -84,7 +84,7 @@ void AddBinary(OpRegistry* reg, const std::string& name, const std::string& doc,
       .SetNumOutputs(2)
       .SetInferShape(ElemwiseShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, BinaryGradCompute<F>)
+      .SetComputeAll(BinaryGradCompute<F>, kGpuKernels)
       .SetBackwardOf(name);
 }
 

@@ -33,7 +33,7 @@ void AddUnary(OpRegistry* reg, const std::string& name, const std::string& doc) 
                .SetInferShape(ElemwiseShape)
                .SetInferType(ElemwiseType)
                .SetInplace({{0, 0}})
-               .SetCompute(DeviceType::kCPU, UnaryCompute<F, kReal>);
+               .SetComputeAll(UnaryCompute<F, kReal>, kGpuKernels);
   if (scalar) op.SetParam<ScalarParam>();
   if (scalar) op.SetHidden();  // reached through arithmetic with scalars, not by name
   if (kind == Kind::kScalarCompare) {
@@ -58,7 +58,7 @@ void AddUnary(OpRegistry* reg, const std::string& name, const std::string& doc) 
                  .SetInferShape(ElemwiseShape)
                  .SetInferType(ElemwiseType)
                  .SetInplace({{0, 0}})
-                 .SetCompute(DeviceType::kCPU, UnaryGradCompute<F>)
+                 .SetComputeAll(UnaryGradCompute<F>, kGpuKernels)
                  .SetBackwardOf(name);
   if (scalar) back.SetParam<ScalarParam>();
 }
@@ -66,25 +66,25 @@ void AddUnary(OpRegistry* reg, const std::string& name, const std::string& doc) 
 // Identity-like ops whose gradient is the output gradient itself (or nothing).
 void AddIdentity(OpRegistry* reg, const std::string& name, const std::string& doc,
                  bool pass_gradient) {
-  Op& op =
-      reg->Add(name)
-          .Describe(doc)
-          .SetInputs({"data"})
-          .SetNumOutputs(1)
-          .SetInferShape(ElemwiseShape)
-          .SetInferType(ElemwiseType)
-          .SetInplace({{0, 0}})
-          .SetCompute(DeviceType::kCPU,
-                      [](const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
-                         const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
-                        if (req[0] == OpReq::kNull || in[0].dptr == out[0].dptr) return;
-                        MX_NUMERIC_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
-                          MX_REQ_SWITCH(req[0], Req, {
-                            Kernel<UnaryKernel<fn::Identity, Req>>::LaunchCPU(
-                                out[0].Size(), out[0].data<T>(), in[0].data<T>(), T(0));
-                          });
-                        });
-                      });
+  Op& op = reg->Add(name)
+               .Describe(doc)
+               .SetInputs({"data"})
+               .SetNumOutputs(1)
+               .SetInferShape(ElemwiseShape)
+               .SetInferType(ElemwiseType)
+               .SetInplace({{0, 0}})
+               .SetComputeAll(
+                   [](const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                      const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+                     if (req[0] == OpReq::kNull || in[0].dptr == out[0].dptr) return;
+                     MX_NUMERIC_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
+                       MX_REQ_SWITCH(req[0], Req, {
+                         Kernel<UnaryKernel<fn::Identity, Req>>::Launch(
+                             ctx, out[0].Size(), out[0].data<T>(), in[0].data<T>(), T(0));
+                       });
+                     });
+                   },
+                   kGpuKernels);
   if (pass_gradient) {
     op.SetGradient([](const NodePtr&, const std::vector<NodeEntry>& ograds) { return ograds; });
   } else {

@@ -85,9 +85,30 @@ bool FCInferShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Sh
   return known && (*out)[0].IsKnown();
 }
 
+// Bias rows for the GPU, one thread per element: y[i] = bias[i % n] (+ y[i] for kAdd).
+template <OpReq Req>
+struct AddBiasKernel {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t i, T* y, const T* bias, int64_t n) {
+    Assign<Req>(y[i], bias[i % n]);
+  }
+};
+
+// Column sums of ograd (m x n) into the bias gradient, one thread per column (adjacent threads
+// read adjacent elements).
+template <OpReq Req>
+struct ColumnSumKernel {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t j, T* gb, const T* og, int64_t m, int64_t n) {
+    T sum = 0;
+    for (int64_t i = 0; i < m; ++i) sum += og[i * n + j];
+    Assign<Req>(gb[j], sum);
+  }
+};
+
 template <typename T>
-void FCForward(const FullyConnectedParam& p, const std::vector<TBlob>& in, OpReq req,
-               const TBlob& out) {
+void FCForward(const OpContext& ctx, const FullyConnectedParam& p, const std::vector<TBlob>& in,
+               OpReq req, const TBlob& out) {
   if (req == OpReq::kNull) return;
   const int64_t n = p.num_hidden;
   const int64_t k = in[1].shape[1];
@@ -95,28 +116,38 @@ void FCForward(const FullyConnectedParam& p, const std::vector<TBlob>& in, OpReq
   T* y = out.data<T>();
   const T* bias = p.no_bias ? nullptr : in[2].data<T>();
   T beta = req == OpReq::kAdd ? T(1) : T(0);
+  const bool gpu = ctx.run.ctx.is_gpu();
   if (bias != nullptr && req != OpReq::kAdd) {
     // Start from the bias rows and let the GEMM accumulate: one pass over the output, not two.
-    for (int64_t i = 0; i < m; ++i) std::memcpy(y + i * n, bias, sizeof(T) * n);
+    if (gpu) {
+      Kernel<AddBiasKernel<OpReq::kWrite>>::LaunchGPU(ctx.run, m * n, y, bias, n);
+    } else {
+      for (int64_t i = 0; i < m; ++i) std::memcpy(y + i * n, bias, sizeof(T) * n);
+    }
     beta = T(1);
   }
-  blas::Gemm(false, true, m, n, k, T(1), in[0].data<T>(), k, in[1].data<T>(), k, beta, y, n);
+  blas::Gemm(ctx.run, false, true, m, n, k, T(1), in[0].data<T>(), k, in[1].data<T>(), k, beta, y,
+             n);
   if (bias != nullptr && req == OpReq::kAdd) {
+    if (gpu) {
+      Kernel<AddBiasKernel<OpReq::kAdd>>::LaunchGPU(ctx.run, m * n, y, bias, n);
+      return;
+    }
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < n; ++j) y[i * n + j] += bias[j];
     }
   }
 }
 
-void FCForwardCPU(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
-                  const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+void FCForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                      const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name,
-                      { FCForward<T>(Param(attrs), in, req[0], out[0]); });
+                      { FCForward<T>(ctx, Param(attrs), in, req[0], out[0]); });
 }
 
 // Inputs (ograd, data, weight); outputs (data_grad, weight_grad[, bias_grad]).
 template <typename T>
-void FCBackward(const FullyConnectedParam& p, const std::vector<TBlob>& in,
+void FCBackward(const OpContext& ctx, const FullyConnectedParam& p, const std::vector<TBlob>& in,
                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const int64_t n = p.num_hidden;
   const int64_t k = in[2].shape[1];
@@ -127,27 +158,32 @@ void FCBackward(const FullyConnectedParam& p, const std::vector<TBlob>& in,
   auto beta = [](OpReq r) { return r == OpReq::kAdd ? T(1) : T(0); };
   // data_grad (m x k) = ograd (m x n) . weight (n x k)
   if (req[0] != OpReq::kNull) {
-    blas::Gemm(false, false, m, k, n, T(1), og, n, w, k, beta(req[0]), out[0].data<T>(), k);
+    blas::Gemm(ctx.run, false, false, m, k, n, T(1), og, n, w, k, beta(req[0]), out[0].data<T>(),
+               k);
   }
   // weight_grad (n x k) = ograd^T (n x m) . data (m x k)
   if (req[1] != OpReq::kNull) {
-    blas::Gemm(true, false, n, k, m, T(1), og, n, x, k, beta(req[1]), out[1].data<T>(), k);
+    blas::Gemm(ctx.run, true, false, n, k, m, T(1), og, n, x, k, beta(req[1]), out[1].data<T>(), k);
+  }
+  if (p.no_bias || req[2] == OpReq::kNull) return;
+  T* gb = out[2].data<T>();
+  if (ctx.run.ctx.is_gpu()) {
+    MX_REQ_SWITCH(req[2], Req,
+                  { Kernel<ColumnSumKernel<Req>>::LaunchGPU(ctx.run, n, gb, og, m, n); });
+    return;
   }
   // bias_grad (n) = column sums of ograd, accumulated row by row so the loop vectorises.
-  if (!p.no_bias && req[2] != OpReq::kNull) {
-    T* gb = out[2].data<T>();
-    if (req[2] != OpReq::kAdd) std::fill(gb, gb + n, T(0));
-    for (int64_t i = 0; i < m; ++i) {
-      const T* row = og + i * n;
-      for (int64_t j = 0; j < n; ++j) gb[j] += row[j];
-    }
+  if (req[2] != OpReq::kAdd) std::fill(gb, gb + n, T(0));
+  for (int64_t i = 0; i < m; ++i) {
+    const T* row = og + i * n;
+    for (int64_t j = 0; j < n; ++j) gb[j] += row[j];
   }
 }
 
-void FCBackwardCPU(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
-                   const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+void FCBackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                       const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name,
-                      { FCBackward<T>(Param(attrs), in, req, out); });
+                      { FCBackward<T>(ctx, Param(attrs), in, req, out); });
 }
 
 // Inputs (ograd, data, weight); the gradients have the shapes of data, weight and bias. The
@@ -194,7 +230,7 @@ void RegisterFullyConnectedOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(FCInferShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, FCForwardCPU)
+      .SetComputeAll(FCForwardCompute, kGpuKernels)
       .SetWork([](const NodeAttrs&, const std::vector<Shape>& in, const std::vector<Shape>& out) {
         return ProductWork(in, out);
       })
@@ -210,7 +246,7 @@ void RegisterFullyConnectedOps(OpRegistry* reg) {
       .SetNumOutputs([](const NodeAttrs& attrs) { return Param(attrs).no_bias ? 2 : 3; })
       .SetInferShape(FCBackwardShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, FCBackwardCPU)
+      .SetComputeAll(FCBackwardCompute, kGpuKernels)
       .SetBackwardOf("FullyConnected");
 }
 

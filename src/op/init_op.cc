@@ -18,6 +18,8 @@
 #include <sstream>
 
 #include "op/all_ops.h"
+#include "op/cuda_util.h"
+#include "op/fill.h"
 #include "op/matrix_ops.h"
 #include "op/param_types.h"
 
@@ -149,29 +151,19 @@ bool InitType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int>* ou
   return true;
 }
 
-// out = value (or out += value), for every type; zero needs no arithmetic, so float16 works too.
-void Fill(const TBlob& out, OpReq req, double value, const std::string& op) {
-  if (req == OpReq::kNull || (req == OpReq::kAdd && value == 0)) return;
-  if (req != OpReq::kAdd && value == 0) {
-    // An empty output's data pointer may be null, which memset must not get even for 0 bytes.
-    if (out.Bytes() > 0) std::memset(out.dptr, 0, out.Bytes());
-    return;
+template <OpReq Req>
+struct FillKernel {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t i, T* out, T v) {
+    Assign<Req>(out[i], v);
   }
-  MX_NUMERIC_TYPE_SWITCH(out.dtype, T, op, {
-    MX_REQ_SWITCH(req, Req, {
-      T* o = out.data<T>();
-      const T v = static_cast<T>(value);
-      const int64_t n = out.Size();
-      MX_OMP_FOR_IF(n >= kOmpMinWork)
-      for (int64_t i = 0; i < n; ++i) Assign<Req>(o[i], v);
-    });
-  });
-}
+};
 
 FCompute FillCompute(double value) {
-  return [value](const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>&,
-                 const std::vector<OpReq>& req,
-                 const std::vector<TBlob>& out) { Fill(out[0], req[0], value, attrs.op->name); };
+  return [value](const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>&,
+                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+    FillBlob(ctx.run, out[0], req[0], value, attrs.op->name.c_str());
+  };
 }
 
 // ---- arange ----
@@ -199,19 +191,24 @@ bool ArangeShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Sha
   return true;
 }
 
-void ArangeCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>&,
+// Element i is value i / repeat of the range, computed from its index in double (not
+// accumulated), so errors do not grow along the range.
+template <OpReq Req>
+struct ArangeKernel {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t i, T* out, double start, double step, int64_t repeat) {
+    Assign<Req>(out[i], static_cast<T>(start + static_cast<double>(i / repeat) * step));
+  }
+};
+
+void ArangeCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>&,
                    const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const auto& p = attrs.get<ArangeParam>();
   const double start = p.stop.has_value() ? p.start : 0.0;
-  const int64_t count = ArangeCount(p), repeat = p.repeat;
   MX_NUMERIC_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      T* o = out[0].data<T>();
-      for (int64_t k = 0; k < count; ++k) {
-        // Computed from k in double, not accumulated, so errors do not grow along the range.
-        const T v = static_cast<T>(start + static_cast<double>(k) * p.step);
-        for (int64_t r = 0; r < repeat; ++r) Assign<Req>(o[k * repeat + r], v);
-      }
+      Kernel<ArangeKernel<Req>>::Launch(ctx, out[0].Size(), out[0].data<T>(), start, p.step,
+                                        int64_t{p.repeat});
     });
   });
 }
@@ -228,6 +225,30 @@ MX_XINLINE T UniformAt(const RandomGenerator& g, uint64_t i) {
   }
 }
 
+// The generator is passed by value: its draws are a pure function of (seed, index), so the
+// device computes exactly the host's numbers.
+template <OpReq Req>
+struct UniformKernel {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t i, T* out, RandomGenerator g, uint64_t base, T low, T width) {
+    Assign<Req>(out[i], T(low + width * UniformAt<T>(g, base + i)));
+  }
+};
+
+// Box-Muller: draws 2j and 2j+1 give elements 2j and 2j+1.
+template <OpReq Req>
+struct NormalKernel {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t j, T* out, int64_t n, RandomGenerator g, uint64_t base,
+                             double loc, double scale) {
+    constexpr double kTwoPi = 6.283185307179586;
+    const double u1 = g.UniformOpen(base + 2 * j), u2 = g.UniformOpen(base + 2 * j + 1);
+    const double r = scale * ::sqrt(-2.0 * ::log(u1));
+    Assign<Req>(out[2 * j], static_cast<T>(loc + r * ::cos(kTwoPi * u2)));
+    if (2 * j + 1 < n) Assign<Req>(out[2 * j + 1], static_cast<T>(loc + r * ::sin(kTwoPi * u2)));
+  }
+};
+
 void UniformCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>&,
                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
@@ -235,18 +256,14 @@ void UniformCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vec
   const int64_t n = out[0].Size();
   RandomGenerator* gen = ctx.Random();
   const uint64_t base = gen->Reserve(static_cast<uint64_t>(n));
-  const RandomGenerator& g = *gen;
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      T* o = out[0].data<T>();
-      const T low = static_cast<T>(p.low), width = static_cast<T>(p.high - p.low);
-      MX_OMP_FOR_IF(n >= kOmpMinWork)
-      for (int64_t i = 0; i < n; ++i) Assign<Req>(o[i], T(low + width * UniformAt<T>(g, base + i)));
+      Kernel<UniformKernel<Req>>::Launch(ctx, n, out[0].data<T>(), *gen, base, T(p.low),
+                                         T(p.high - p.low));
     });
   });
 }
 
-// Box-Muller: draws 2j and 2j+1 give elements 2j and 2j+1.
 void NormalCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>&,
                    const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
@@ -255,19 +272,10 @@ void NormalCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vect
   const int64_t pairs = (n + 1) / 2;
   RandomGenerator* gen = ctx.Random();
   const uint64_t base = gen->Reserve(static_cast<uint64_t>(2 * pairs));
-  const RandomGenerator& g = *gen;
-  constexpr double kTwoPi = 6.283185307179586;
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      T* o = out[0].data<T>();
-      MX_OMP_FOR_IF(n >= kOmpMinWork)
-      for (int64_t j = 0; j < pairs; ++j) {
-        const double u1 = g.UniformOpen(base + 2 * j), u2 = g.UniformOpen(base + 2 * j + 1);
-        const double r = p.scale * std::sqrt(-2.0 * std::log(u1));
-        Assign<Req>(o[2 * j], static_cast<T>(p.loc + r * std::cos(kTwoPi * u2)));
-        if (2 * j + 1 < n)
-          Assign<Req>(o[2 * j + 1], static_cast<T>(p.loc + r * std::sin(kTwoPi * u2)));
-      }
+      Kernel<NormalKernel<Req>>::Launch(ctx, pairs, out[0].data<T>(), n, *gen, base, p.loc,
+                                        p.scale);
     });
   });
 }
@@ -311,41 +319,65 @@ void AddFillLike(OpRegistry* reg, const std::string& name, const std::string& do
       .SetNumOutputs(1)
       .SetInferShape(ElemwiseShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, FillCompute(v))
+      .SetComputeAll(FillCompute(v), kGpuKernels)
       .SetNotDifferentiable();
 }
 
 }  // namespace
 
+void FillBlob(const engine::RunContext& rctx, const TBlob& out, OpReq req, double value,
+              const char* what) {
+  if (req == OpReq::kNull || (req == OpReq::kAdd && value == 0)) return;
+  if (req != OpReq::kAdd && value == 0) {
+    // An empty output's data pointer may be null, which memset must not get even for 0 bytes.
+    if (out.Bytes() == 0) return;
+#if MX_USE_CUDA
+    if (rctx.ctx.is_gpu()) {
+      cuda::Check(cudaMemsetAsync(out.dptr, 0, out.Bytes(), cuda::StreamOf(rctx)),
+                  "cudaMemsetAsync");
+      return;
+    }
+#endif
+    std::memset(out.dptr, 0, out.Bytes());
+    return;
+  }
+  MX_NUMERIC_TYPE_SWITCH(out.dtype, T, what, {
+    MX_REQ_SWITCH(req, Req, {
+      Kernel<FillKernel<Req>>::Launch(rctx, out.Size(), out.data<T>(), static_cast<T>(value));
+    });
+  });
+}
+
 void RegisterInitOps(OpRegistry* reg) {
   AddCreation<InitParam>(reg, "_zeros", "An array of the given shape and dtype filled with 0.")
-      .SetCompute(DeviceType::kCPU, FillCompute(0.0));
+      .SetComputeAll(FillCompute(0.0), kGpuKernels);
   AddCreation<InitParam>(reg, "_ones", "An array of the given shape and dtype filled with 1.")
-      .SetCompute(DeviceType::kCPU, FillCompute(1.0));
+      .SetComputeAll(FillCompute(1.0), kGpuKernels);
   AddCreation<FullParam>(reg, "_full", "An array of the given shape and dtype filled with value.")
-      .SetCompute(DeviceType::kCPU,
-                  [](const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>&,
-                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
-                    Fill(out[0], req[0], attrs.get<FullParam>().value, attrs.op->name);
-                  });
+      .SetComputeAll(
+          [](const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>&,
+             const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+            FillBlob(ctx.run, out[0], req[0], attrs.get<FullParam>().value, attrs.op->name.c_str());
+          },
+          kGpuKernels);
   AddCreation<ArangeParam>(
       reg, "_arange",
       "Evenly spaced values start, start+step, ... below stop (above it for a negative step), "
       "each repeated repeat times: a 1-D array of ceil((stop-start)/step)*repeat elements.",
       ArangeShape)
-      .SetCompute(DeviceType::kCPU, ArangeCompute);
+      .SetComputeAll(ArangeCompute, kGpuKernels);
   AddCreation<UniformParam>(reg, "_random_uniform",
                             "Random numbers drawn uniformly from [low, high), from the seeded "
                             "generator of the device.",
                             UniformShape)
       .SetResources({ResourceType::kRandom})
-      .SetCompute(DeviceType::kCPU, UniformCompute);
+      .SetComputeAll(UniformCompute, kGpuKernels);
   AddCreation<NormalParam>(reg, "_random_normal",
                            "Random numbers from the normal distribution N(loc, scale^2), from "
                            "the seeded generator of the device.",
                            NormalShape)
       .SetResources({ResourceType::kRandom})
-      .SetCompute(DeviceType::kCPU, NormalCompute);
+      .SetComputeAll(NormalCompute, kGpuKernels);
 
   AddFillLike(reg, "zeros_like", "An array of zeros with the shape and dtype of data.", 0.0);
   AddFillLike(reg, "ones_like", "An array of ones with the shape and dtype of data.", 1.0);

@@ -9,8 +9,18 @@
 //   Kernel<AxpyKernel>::Launch(rctx, n, y, x, a);   // CPU or GPU, by rctx.ctx
 //
 // Math functors (op/math_functors.h) are structs with a static Map(a[, b]) used inside such
-// kernels; the same definitions compile for the host and, under nvcc, for the device. The GPU
-// half lives in op/kernel_cuda.cuh and is instantiated in the family's .cu file.
+// kernels; the same definitions compile for the host and, under nvcc, for the device.
+//
+// One source, both devices: a CUDA build compiles every operator file with nvcc
+// (CMakeLists.txt), so Launch's GPU half (op/kernel_cuda.cuh) exists wherever it is called, and
+// a compute function written with Launch (and blas::Gemm on the op's context, op/blas.h) is a GPU
+// one as well. The op says so where it is registered:
+//
+//   reg.Add("relu")....SetComputeAll(UnaryCompute<fn::Relu, true>, kGpuKernels);
+//
+// A file g++ compiles (tests, a CPU build) has kGpuKernels false: its Launch throws on a GPU
+// context instead, and SetComputeAll registers the CPU alone. Kernel lives in an inline namespace
+// named after the compiler so the two versions of one Kernel<OP> never merge at link time.
 #ifndef MX_OP_KERNEL_H_
 #define MX_OP_KERNEL_H_
 
@@ -32,8 +42,18 @@
 #else
 #define MX_XINLINE inline __attribute__((always_inline))
 #endif
+// Always inlined, on the host only (CPU loop helpers that call host code).
+#define MX_HOST_INLINE inline __attribute__((always_inline))
 
 namespace mx {
+
+#if defined(__CUDACC__)
+#define MX_KERNEL_NS with_gpu
+constexpr bool kGpuKernels = true;
+#else
+#define MX_KERNEL_NS host_only
+constexpr bool kGpuKernels = false;
+#endif
 
 // Below this many elements a parallel region costs more than it saves.
 constexpr int64_t kOmpMinWork = 1 << 15;
@@ -75,8 +95,27 @@ template <typename A>
 constexpr bool kWideSimdArg =
     std::is_pointer<A>::value&& kWideSimd<std::remove_cv_t<std::remove_pointer_t<A>>>;
 
+inline namespace MX_KERNEL_NS {
+
 template <typename OP>
 struct Kernel {
+  // OP::Map(i, args...) for every i in [0, n) on the op's device: on the CPU in an OpenMP loop,
+  // on the GPU as a grid-stride kernel on the worker's stream (returning once it is enqueued).
+  template <typename... Args>
+  static void Launch(const OpContext& ctx, int64_t n, Args... args) {
+    Launch(ctx.run, n, args...);
+  }
+  template <typename... Args>
+  static void Launch(const engine::RunContext& rctx, int64_t n, Args... args) {
+    if (rctx.ctx.is_gpu()) {
+      LaunchGPU(rctx, n, args...);
+    } else {
+      LaunchCPU(n, args...);
+    }
+  }
+  template <typename... Args>
+  static void LaunchGPU(const engine::RunContext& rctx, int64_t n, Args... args);
+
   template <typename... Args>
   static void LaunchCPU(int64_t n, Args... args) {
 #if MX_SIMD_DISPATCH
@@ -113,6 +152,17 @@ struct Kernel {
   }
 #endif
 };
+
+#if !defined(__CUDACC__)
+template <typename OP>
+template <typename... Args>
+void Kernel<OP>::LaunchGPU(const engine::RunContext& rctx, int64_t, Args...) {
+  MX_THROW(kInternal) << "a kernel for " << rctx.ctx
+                      << " was called from a file compiled without GPU kernels";
+}
+#endif
+
+}  // namespace MX_KERNEL_NS
 
 // Calls body(begin, end) on chunks of [0, n) covering it, one contiguous chunk per OpenMP thread
 // when `parallel` (else one chunk), each compiled for simd::Active()'s instruction set (baseline
@@ -185,5 +235,9 @@ MX_XINLINE void Assign(T& out, T value) {
       MX_THROW(kUnsupported) << "operator '" << (opname) << "' does not support dtype "     \
                              << ::mx::DTypeName(dtype) << " (supported: float32, float64)"; \
   }
+
+#if defined(__CUDACC__)
+#include "op/kernel_cuda.cuh"
+#endif
 
 #endif  // MX_OP_KERNEL_H_

@@ -96,46 +96,88 @@ bool SoftmaxOutputShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vec
   return data.IsKnown() && label.IsKnown();
 }
 
-void SoftmaxOutputForward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
-                          const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+void SoftmaxOutputForward(const NodeAttrs& attrs, const OpContext& ctx,
+                          const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                          const std::vector<TBlob>& out) {
   const softmax::AxisView v = SoftmaxOutputView(SoftmaxParamOf(attrs), in[0].shape);
   if (v.len == 0) return;
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
-    const T* x = in[0].data<T>();
-    T* y = out[0].data<T>();
     MX_REQ_SWITCH(req[0], Req, {
-      softmax::ForEachLane(v, [&](int64_t base, int64_t stride) {
-        softmax::SoftmaxLane<false, Req>(x + base, y + base, v.len, stride);
-      });
+      softmax::LaunchLanes<softmax::ForwardLane<false, Req>>(ctx, v, in[0].data<T>(),
+                                                             out[0].data<T>());
     });
   });
 }
 
 // Labels are stored as floats; MXNet compares them as ints after truncation.
 template <typename T>
-int64_t LabelIndex(T v) {
-  if (!(std::fabs(static_cast<double>(v)) < 9e18)) return std::numeric_limits<int64_t>::min();
-  return static_cast<int64_t>(v);
+MX_XINLINE int64_t LabelIndex(T v) {
+  const double d = static_cast<double>(v);
+  if (!(d < 9e18 && d > -9e18)) return INT64_MIN;
+  return static_cast<int64_t>(d);
 }
+
+// Probability labels (label shaped like the output): no normalisation, as in MXNet.
+template <OpReq Req>
+struct ProbabilityGradKernel {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t i, T* g, const T* y, const T* label, T scale) {
+    Assign<Req>(g[i], T((y[i] - label[i]) * scale));
+  }
+};
+
+// The number of lanes whose label is not `ignore` (at least 1), into count[0]: one thread, for
+// normalization 'valid' on the GPU, so the count never leaves the device.
+struct CountValidKernel {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t, T* count, const T* label, int64_t lanes, int64_t ignore) {
+    int64_t valid = 0;
+    for (int64_t l = 0; l < lanes; ++l) valid += LabelIndex(label[l]) != ignore;
+    count[0] = T(valid > 0 ? valid : 1);
+  }
+};
+
+// One softmax lane of data_grad = (softmax - one_hot(label)) * scale [/ count[0]].
+template <OpReq Req>
+struct ClassGradLane {
+  template <typename T>
+  MX_XINLINE static void Lane(int64_t base, int64_t len, int64_t stride, T* g, const T* y,
+                              const T* label, T scale, const T* count, bool use_ignore,
+                              int64_t ignore) {
+    const int64_t lane = (base / (len * stride)) * stride + base % stride;
+    const int64_t k = LabelIndex(label[lane]);
+    const bool skip = use_ignore && k == ignore;
+    if (count != nullptr) scale /= count[0];
+    for (int64_t j = 0; j < len; ++j) {
+      const int64_t i = base + j * stride;
+      const T target = j == k ? T(1) : T(0);
+      Assign<Req>(g[i], skip ? T(0) : T((y[i] - target) * scale));
+    }
+  }
+};
 
 // Inputs (label, output); output data_grad = (softmax - one_hot(label)) * scale.
 template <typename T, OpReq Req>
-void SoftmaxOutputGrad(const SoftmaxOutputParam& p, const TBlob& label_blob, const TBlob& out_blob,
-                       const TBlob& grad_blob) {
+void SoftmaxOutputGrad(const OpContext& ctx, const SoftmaxOutputParam& p, const TBlob& label_blob,
+                       const TBlob& out_blob, const TBlob& grad_blob) {
   const T* label = label_blob.data<T>();
   const T* y = out_blob.data<T>();
   T* g = grad_blob.data<T>();
-  if (label_blob.shape == out_blob.shape) {  // probabilities: no normalisation, as in MXNet
-    const T scale = T(p.grad_scale);
-    for (int64_t i = 0; i < out_blob.Size(); ++i) Assign<Req>(g[i], T((y[i] - label[i]) * scale));
+  if (label_blob.shape == out_blob.shape) {
+    Kernel<ProbabilityGradKernel<Req>>::Launch(ctx, out_blob.Size(), g, y, label, T(p.grad_scale));
     return;
   }
   const softmax::AxisView v = SoftmaxOutputView(p, out_blob.shape);
   const int64_t lanes = v.outer * v.inner;
   const int64_t ignore = LabelIndex(p.ignore_label);
   double count = 1;
+  const T* device_count = nullptr;  // 'valid' on the GPU: counted there
   if (p.normalization == kBatchNorm) {
     count = static_cast<double>(p.multi_output ? v.outer : lanes);
+  } else if (p.normalization == kValidNorm && ctx.run.ctx.is_gpu()) {
+    T* c = static_cast<T*>(ctx.TempSpace(sizeof(T)));
+    Kernel<CountValidKernel>::Launch(ctx, 1, c, label, lanes, ignore);
+    device_count = c;
   } else if (p.normalization == kValidNorm) {
     int64_t valid = 0;
     for (int64_t l = 0; l < lanes; ++l) valid += LabelIndex(label[l]) != ignore;
@@ -143,24 +185,16 @@ void SoftmaxOutputGrad(const SoftmaxOutputParam& p, const TBlob& label_blob, con
   }
   // multi_output also averages over positions, except for 'valid', which already counts them.
   if (p.multi_output && p.normalization != kValidNorm) count *= static_cast<double>(v.inner);
-  const T scale = T(p.grad_scale / count);
-  softmax::ForEachLane(v, [&](int64_t base, int64_t stride) {
-    const int64_t lane = (base / (v.len * v.inner)) * v.inner + base % v.inner;
-    const int64_t k = LabelIndex(label[lane]);
-    const bool skip = p.use_ignore && k == ignore;
-    for (int64_t j = 0; j < v.len; ++j) {
-      const int64_t i = base + j * stride;
-      const T target = j == k ? T(1) : T(0);
-      Assign<Req>(g[i], skip ? T(0) : T((y[i] - target) * scale));
-    }
-  });
+  softmax::LaunchLanes<ClassGradLane<Req>>(ctx, v, g, y, label, T(p.grad_scale / count),
+                                           device_count, bool(p.use_ignore), ignore);
 }
 
-void SoftmaxOutputBackward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
-                           const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+void SoftmaxOutputBackward(const NodeAttrs& attrs, const OpContext& ctx,
+                           const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                           const std::vector<TBlob>& out) {
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req,
-                  { SoftmaxOutputGrad<T, Req>(SoftmaxParamOf(attrs), in[0], in[1], out[0]); });
+                  { SoftmaxOutputGrad<T, Req>(ctx, SoftmaxParamOf(attrs), in[0], in[1], out[0]); });
   });
 }
 
@@ -220,13 +254,13 @@ bool RegressionShape(const NodeAttrs&, std::vector<Shape>* in, std::vector<Shape
 // Backward functors: d loss / d output, from the output and the label.
 struct SquaredErrorGrad {
   template <typename T>
-  static T Map(T out, T label) {
+  MX_XINLINE static T Map(T out, T label) {
     return out - label;
   }
 };
 struct AbsErrorGrad {
   template <typename T>
-  static T Map(T out, T label) {
+  MX_XINLINE static T Map(T out, T label) {
     return T(out > label ? 1 : (out < label ? -1 : 0));
   }
 };
@@ -241,7 +275,7 @@ struct RegressionGradKernel {
 
 // Inputs (label, output): grad = G(out, label) * grad_scale / (outputs per example).
 template <typename G>
-void RegressionBackward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void RegressionBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                         const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const double gs = std::any_cast<const RegressionOutputParam&>(attrs.parsed).grad_scale;
   const Shape& ls = in[0].shape;
@@ -249,8 +283,9 @@ void RegressionBackward(const NodeAttrs& attrs, const OpContext&, const std::vec
   const double per_example = batch > 0 ? static_cast<double>(in[0].Size()) / batch : 1.0;
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      Kernel<RegressionGradKernel<G, Req>>::LaunchCPU(
-          out[0].Size(), out[0].data<T>(), in[0].data<T>(), in[1].data<T>(), T(gs / per_example));
+      Kernel<RegressionGradKernel<G, Req>>::Launch(ctx, out[0].Size(), out[0].data<T>(),
+                                                   in[0].data<T>(), in[1].data<T>(),
+                                                   T(gs / per_example));
     });
   });
 }
@@ -275,7 +310,7 @@ void AddRegression(OpRegistry* reg, const std::string& name, const std::string& 
       .SetInferShape(RegressionShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, UnaryCompute<F, true>)
+      .SetComputeAll(UnaryCompute<F, true>, kGpuKernels)
       .SetGradient(LossGradient(backward));
   reg->Add(backward)
       .Describe("Gradient of " + name + " with respect to data, from the label and the output.")
@@ -285,7 +320,7 @@ void AddRegression(OpRegistry* reg, const std::string& name, const std::string& 
       .SetInferShape(LossBackwardShape(RegressionShape))
       .SetInferType(ElemwiseType)
       .SetInplace({{1, 0}})
-      .SetCompute(DeviceType::kCPU, RegressionBackward<G>)
+      .SetComputeAll(RegressionBackward<G>, kGpuKernels)
       .SetBackwardOf(name);
 }
 
@@ -310,7 +345,7 @@ void RegisterLossOps(OpRegistry* reg) {
       .SetInferShape(SoftmaxOutputShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, SoftmaxOutputForward)
+      .SetComputeAll(SoftmaxOutputForward, kGpuKernels)
       .SetGradient(LossGradient("_backward_SoftmaxOutput"));
   reg->Add("_backward_SoftmaxOutput")
       .Describe("Gradient of SoftmaxOutput with respect to data, from the label and the output.")
@@ -320,7 +355,13 @@ void RegisterLossOps(OpRegistry* reg) {
       .SetInferShape(LossBackwardShape(SoftmaxOutputShape))
       .SetInferType(ElemwiseType)
       .SetInplace({{1, 0}})
-      .SetCompute(DeviceType::kCPU, SoftmaxOutputBackward)
+      .SetComputeAll(SoftmaxOutputBackward, kGpuKernels)
+      // Normalization 'valid' counts the labels on the op's device, in scratch memory.
+      .SetResources([](const NodeAttrs& attrs) {
+        return SoftmaxParamOf(attrs).normalization == kValidNorm
+                   ? std::vector<ResourceType>{ResourceType::kTempSpace}
+                   : std::vector<ResourceType>{};
+      })
       .SetBackwardOf("SoftmaxOutput");
 
   AddRegression<fn::Identity, SquaredErrorGrad>(

@@ -1,18 +1,19 @@
-// Matrix products (dot, batch_dot) through OpenBLAS, and transpose. RegisterMatrixOps also
-// registers the rest of the family (shape_ops.cc, indexing.cc; see op/matrix_ops.h).
+// Matrix products (dot, batch_dot) through blas::Gemm (the CPU's BLAS, or cuBLAS on a GPU), and
+// transpose. RegisterMatrixOps also registers the rest of the family (shape_ops.cc, indexing.cc;
+// see op/matrix_ops.h).
 //
 // dot follows MXNet: an N-D lhs contracts its last axis (its first with transpose_a) with the
 // first axis of rhs (its last with transpose_b); the other axes of both make the output, so every
 // call is one GEMM on 2-D views of the operands. Its gradient is the hidden _backward_dot (two
 // GEMMs on the same views) because a dot node of N-D arrays cannot express "contract every axis
 // but one"; batch_dot's gradient is made of batch_dot nodes with transposes.
-#include <cblas.h>
 
 #include <algorithm>
 #include <climits>
 #include <sstream>
 
 #include "op/all_ops.h"
+#include "op/blas.h"
 #include "op/matrix_ops.h"
 #include "op/param_types.h"
 
@@ -23,39 +24,18 @@ void CheckBlasDim(int64_t v) {
   MX_CHECK(v <= INT_MAX, kUnsupported) << "matrix dimension " << v << " exceeds BLAS's int range";
 }
 
-template <>
-void Gemm<float>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
-                 const float* b, float* c, bool accumulate) {
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    if (!accumulate) std::fill(c, c + m * n, 0.0f);
-    return;
-  }
-  CheckBlasDim(m), CheckBlasDim(n), CheckBlasDim(k);
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, int(m), int(n), int(k), 1.0f, a,
-              int(trans_a ? m : k), b, int(trans_b ? k : n), accumulate ? 1.0f : 0.0f, c, int(n));
-}
-
-template <>
-void Gemm<double>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const double* a,
-                  const double* b, double* c, bool accumulate) {
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    if (!accumulate) std::fill(c, c + m * n, 0.0);
-    return;
-  }
-  CheckBlasDim(m), CheckBlasDim(n), CheckBlasDim(k);
-  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, int(m), int(n), int(k), 1.0, a,
-              int(trans_a ? m : k), b, int(trans_b ? k : n), accumulate ? 1.0 : 0.0, c, int(n));
-}
-
 }  // namespace matrix
 
 namespace {
 
-using matrix::Gemm;
+// Row-major C(m x n) = op(A) op(B) (+ C when accumulate) on the op's device; the leading
+// dimensions follow from the stored shapes (A is k x m when transposed, else m x k).
+template <typename T>
+void Gemm(const OpContext& ctx, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+          const T* a, const T* b, T* c, bool accumulate) {
+  blas::Gemm(ctx.run, trans_a, trans_b, m, n, k, T(1), a, trans_a ? m : k, b, trans_b ? k : n,
+             accumulate ? T(1) : T(0), c, n);
+}
 
 struct DotParam : public dmlc::Parameter<DotParam> {
   bool transpose_a;
@@ -130,13 +110,13 @@ bool DotShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>
   return true;
 }
 
-void DotCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void DotCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const auto& p = attrs.get<DotParam>();
   const DotDims d = GetDotDims(in[0].shape, in[1].shape, p.transpose_a, p.transpose_b);
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
-    Gemm<T>(p.transpose_a, p.transpose_b, d.m, d.n, d.k, in[0].data<T>(), in[1].data<T>(),
+    Gemm<T>(ctx, p.transpose_a, p.transpose_b, d.m, d.n, d.k, in[0].data<T>(), in[1].data<T>(),
             out[0].data<T>(), req[0] == OpReq::kAdd);
   });
 }
@@ -144,7 +124,7 @@ void DotCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlo
 // Inputs (ograd, lhs, rhs); outputs (lhs_grad, rhs_grad). With C = op_a(A) op_b(B):
 //   d op_a(A) = dC op_b(B)^T  and  d op_b(B) = op_a(A)^T dC,
 // written below for the stored (possibly transposed) A and B.
-void DotBackwardCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void DotBackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                         const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const auto& p = attrs.get<DotParam>();
   const bool ta = p.transpose_a, tb = p.transpose_b;
@@ -156,17 +136,17 @@ void DotBackwardCompute(const NodeAttrs& attrs, const OpContext&, const std::vec
     if (req[0] != OpReq::kNull) {
       const bool acc = req[0] == OpReq::kAdd;
       if (!ta) {
-        Gemm<T>(false, !tb, d.m, d.k, d.n, dc, b, out[0].data<T>(), acc);  // dC op_b(B)^T
+        Gemm<T>(ctx, false, !tb, d.m, d.k, d.n, dc, b, out[0].data<T>(), acc);  // dC op_b(B)^T
       } else {
-        Gemm<T>(tb, true, d.k, d.m, d.n, b, dc, out[0].data<T>(), acc);  // op_b(B) dC^T
+        Gemm<T>(ctx, tb, true, d.k, d.m, d.n, b, dc, out[0].data<T>(), acc);  // op_b(B) dC^T
       }
     }
     if (req[1] != OpReq::kNull) {
       const bool acc = req[1] == OpReq::kAdd;
       if (!tb) {
-        Gemm<T>(!ta, false, d.k, d.n, d.m, a, dc, out[1].data<T>(), acc);  // op_a(A)^T dC
+        Gemm<T>(ctx, !ta, false, d.k, d.n, d.m, a, dc, out[1].data<T>(), acc);  // op_a(A)^T dC
       } else {
-        Gemm<T>(true, ta, d.n, d.k, d.m, dc, a, out[1].data<T>(), acc);  // dC^T op_a(A)
+        Gemm<T>(ctx, true, ta, d.n, d.k, d.m, dc, a, out[1].data<T>(), acc);  // dC^T op_a(A)
       }
     }
   });
@@ -200,7 +180,7 @@ bool BatchDotShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<S
   return true;
 }
 
-void BatchDotCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void BatchDotCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                      const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const auto& p = attrs.get<DotParam>();
@@ -215,9 +195,15 @@ void BatchDotCompute(const NodeAttrs& attrs, const OpContext&, const std::vector
     const T* a = in[0].data<T>();
     const T* b = in[1].data<T>();
     T* c = out[0].data<T>();
+    if (ctx.run.ctx.is_gpu()) {
+      blas::GemmStridedBatchedGpu(ctx.run, p.transpose_a, p.transpose_b, m, n, k, T(1), a,
+                                  p.transpose_a ? m : k, m * k, b, p.transpose_b ? k : n, k * n,
+                                  acc ? T(1) : T(0), c, n, m * n, batch);
+      return;
+    }
     auto one = [&](int64_t i) {
-      Gemm<T>(p.transpose_a, p.transpose_b, m, n, k, a + i * m * k, b + i * k * n, c + i * m * n,
-              acc);
+      Gemm<T>(ctx, p.transpose_a, p.transpose_b, m, n, k, a + i * m * k, b + i * k * n,
+              c + i * m * n, acc);
     };
     // Small matrices: one BLAS call each gains nothing from BLAS's threads; split the batch.
     MX_OMP_FOR_IF(m * n * k < (int64_t(1) << 18) && batch * m * n * k >= kOmpMinWork)
@@ -393,7 +379,7 @@ void RegisterMatrixOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(DotShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, DotCompute)
+      .SetComputeAll(DotCompute, kGpuKernels)
       .SetWork([](const NodeAttrs&, const std::vector<Shape>& in, const std::vector<Shape>& out) {
         return ProductWork(in, out);
       })
@@ -411,7 +397,7 @@ void RegisterMatrixOps(OpRegistry* reg) {
       })
       .SetInferShape(DotBackwardShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, DotBackwardCompute)
+      .SetComputeAll(DotBackwardCompute, kGpuKernels)
       .SetBackwardOf("dot");
 
   reg->Add("batch_dot")
@@ -425,7 +411,7 @@ void RegisterMatrixOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(BatchDotShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, BatchDotCompute)
+      .SetComputeAll(BatchDotCompute, kGpuKernels)
       .SetWork([](const NodeAttrs&, const std::vector<Shape>& in, const std::vector<Shape>& out) {
         return ProductWork(in, out, in[0].ndim() > 0 ? in[0][0] : 1);
       })

@@ -60,13 +60,6 @@ void CopyRows(const TBlob& src, int64_t src_off, int64_t src_stride, const TBlob
 // Throws when `v` exceeds the int that BLAS takes.
 void CheckBlasDim(int64_t v);
 
-// Row-major C(m x n) = op(A) op(B) (+ C when accumulate); lda/ldb follow from the stored shapes
-// (A is k x m when transposed, else m x k). Thin wrapper over cblas_[sd]gemm; k == 0 is a zero
-// product, which BLAS leaves to beta alone.
-template <typename T>
-void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c,
-          bool accumulate);
-
 }  // namespace matrix
 }  // namespace mx
 

@@ -113,6 +113,13 @@ Op& Op::SetCompute(DeviceType dev, FCompute f) {
   return *this;
 }
 
+Op& Op::SetComputeAll(FCompute f, bool gpu_kernels) {
+  gpu = true;
+  if (gpu_kernels) compute[DeviceType::kGPU] = f;
+  compute[DeviceType::kCPU] = std::move(f);
+  return *this;
+}
+
 Op& Op::SetCreateState(DeviceType dev, FCreateState f) {
   create_state[dev] = std::move(f);
   return *this;

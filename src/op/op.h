@@ -130,6 +130,11 @@ class Op {
   Op& SetResources(std::vector<ResourceType> types);
   Op& SetResources(FResources f);
   Op& SetCompute(DeviceType dev, FCompute f);
+  // `f` is written for both devices (op/kernel.h's Launch, blas::Gemm on the op's context): it
+  // serves the CPU, and the GPU when `gpu_kernels` (pass op/kernel.h's kGpuKernels: true where
+  // nvcc compiled the registering file, as in every CUDA build). Either way the op reports a GPU
+  // implementation (`gpu`), so its documentation is the same from every build.
+  Op& SetComputeAll(FCompute f, bool gpu_kernels);
   // Optional: per-node state built at bind for `dev` (FCreateState); compute must also work
   // without it (imperative calls).
   Op& SetCreateState(DeviceType dev, FCreateState f);
@@ -181,6 +186,7 @@ class Op {
   std::string backward_of;
   std::map<DeviceType, FCompute> compute;
   std::map<DeviceType, FCreateState> create_state;
+  bool gpu = false;  // has a GPU implementation in CUDA builds (SetComputeAll)
 };
 
 class OpRegistry {

@@ -101,46 +101,46 @@ struct AdamKernel {
 // Launches K<req>. Unlike MX_REQ_SWITCH, kNull still runs: the state inputs must be updated even
 // when nobody reads the new weight (Assign<kNull> then leaves the output alone).
 template <template <OpReq> class K, typename... Args>
-void LaunchWithReq(OpReq req, int64_t n, Args... args) {
+void LaunchWithReq(const OpContext& ctx, OpReq req, int64_t n, Args... args) {
   switch (req) {
     case OpReq::kNull:
-      Kernel<K<OpReq::kNull>>::LaunchCPU(n, args...);
+      Kernel<K<OpReq::kNull>>::Launch(ctx, n, args...);
       break;
     case OpReq::kAdd:
-      Kernel<K<OpReq::kAdd>>::LaunchCPU(n, args...);
+      Kernel<K<OpReq::kAdd>>::Launch(ctx, n, args...);
       break;
     case OpReq::kWrite:
     case OpReq::kInplace:
-      Kernel<K<OpReq::kWrite>>::LaunchCPU(n, args...);
+      Kernel<K<OpReq::kWrite>>::Launch(ctx, n, args...);
       break;
   }
 }
 
-void SGDUpdate(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void SGDUpdate(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const SGDParam& p = std::any_cast<const SGDParam&>(attrs.parsed);
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
-    LaunchWithReq<SGDKernel>(req[0], out[0].Size(), out[0].data<T>(), in[0].data<T>(),
+    LaunchWithReq<SGDKernel>(ctx, req[0], out[0].Size(), out[0].data<T>(), in[0].data<T>(),
                              in[1].data<T>(), T(p.lr), T(p.wd), T(p.rescale_grad),
                              T(p.clip_gradient));
   });
 }
 
-void SGDMomUpdate(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void SGDMomUpdate(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                   const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const SGDMomParam& p = std::any_cast<const SGDMomParam&>(attrs.parsed);
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
-    LaunchWithReq<SGDMomKernel>(req[0], out[0].Size(), out[0].data<T>(), in[2].data<T>(),
+    LaunchWithReq<SGDMomKernel>(ctx, req[0], out[0].Size(), out[0].data<T>(), in[2].data<T>(),
                                 in[0].data<T>(), in[1].data<T>(), T(p.lr), T(p.momentum), T(p.wd),
                                 T(p.rescale_grad), T(p.clip_gradient));
   });
 }
 
-void AdamUpdate(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void AdamUpdate(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const AdamParam& p = std::any_cast<const AdamParam&>(attrs.parsed);
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
-    LaunchWithReq<AdamKernel>(req[0], out[0].Size(), out[0].data<T>(), in[2].data<T>(),
+    LaunchWithReq<AdamKernel>(ctx, req[0], out[0].Size(), out[0].data<T>(), in[2].data<T>(),
                               in[3].data<T>(), in[0].data<T>(), in[1].data<T>(), T(p.lr),
                               T(p.beta1), T(p.beta2), T(p.epsilon), T(p.wd), T(p.rescale_grad),
                               T(p.clip_gradient));
@@ -164,7 +164,7 @@ void RegisterOptimizerOps(OpRegistry* reg) {
       .SetInferShape(ElemwiseShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, SGDUpdate)
+      .SetComputeAll(SGDUpdate, kGpuKernels)
       .SetNotDifferentiable();
 
   reg->Add("sgd_mom_update")
@@ -179,7 +179,7 @@ void RegisterOptimizerOps(OpRegistry* reg) {
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
       .SetMutateInputs([](const NodeAttrs&) { return std::vector<int>{2}; })
-      .SetCompute(DeviceType::kCPU, SGDMomUpdate)
+      .SetComputeAll(SGDMomUpdate, kGpuKernels)
       .SetNotDifferentiable();
 
   reg->Add("adam_update")
@@ -197,7 +197,7 @@ void RegisterOptimizerOps(OpRegistry* reg) {
       .SetMutateInputs([](const NodeAttrs&) {
         return std::vector<int>{2, 3};
       })
-      .SetCompute(DeviceType::kCPU, AdamUpdate)
+      .SetComputeAll(AdamUpdate, kGpuKernels)
       .SetNotDifferentiable();
 }
 

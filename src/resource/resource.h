@@ -19,6 +19,13 @@
 
 namespace mx {
 
+// The generator's draws are computed on the GPU too (op/init_op.cc passes it to kernels by value).
+#if defined(__CUDACC__)
+#define MX_RANDOM_FN __host__ __device__
+#else
+#define MX_RANDOM_FN
+#endif
+
 enum class ResourceType : int { kTempSpace = 0, kRandom = 1 };
 
 // A counter-based generator: draw i of a stream is a hash of (seed, counter + i). Any thread may
@@ -36,7 +43,7 @@ class RandomGenerator {
     counter_ += n;
     return base;
   }
-  uint64_t Bits(uint64_t index) const {
+  MX_RANDOM_FN uint64_t Bits(uint64_t index) const {
     // splitmix64 of the stream position, keyed by the seed.
     uint64_t z =
         seed_ * 0x9E3779B97F4A7C15ull + index * 0xBF58476D1CE4E5B9ull + 0x94D049BB133111EBull;
@@ -45,9 +52,11 @@ class RandomGenerator {
     return z ^ (z >> 31);
   }
   // Uniform in [0, 1) with 24 random bits (exact in float).
-  float Uniform(uint64_t index) const { return (Bits(index) >> 40) * (1.0f / 16777216.0f); }
+  MX_RANDOM_FN float Uniform(uint64_t index) const {
+    return (Bits(index) >> 40) * (1.0f / 16777216.0f);
+  }
   // Uniform in (0, 1) with 53 random bits.
-  double UniformOpen(uint64_t index) const {
+  MX_RANDOM_FN double UniformOpen(uint64_t index) const {
     return ((Bits(index) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
   }
 

@@ -339,3 +339,11 @@ def test_waitall_and_wait_to_read():
     mx.nd.waitall()
     arrays[-1].wait_to_read()
     assert arrays[-1].asnumpy()[0, 0] == 19
+
+
+def test_op_info_says_which_ops_have_gpu_kernels():
+    from mx._ops import get_op
+    for name in ("FullyConnected", "Activation", "SoftmaxOutput", "sgd_update", "dot"):
+        assert get_op(name).gpu, name
+    # Ops without GPU kernels say so (docs/operators.md lists them); at least one is left.
+    assert any(not get_op(n).gpu for n in mx._ops.list_ops())

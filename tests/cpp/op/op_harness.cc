@@ -85,7 +85,8 @@ constexpr uint64_t kCaseRandomSeed = 20261203;
 void CheckNullOutputs(const NodeAttrs& attrs, const std::vector<NDArray>& inputs,
                       const std::vector<NDArray>& want, bool is_train) {
   const Op* op = attrs.op;
-  if (want.size() < 2) return;
+  // Runs the CPU compute directly: GPU arrays are left to the GPU tests' comparison with the CPU.
+  if (want.size() < 2 || (!inputs.empty() && inputs[0].ctx().is_gpu())) return;
   engine::Engine::Get()->WaitForAll();
   std::vector<TBlob> in;
   for (const NDArray& a : inputs) in.push_back(a.data());
@@ -202,6 +203,8 @@ void ExpectClose(const std::vector<double>& got, const std::vector<double>& want
   }
 }
 
+}  // namespace
+
 Vals MakeInputs(const OpCase& c, std::mt19937_64* rng) {
   Vals in;
   std::uniform_real_distribution<double> dist(c.lo, c.hi);
@@ -213,6 +216,8 @@ Vals MakeInputs(const OpCase& c, std::mt19937_64* rng) {
   }
   return in;
 }
+
+namespace {
 
 std::vector<NDArray> ToArrays(const OpCase& c, const Vals& in, DType dtype) {
   std::vector<NDArray> arrays;

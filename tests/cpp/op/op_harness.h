@@ -14,6 +14,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,9 @@ std::vector<NDArray> EvalGradient(const std::string& op,
                                   const std::map<std::string, std::string>& params,
                                   const std::vector<NDArray>& inputs,
                                   const std::vector<NDArray>& ograds, bool is_train = true);
+
+// The inputs of a case: uniform in [lo, hi], then its init (labels, indices, ...).
+Vals MakeInputs(const OpCase& c, std::mt19937_64* rng);
 
 // Runs every check of one case; failures are reported through gtest with the case described.
 void CheckCase(const OpCase& c, uint64_t seed);

@@ -1,0 +1,34 @@
+// What GPU compute functions share: the worker's stream and library handles (from RunContext,
+// made by the engine's GPU workers, engine/gpu_sync.h) and CUDA status checks that throw
+// mx::Error. Errors a kernel hits while it runs are not seen here: they surface at the next
+// synchronisation (an event wait or a copy to the host) as errors on the variables it wrote.
+#ifndef MX_OP_CUDA_UTIL_H_
+#define MX_OP_CUDA_UTIL_H_
+
+#if MX_USE_CUDA
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include "engine/engine.h"
+
+namespace mx {
+namespace cuda {
+
+inline cudaStream_t StreamOf(const engine::RunContext& rctx) {
+  return static_cast<cudaStream_t>(rctx.stream);
+}
+// The worker's cuBLAS handle, bound to its stream; an error when the worker could not make one.
+cublasHandle_t BlasOf(const engine::RunContext& rctx);
+
+// Throws kFailed naming `what` and CUDA's message unless `status` is success.
+void Check(cudaError_t status, const char* what);
+void Check(cublasStatus_t status, const char* what);
+// The launch error of the kernel just enqueued (bad configuration, no image for this GPU).
+void CheckLaunch(const char* what);
+
+}  // namespace cuda
+}  // namespace mx
+
+#endif  // MX_USE_CUDA
+#endif  // MX_OP_CUDA_UTIL_H_
