@@ -55,14 +55,29 @@ void CopyBlob(const TBlob& from, const TBlob& to, const engine::RunContext& rctx
   MX_CHECK(from.dtype == to.dtype, kUnsupported)
       << "copy between " << from.ctx << " and " << to.ctx << " needs equal dtypes, got "
       << DTypeName(from.dtype) << " and " << DTypeName(to.dtype);
+  // Enqueued only: the engine records an event on this stream for the arrays the copy touches,
+  // and whoever uses them next waits for it (a host reader with cudaEventSynchronize, engine
+  // gpu_sync.h). A pageable host source is staged before cudaMemcpyAsync returns, and a copy to
+  // pageable host memory returns when done, so only pinned memory is truly in flight.
   auto stream = static_cast<cudaStream_t>(rctx.stream);
-  cudaError_t err = cudaMemcpyAsync(to.dptr, from.dptr, from.Bytes(), cudaMemcpyDefault, stream);
-  if (err == cudaSuccess) err = cudaStreamSynchronize(stream);
+  const cudaError_t err =
+      cudaMemcpyAsync(to.dptr, from.dptr, from.Bytes(), cudaMemcpyDefault, stream);
   MX_CHECK(err == cudaSuccess, kFailed)
       << "copy from " << from.ctx << " to " << to.ctx << " failed: " << cudaGetErrorString(err);
 #else
   MX_THROW(kUnsupported) << "copy from " << from.ctx << " to " << to.ctx
                          << ": this libmx was built without CUDA";
+#endif
+}
+
+void WaitForCopies(const engine::RunContext& rctx) {
+#if MX_USE_CUDA
+  if (rctx.stream == nullptr) return;
+  const cudaError_t err = cudaStreamSynchronize(static_cast<cudaStream_t>(rctx.stream));
+  MX_CHECK(err == cudaSuccess, kFailed)
+      << "copy on " << rctx.ctx << " failed: " << cudaGetErrorString(err);
+#else
+  (void)rctx;
 #endif
 }
 

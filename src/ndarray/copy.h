@@ -13,6 +13,9 @@ namespace mx {
 // copies involving a GPU require equal types and use the worker's stream, then wait for it (copy
 // workers own their streams, so this blocks only that worker).
 void CopyBlob(const TBlob& from, const TBlob& to, const engine::RunContext& rctx);
+// Blocks until the copies enqueued on rctx's stream are done (nothing on the host): for a copy
+// out of memory the engine does not track, such as a staging block about to be reused.
+void WaitForCopies(const engine::RunContext& rctx);
 
 // The engine property of a copy of `elements` between these devices (which workers run it; a
 // small copy between host arrays is kCheap).

@@ -249,7 +249,11 @@ void NDArray::SyncCopyFromCPU(const void* src, size_t size) const {
   const TBlob to = data();
   VarHandle v = chunk_->var;
   Engine::Get()->PushSync(
-      [from, to, stage = std::move(stage)](const RunContext& rctx) { CopyBlob(from, to, rctx); },
+      [from, to, stage = std::move(stage)](const RunContext& rctx) {
+        CopyBlob(from, to, rctx);
+        // The staging block returns to the pool with this function: the copy must be done.
+        WaitForCopies(rctx);
+      },
       ctx(), nullptr, 0, &v, 1, CopyProperty(stage_ctx, ctx(), Size()), 0, "copy_from_host");
 }
 

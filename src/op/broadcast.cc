@@ -49,14 +49,43 @@ bool BroadcastBinaryShape(const NodeAttrs&, std::vector<Shape>* in, std::vector<
   return lhs.IsKnown() && rhs.IsKnown();
 }
 
+// One element of each on the GPU (offsets of out, lhs, rhs).
+template <typename F, OpReq Req>
+struct BinaryApply {
+  template <typename T>
+  MX_XINLINE static void Apply(const int64_t (&off)[3], T* y, const T* a, const T* b) {
+    Assign<Req>(y[off[0]], F::Map(a[off[1]], b[off[2]]));
+  }
+};
+template <typename F, bool kLeft, OpReq Req>
+struct GradApply {
+  template <typename T>
+  MX_XINLINE static void Apply(const int64_t (&off)[3], T* d, const T* g, const T* a, const T* b) {
+    const T x = a[off[1]], z = b[off[2]];
+    Assign<Req>(d[off[0]], T(g[off[0]] * (kLeft ? F::LGrad(x, z) : F::RGrad(x, z))));
+  }
+};
+template <OpReq Req>
+struct CopyApply {
+  template <typename T>
+  MX_XINLINE static void Apply(const int64_t (&off)[2], T* y, const T* x) {
+    Assign<Req>(y[off[0]], x[off[1]]);
+  }
+};
+
 template <typename F, OpReq Req, typename T>
-void BroadcastBinary(const TBlob& out, const TBlob& lhs, const TBlob& rhs) {
+void BroadcastBinary(const engine::RunContext& rctx, const TBlob& out, const TBlob& lhs,
+                     const TBlob& rhs) {
   const bcast::Plan<3> p = bcast::MakePlan<3>(out.shape, {out.shape, lhs.shape, rhs.shape});
   const int64_t sa = p.InnerStride(1);
   const int64_t sb = p.InnerStride(2);
   T* y = out.data<T>();
   const T* a = lhs.data<T>();
   const T* b = rhs.data<T>();
+  if (rctx.ctx.is_gpu()) {
+    bcast::LaunchPlanGpu<BinaryApply<F, Req>>(rctx, p, y, a, b);
+    return;
+  }
   // One loop per inner-stride pattern, so each stays a plain contiguous loop.
   bcast::ParallelForRange<kWideSimd<T>>(p, [&](const int64_t* off, int64_t len) MX_LAMBDA_INLINE {
     T* yi = y + off[0];
@@ -78,29 +107,34 @@ void BroadcastBinary(const TBlob& out, const TBlob& lhs, const TBlob& rhs) {
 }
 
 template <typename F, bool kReal>
-void BroadcastBinaryCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
-                            const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+void BroadcastBinaryCompute(const NodeAttrs& attrs, const OpContext& ctx,
+                            const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                            const std::vector<TBlob>& out) {
   if constexpr (kReal) {
     MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
-      MX_REQ_SWITCH(req[0], Req, { BroadcastBinary<F, Req, T>(out[0], in[0], in[1]); });
+      MX_REQ_SWITCH(req[0], Req, { BroadcastBinary<F, Req, T>(ctx.run, out[0], in[0], in[1]); });
     });
   } else {
     MX_NUMERIC_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
-      MX_REQ_SWITCH(req[0], Req, { BroadcastBinary<F, Req, T>(out[0], in[0], in[1]); });
+      MX_REQ_SWITCH(req[0], Req, { BroadcastBinary<F, Req, T>(ctx.run, out[0], in[0], in[1]); });
     });
   }
 }
 
 // dst = ograd * dF/d(lhs or rhs), over the broadcast shape.
 template <typename F, bool kLeft, OpReq Req, typename T>
-void ElemwiseGrad(const Shape& full, T* dst, const TBlob& ograd, const TBlob& lhs,
-                  const TBlob& rhs) {
+void ElemwiseGrad(const engine::RunContext& rctx, const Shape& full, T* dst, const TBlob& ograd,
+                  const TBlob& lhs, const TBlob& rhs) {
   const bcast::Plan<3> p = bcast::MakePlan<3>(full, {full, lhs.shape, rhs.shape});
   const int64_t sa = p.InnerStride(1);
   const int64_t sb = p.InnerStride(2);
   const T* og = ograd.data<T>();
   const T* a = lhs.data<T>();
   const T* b = rhs.data<T>();
+  if (rctx.ctx.is_gpu()) {
+    bcast::LaunchPlanGpu<GradApply<F, kLeft, Req>>(rctx, p, dst, og, a, b);
+    return;
+  }
   bcast::ParallelForRange<kWideSimd<T>>(p, [&](const int64_t* off, int64_t len) MX_LAMBDA_INLINE {
     T* d = dst + off[0];
     const T* g = og + off[0];
@@ -117,10 +151,10 @@ void ElemwiseGrad(const Shape& full, T* dst, const TBlob& ograd, const TBlob& lh
 // One input's gradient: written directly when the input has the broadcast shape's size, else
 // computed over the broadcast shape into `temp` and summed down to the input's shape.
 template <typename F, bool kLeft, OpReq Req, typename T>
-void InputGrad(const Shape& full, T* temp, const TBlob& grad, const TBlob& ograd, const TBlob& lhs,
-               const TBlob& rhs) {
+void InputGrad(const engine::RunContext& rctx, const Shape& full, T* temp, const TBlob& grad,
+               const TBlob& ograd, const TBlob& lhs, const TBlob& rhs) {
   if (grad.Size() == full.Size()) {
-    ElemwiseGrad<F, kLeft, Req>(full, grad.data<T>(), ograd, lhs, rhs);
+    ElemwiseGrad<F, kLeft, Req>(rctx, full, grad.data<T>(), ograd, lhs, rhs);
     return;
   }
   const T* summand = ograd.data<T>();
@@ -128,10 +162,10 @@ void InputGrad(const Shape& full, T* temp, const TBlob& grad, const TBlob& ograd
   constexpr bool kUnit =
       std::is_same<F, fn::Plus>::value || (kLeft && std::is_same<F, fn::Minus>::value);
   if constexpr (!kUnit) {
-    ElemwiseGrad<F, kLeft, OpReq::kWrite>(full, temp, ograd, lhs, rhs);
+    ElemwiseGrad<F, kLeft, OpReq::kWrite>(rctx, full, temp, ograd, lhs, rhs);
     summand = temp;
   }
-  bcast::Reduce<bcast::SumReducer, Req>(full, summand, grad.shape, grad.data<T>());
+  bcast::Reduce<bcast::SumReducer, Req>(rctx, full, summand, grad.shape, grad.data<T>());
 }
 
 template <typename F>
@@ -143,9 +177,9 @@ void BroadcastBinaryBackward(const NodeAttrs& attrs, const OpContext& ctx,
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, {
     T* temp = needs_temp ? static_cast<T*>(ctx.TempSpace(full.Size() * sizeof(T))) : nullptr;
     MX_REQ_SWITCH(req[0], Req,
-                  { InputGrad<F, true, Req>(full, temp, out[0], in[0], in[1], in[2]); });
+                  { InputGrad<F, true, Req>(ctx.run, full, temp, out[0], in[0], in[1], in[2]); });
     MX_REQ_SWITCH(req[1], Req,
-                  { InputGrad<F, false, Req>(full, temp, out[1], in[0], in[1], in[2]); });
+                  { InputGrad<F, false, Req>(ctx.run, full, temp, out[1], in[0], in[1], in[2]); });
   });
 }
 
@@ -171,7 +205,7 @@ void AddBroadcastBinary(OpRegistry* reg, const std::string& name, const std::str
                .SetNumOutputs(1)
                .SetInferShape(BroadcastBinaryShape)
                .SetInferType(ElemwiseType)
-               .SetCompute(DeviceType::kCPU, BroadcastBinaryCompute<F, kReal>);
+               .SetComputeAll(BroadcastBinaryCompute<F, kReal>, kGpuKernels);
   if (!differentiable) {
     op.SetNotDifferentiable();
     return;
@@ -189,7 +223,7 @@ void AddBroadcastBinary(OpRegistry* reg, const std::string& name, const std::str
       .SetInferShape(BroadcastBinaryBackwardShape)
       .SetInferType(ElemwiseType)
       .SetResources({ResourceType::kTempSpace})
-      .SetCompute(DeviceType::kCPU, BroadcastBinaryBackward<F>)
+      .SetComputeAll(BroadcastBinaryBackward<F>, kGpuKernels)
       .SetNotDifferentiable()
       .SetHidden()
       .SetBackwardOf(name);
@@ -238,11 +272,15 @@ bool BroadcastAxisShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vec
 }
 
 template <OpReq Req, typename T>
-void BroadcastCopy(const TBlob& out, const TBlob& in) {
+void BroadcastCopy(const engine::RunContext& rctx, const TBlob& out, const TBlob& in) {
   const bcast::Plan<2> p = bcast::MakePlan<2>(out.shape, {out.shape, in.shape});
   const int64_t s = p.InnerStride(1);
   T* y = out.data<T>();
   const T* x = in.data<T>();
+  if (rctx.ctx.is_gpu()) {
+    bcast::LaunchPlanGpu<CopyApply<Req>>(rctx, p, y, x);
+    return;
+  }
   bcast::ParallelForRange<kWideSimd<T>>(p, [&](const int64_t* off, int64_t len) MX_LAMBDA_INLINE {
     T* yi = y + off[0];
     const T* xi = x + off[1];
@@ -255,19 +293,19 @@ void BroadcastCopy(const TBlob& out, const TBlob& in) {
   });
 }
 
-void BroadcastToCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void BroadcastToCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                         const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   MX_NUMERIC_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
-    MX_REQ_SWITCH(req[0], Req, { BroadcastCopy<Req, T>(out[0], in[0]); });
+    MX_REQ_SWITCH(req[0], Req, { BroadcastCopy<Req, T>(ctx.run, out[0], in[0]); });
   });
 }
 
 // Inputs (ograd, data): ograd summed down to data's shape.
-void SumToDataCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void SumToDataCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                       const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      bcast::Reduce<bcast::SumReducer, Req>(in[0].shape, in[0].data<T>(), out[0].shape,
+      bcast::Reduce<bcast::SumReducer, Req>(ctx.run, in[0].shape, in[0].data<T>(), out[0].shape,
                                             out[0].data<T>());
     });
   });
@@ -301,7 +339,7 @@ void AddBroadcastTo(OpRegistry* reg, const std::string& name, const std::string&
       .SetNumOutputs(1)
       .SetInferShape(infer_shape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, BroadcastToCompute)
+      .SetComputeAll(BroadcastToCompute, kGpuKernels)
       .SetGradient([bwd](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{MakeGradEntry(bwd, n, "backward", {og[0], InputOf(n, 0)})};
       });
@@ -311,7 +349,7 @@ void AddBroadcastTo(OpRegistry* reg, const std::string& name, const std::string&
       .SetNumOutputs(1)
       .SetInferShape(SumToDataShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, SumToDataCompute)
+      .SetComputeAll(SumToDataCompute, kGpuKernels)
       .SetNotDifferentiable()
       .SetHidden()
       .SetBackwardOf(name);

@@ -148,22 +148,22 @@ using AccType = std::conditional_t<std::is_floating_point<T>::value, double, int
 struct SumReducer {
   static constexpr bool kNarrowPartials = true;
   template <typename A>
-  static A Init() {
+  MX_XINLINE static A Init() {
     return A(0);
   }
   template <typename A>
-  static void Reduce(A& acc, A x) {
+  MX_XINLINE static void Reduce(A& acc, A x) {
     acc += x;
   }
   template <typename A>
-  static A Finish(A acc, int64_t) {
+  MX_XINLINE static A Finish(A acc, int64_t) {
     return acc;
   }
 };
 
 struct MeanReducer : SumReducer {
   template <typename A>
-  static A Finish(A acc, int64_t n) {
+  MX_XINLINE static A Finish(A acc, int64_t n) {
     return acc / A(n);
   }
 };
@@ -171,24 +171,24 @@ struct MeanReducer : SumReducer {
 // max and min propagate NaN, like numpy.
 struct MaxReducer : SumReducer {
   template <typename A>
-  static A Init() {
+  MX_XINLINE static A Init() {
     return std::numeric_limits<A>::has_infinity ? -std::numeric_limits<A>::infinity()
                                                 : std::numeric_limits<A>::lowest();
   }
   template <typename A>
-  static void Reduce(A& acc, A x) {
+  MX_XINLINE static void Reduce(A& acc, A x) {
     if (x > acc || x != x) acc = x;
   }
 };
 
 struct MinReducer : SumReducer {
   template <typename A>
-  static A Init() {
+  MX_XINLINE static A Init() {
     return std::numeric_limits<A>::has_infinity ? std::numeric_limits<A>::infinity()
                                                 : std::numeric_limits<A>::max();
   }
   template <typename A>
-  static void Reduce(A& acc, A x) {
+  MX_XINLINE static void Reduce(A& acc, A x) {
     if (x < acc || x != x) acc = x;
   }
 };
@@ -196,11 +196,11 @@ struct MinReducer : SumReducer {
 struct ProdReducer : SumReducer {
   static constexpr bool kNarrowPartials = false;
   template <typename A>
-  static A Init() {
+  MX_XINLINE static A Init() {
     return A(1);
   }
   template <typename A>
-  static void Reduce(A& acc, A x) {
+  MX_XINLINE static void Reduce(A& acc, A x) {
     acc *= x;
   }
 };
@@ -209,7 +209,7 @@ struct ProdReducer : SumReducer {
 // exact when some elements are zero.
 struct NonzeroProdReducer : ProdReducer {
   template <typename A>
-  static void Reduce(A& acc, A x) {
+  MX_XINLINE static void Reduce(A& acc, A x) {
     acc *= (x != A(0) ? x : A(1));
   }
 };
@@ -217,7 +217,7 @@ struct NonzeroProdReducer : ProdReducer {
 struct ZeroCountReducer : SumReducer {
   static constexpr bool kNarrowPartials = false;
   template <typename A>
-  static void Reduce(A& acc, A x) {
+  MX_XINLINE static void Reduce(A& acc, A x) {
     acc += (x == A(0) ? A(1) : A(0));
   }
 };
@@ -312,6 +312,72 @@ void Reduce(const Shape& full, const T* in, const Shape& small, T* out) {
           for (int64_t j = 0; j < blen; ++j) Assign<Req>(y[j], T(R::Finish(acc[j], n)));
         }
       });
+}
+
+// ---- on the GPU: one thread per element, offsets from the element's index ----
+
+// Operand k's offset of element i of the walk (row-major over p.dims).
+template <int N>
+MX_XINLINE void OffsetsOf(const Plan<N>& p, int64_t i, int64_t (&off)[N]) {
+  for (int k = 0; k < N; ++k) off[k] = 0;
+  for (int d = p.ndim - 1; d >= 0; --d) {
+    const int64_t idx = i % p.dims[d];
+    i /= p.dims[d];
+    for (int k = 0; k < N; ++k) off[k] += idx * p.strides[k][d];
+  }
+}
+
+// E::Apply(off, args...) for element i of plan p (passed by value: it lives in kernel arguments).
+template <typename E, int N>
+struct PlanKernel {
+  template <typename... Args>
+  MX_XINLINE static void Map(int64_t i, Plan<N> p, Args... args) {
+    int64_t off[N];
+    OffsetsOf(p, i, off);
+    E::Apply(off, args...);
+  }
+};
+
+// Runs E::Apply over every element of the walk on the GPU.
+template <typename E, int N, typename... Args>
+void LaunchPlanGpu(const engine::RunContext& rctx, const Plan<N>& p, Args... args) {
+  Kernel<PlanKernel<E, N>>::LaunchGPU(rctx, p.Size(), p, args...);
+}
+
+// Output j of a reduction: folds its reduced elements in order (the CPU's order for a reduced
+// inner dim), in the wide accumulator.
+template <typename R, OpReq Req>
+struct ReduceKernel {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t j, Plan<2> kept, Plan<2> red, int64_t red_size, int64_t n,
+                             const T* in, T* out) {
+    using A = AccType<T>;
+    int64_t koff[2], roff[2];
+    OffsetsOf(kept, j, koff);
+    A acc = R::template Init<A>();
+    for (int64_t r = 0; r < red_size; ++r) {
+      OffsetsOf(red, r, roff);
+      R::Reduce(acc, A(in[koff[0] + roff[0]]));
+    }
+    Assign<Req>(out[koff[1]], T(R::Finish(acc, n)));
+  }
+};
+
+// Reduce on rctx's device.
+template <typename R, OpReq Req, typename T>
+void Reduce(const engine::RunContext& rctx, const Shape& full, const T* in, const Shape& small,
+            T* out) {
+  if (!rctx.ctx.is_gpu()) {
+    Reduce<R, Req>(full, in, small, out);
+    return;
+  }
+  const int64_t out_size = small.Size();
+  if (out_size == 0) return;
+  const int64_t n = full.Size() / out_size;
+  const Plan<2> p = MakePlan<2>(full, {full, small});
+  Plan<2> kept, red;
+  SplitReducePlan(p, &kept, &red);
+  Kernel<ReduceKernel<R, Req>>::LaunchGPU(rctx, out_size, kept, red, red.Size(), n, in, out);
 }
 
 // ---- shapes ----

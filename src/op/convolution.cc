@@ -216,11 +216,25 @@ void Backward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
   }
 }
 
-void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
-                const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+// A CUDA build without cuDNN has no GPU convolution: it says so on a GPU array.
+[[maybe_unused]] void NeedCudnn(const NodeAttrs& attrs, const OpContext& ctx) {
+  MX_THROW(kUnsupported) << "operator '" << attrs.op->name << "' on " << ctx.run.ctx
+                         << " needs cuDNN, and this libmx was built without it";
+}
+
+void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                    const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const ConvolutionParam& p = ConvParam(attrs);
   const Window w = ConvWindow(attrs);
+  if (ctx.run.ctx.is_gpu()) {
+#if MX_USE_CUDA && MX_USE_CUDNN
+    CudnnConvForward(p, w, ctx, in, req[0], out[0]);
+#else
+    NeedCudnn(attrs, ctx);
+#endif
+    return;
+  }
   if (DirectConvForward(p, w, in, req[0], out[0])) return;
 #if MX_USE_ONEDNN
   if (OneDNNConvForward(attrs, ctx, in, req[0], out[0])) return;
@@ -229,8 +243,16 @@ void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<
                       { Forward<T>(p, w, ctx, in, req[0], out[0]); });
 }
 
-void BackwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
-                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+  if (ctx.run.ctx.is_gpu()) {
+#if MX_USE_CUDA && MX_USE_CUDNN
+    CudnnConvBackward(ConvParam(attrs), ConvWindow(attrs), ctx, in, req, out);
+#else
+    NeedCudnn(attrs, ctx);
+#endif
+    return;
+  }
 #if MX_USE_ONEDNN
   if (OneDNNConvBackward(attrs, ctx, in, req, out)) return;
 #endif
@@ -338,14 +360,14 @@ void RegisterConvolutionOps(OpRegistry* reg) {
           "are inferred from data. Output extent per spatial axis: "
           "floor((in + 2*pad - dilate*(kernel-1) - 1) / stride) + 1. On the CPU it runs through "
           "oneDNN for float32 when libmx is built with it (MX_USE_ONEDNN), otherwise im2col + "
-          "OpenBLAS GEMM.")
+          "OpenBLAS GEMM; on the GPU through cuDNN.")
       .SetParam<ConvolutionParam>()
       .SetInputs(Inputs)
       .SetNumOutputs(1)
       .SetInferShape(InferShape)
       .SetInferType(ElemwiseType)
       .SetResources({ResourceType::kTempSpace})
-      .SetCompute(DeviceType::kCPU, ForwardCPU)
+      .SetComputeAll(ForwardCompute, kGpuKernels)
 #if MX_USE_ONEDNN
       .SetCreateState(DeviceType::kCPU,
                       [](const NodeAttrs& attrs, Context, const std::vector<TBlob>& in,
@@ -369,7 +391,7 @@ void RegisterConvolutionOps(OpRegistry* reg) {
       .SetInferShape(BackwardShape)
       .SetInferType(ElemwiseType)
       .SetResources({ResourceType::kTempSpace})
-      .SetCompute(DeviceType::kCPU, BackwardCPU)
+      .SetComputeAll(BackwardCompute, kGpuKernels)
 #if MX_USE_ONEDNN
       .SetCreateState(DeviceType::kCPU,
                       [](const NodeAttrs& attrs, Context, const std::vector<TBlob>& in,

@@ -70,6 +70,16 @@ bool DirectConvForward(const ConvolutionParam& p, const Window& w, const std::ve
 // How many calls it computed (tests check it ran).
 uint64_t DirectConvCalls();
 
+// The GPU's Convolution (op/cudnn_conv.cc, CUDA builds with cuDNN): cuDNN's convolution API,
+// algorithms from its heuristics cached per problem, workspace from the op's temp space.
+// Forward: in = (data, weight[, bias]); backward: in = (ograd, data, weight), out = (data_grad,
+// weight_grad[, bias_grad]). float32 and float64.
+void CudnnConvForward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
+                      const std::vector<TBlob>& in, OpReq req, const TBlob& out);
+void CudnnConvBackward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
+                       const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                       const std::vector<TBlob>& out);
+
 #if MX_USE_ONEDNN
 // The oneDNN path (op/onednn/convolution.cc). Each returns false, having done nothing, when it
 // does not take the call (not float32, an output to accumulate into, a geometry oneDNN does not

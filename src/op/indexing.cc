@@ -241,25 +241,25 @@ struct ClipGradKernel {
   }
 };
 
-void ClipCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void ClipCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                  const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const auto& p = attrs.get<ClipParam>();
   MX_NUMERIC_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      Kernel<ClipKernel<Req>>::LaunchCPU(out[0].Size(), out[0].data<T>(), in[0].data<T>(),
-                                         static_cast<T>(p.a_min), static_cast<T>(p.a_max));
+      Kernel<ClipKernel<Req>>::Launch(ctx, out[0].Size(), out[0].data<T>(), in[0].data<T>(),
+                                      static_cast<T>(p.a_min), static_cast<T>(p.a_max));
     });
   });
 }
 
-void ClipBackwardCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void ClipBackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                          const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const auto& p = attrs.get<ClipParam>();
   MX_NUMERIC_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      Kernel<ClipGradKernel<Req>>::LaunchCPU(out[0].Size(), out[0].data<T>(), in[0].data<T>(),
-                                             in[1].data<T>(), static_cast<T>(p.a_min),
-                                             static_cast<T>(p.a_max));
+      Kernel<ClipGradKernel<Req>>::Launch(ctx, out[0].Size(), out[0].data<T>(), in[0].data<T>(),
+                                          in[1].data<T>(), static_cast<T>(p.a_min),
+                                          static_cast<T>(p.a_max));
     });
   });
 }
@@ -291,16 +291,16 @@ struct CastKernel {
 };
 
 // in[0] converted to out[0]'s type (Cast, and _backward_Cast whose in[1] lends the type).
-void CastCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void CastCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                  const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] != OpReq::kAdd && in[0].dtype == out[0].dtype) {
-    matrix::CopyOrAdd(in[0], req[0], out[0], attrs.op->name);
+    matrix::CopyOrAdd(ctx.run, in[0], req[0], out[0], attrs.op->name);
     return;
   }
   MX_NUMERIC_TYPE_SWITCH(out[0].dtype, O, attrs.op->name, {
     MX_NUMERIC_TYPE_SWITCH(in[0].dtype, I, attrs.op->name, {
       MX_REQ_SWITCH(req[0], Req, {
-        Kernel<CastKernel<Req>>::LaunchCPU(out[0].Size(), out[0].data<O>(), in[0].data<I>());
+        Kernel<CastKernel<Req>>::Launch(ctx, out[0].Size(), out[0].data<O>(), in[0].data<I>());
       });
     });
   });
@@ -325,13 +325,31 @@ struct AddNParam : public dmlc::Parameter<AddNParam> {
   }
 };
 
-void AddNCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void AddNCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                  const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const int64_t n = out[0].Size();
   const bool acc = req[0] == OpReq::kAdd;
   MX_NUMERIC_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     T* o = out[0].data<T>();
+    if (ctx.run.ctx.is_gpu()) {
+      // One kernel per input, in the CPU's order: arg0 + arg1, then += each other input.
+      size_t first = 0;
+      if (!acc && in.size() >= 2) {
+        Kernel<BinaryKernel<fn::Plus, OpReq::kWrite>>::LaunchGPU(ctx.run, n, o, in[0].data<T>(),
+                                                                 in[1].data<T>());
+        first = 2;
+      } else if (!acc) {
+        Kernel<UnaryKernel<fn::Identity, OpReq::kWrite>>::LaunchGPU(ctx.run, n, o, in[0].data<T>(),
+                                                                    T(0));
+        first = 1;
+      }
+      for (size_t k = first; k < in.size(); ++k) {
+        Kernel<UnaryKernel<fn::Identity, OpReq::kAdd>>::LaunchGPU(ctx.run, n, o, in[k].data<T>(),
+                                                                  T(0));
+      }
+      return;
+    }
     // In blocks, one input at a time: contiguous loops that stay in cache. Every input element
     // is read before the output element is written, so an output aliasing arg0 is fine.
     constexpr int64_t kBlock = 4096;
@@ -369,7 +387,7 @@ void AddAddN(OpRegistry* reg, const std::string& name, const std::string& doc) {
       .SetInferShape(ElemwiseShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, AddNCompute)
+      .SetComputeAll(AddNCompute, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>(n->inputs.size(), og[0]);
       });
@@ -435,7 +453,7 @@ void RegisterIndexingOps(OpRegistry* reg) {
       .SetInferShape(ClipShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, ClipCompute)
+      .SetComputeAll(ClipCompute, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{
             MakeGradEntry("_backward_clip", n, "backward", {og[0], InputOf(n, 0)}, n->attrs.dict)};
@@ -448,7 +466,7 @@ void RegisterIndexingOps(OpRegistry* reg) {
       .SetInferShape(ClipShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, ClipBackwardCompute)
+      .SetComputeAll(ClipBackwardCompute, kGpuKernels)
       .SetBackwardOf("clip");
 
   reg->Add("Cast")
@@ -460,7 +478,7 @@ void RegisterIndexingOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(ElemwiseShape)
       .SetInferType(CastType)
-      .SetCompute(DeviceType::kCPU, CastCompute)
+      .SetComputeAll(CastCompute, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{
             MakeGradEntry("_backward_Cast", n, "backward", {og[0], InputOf(n, 0)})};
@@ -472,7 +490,7 @@ void RegisterIndexingOps(OpRegistry* reg) {
       // ograd, data and the gradient have one shape: CastCompute reads ograd at every element.
       .SetInferShape(ElemwiseShape)
       .SetInferType(SecondInputType)
-      .SetCompute(DeviceType::kCPU, CastCompute)
+      .SetComputeAll(CastCompute, kGpuKernels)
       .SetBackwardOf("Cast");
 
   AddAddN(reg, "add_n", "Adds num_args arrays of the same shape elementwise.");

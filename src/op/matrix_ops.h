@@ -38,16 +38,27 @@ inline int NormalizeAxis(int axis, int ndim, const char* param = "axis") {
   return axis < 0 ? axis + ndim : axis;
 }
 
-// out = in (or out += in), for any numeric dtype; nothing to do when writing onto itself.
-inline void CopyOrAdd(const TBlob& in, OpReq req, const TBlob& out, const std::string& op) {
+// out = in (or out += in) on rctx's device, for any numeric dtype; nothing to do when writing
+// onto itself.
+inline void CopyOrAdd(const engine::RunContext& rctx, const TBlob& in, OpReq req, const TBlob& out,
+                      const std::string& op) {
   if (req == OpReq::kNull) return;
   if (req != OpReq::kAdd) {
-    if (in.dptr != out.dptr) std::memcpy(out.dptr, in.dptr, out.Bytes());
+    if (in.dptr == out.dptr || out.Bytes() == 0) return;
+#if MX_USE_CUDA
+    if (rctx.ctx.is_gpu()) {
+      cuda::Check(cudaMemcpyAsync(out.dptr, in.dptr, out.Bytes(), cudaMemcpyDeviceToDevice,
+                                  cuda::StreamOf(rctx)),
+                  "cudaMemcpyAsync");
+      return;
+    }
+#endif
+    std::memcpy(out.dptr, in.dptr, out.Bytes());
     return;
   }
   MX_NUMERIC_TYPE_SWITCH(out.dtype, T, op, {
-    Kernel<UnaryKernel<fn::Identity, OpReq::kAdd>>::LaunchCPU(out.Size(), out.data<T>(),
-                                                              in.data<T>(), T(0));
+    Kernel<UnaryKernel<fn::Identity, OpReq::kAdd>>::Launch(rctx, out.Size(), out.data<T>(),
+                                                           in.data<T>(), T(0));
   });
 }
 

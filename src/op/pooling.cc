@@ -226,11 +226,25 @@ void Backward(const PoolingParam& p, const Window& w, const std::vector<TBlob>& 
   ParallelForChunks(x.n * x.c, out.Size() >= kOmpMinWork, planes);
 }
 
-void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
-                const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+// A CUDA build without cuDNN has no GPU pooling: it says so on a GPU array.
+[[maybe_unused]] void NeedCudnn(const NodeAttrs& attrs, const OpContext& ctx) {
+  MX_THROW(kUnsupported) << "operator '" << attrs.op->name << "' on " << ctx.run.ctx
+                         << " needs cuDNN, and this libmx was built without it";
+}
+
+void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                    const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const PoolingParam& p = PoolParam(attrs);
   const Window w = PoolWindow(p, attrs.op->name, in[0].shape);
+  if (ctx.run.ctx.is_gpu()) {
+#if MX_USE_CUDA && MX_USE_CUDNN
+    CudnnPoolForward(p, w, ctx, in[0], req[0], out[0]);
+#else
+    NeedCudnn(attrs, ctx);
+#endif
+    return;
+  }
 #if MX_USE_ONEDNN
   // Tiling windows run faster in the loops' fast path than in oneDNN's plain-layout kernel.
   const bool tiles = Tiles(w, Plane::Of(in[0].shape), Plane::Of(out[0].shape));
@@ -239,11 +253,19 @@ void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Forward<T>(p, w, in[0], req[0], out[0]); });
 }
 
-void BackwardCPU(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
-                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const PoolingParam& p = PoolParam(attrs);
   const Window w = PoolWindow(p, attrs.op->name, in[1].shape);
+  if (ctx.run.ctx.is_gpu()) {
+#if MX_USE_CUDA && MX_USE_CUDNN
+    CudnnPoolBackward(p, w, ctx, in, req[0], out[0]);
+#else
+    NeedCudnn(attrs, ctx);
+#endif
+    return;
+  }
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, w, in, req[0], out[0]); });
 }
 
@@ -318,7 +340,7 @@ void RegisterPoolingOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(InferShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, ForwardCPU)
+      .SetComputeAll(ForwardCompute, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{MakeGradEntry("_backward_Pooling", n, "backward",
                                                     {og[0], InputOf(n, 0), OutputOf(n)},
@@ -332,7 +354,7 @@ void RegisterPoolingOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(BackwardShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, BackwardCPU)
+      .SetComputeAll(BackwardCompute, kGpuKernels)
       .SetBackwardOf("Pooling");
 }
 

@@ -65,6 +65,13 @@ Window PoolWindow(const PoolingParam& p, const std::string& op, const Shape& dat
 // Output extent along axis a (0: H, 1: W) of `in` (-1 when unknown).
 int64_t PoolOut(const PoolingParam& p, const Window& w, int a, int64_t in, const std::string& op);
 
+// The GPU's Pooling (op/cudnn_pool.cc, CUDA builds with cuDNN); backward: in = (ograd, data,
+// output). float32 and float64; 'full' pooling only where it equals 'valid'.
+void CudnnPoolForward(const PoolingParam& p, const Window& w, const OpContext& ctx, const TBlob& in,
+                      OpReq req, const TBlob& out);
+void CudnnPoolBackward(const PoolingParam& p, const Window& w, const OpContext& ctx,
+                       const std::vector<TBlob>& in, OpReq req, const TBlob& out);
+
 #if MX_USE_ONEDNN
 // The oneDNN forward pass (op/onednn/pooling.cc); false, having done nothing, when it does not
 // take the call (not float32, sum pooling, accumulation, a window oneDNN would count differently,

@@ -87,13 +87,14 @@ bool ReduceAxesShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector
 }
 
 template <typename R>
-void ReduceAxesCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void ReduceAxesCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                        const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const Shape& full = in[0].shape;
   const Shape small = bcast::KeepDimsShape(full, ReducedDims(attrs.get<ReduceAxesParam>(), full));
   MX_NUMERIC_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, {
-    MX_REQ_SWITCH(req[0], Req,
-                  { bcast::Reduce<R, Req>(full, in[0].data<T>(), small, out[0].data<T>()); });
+    MX_REQ_SWITCH(req[0], Req, {
+      bcast::Reduce<R, Req>(ctx.run, full, in[0].data<T>(), small, out[0].data<T>());
+    });
   });
 }
 
@@ -101,7 +102,7 @@ void ReduceAxesCompute(const NodeAttrs& attrs, const OpContext&, const std::vect
 
 struct SumGrad {  // sum and mean (scale = 1/n)
   template <typename T>
-  static T Map(T, T og, T, T, T scale) {
+  MX_XINLINE static T Map(T, T og, T, T, T scale) {
     return og * scale;
   }
 };
@@ -109,7 +110,7 @@ struct SumGrad {  // sum and mean (scale = 1/n)
 // Every element equal to the max (min) gets the whole output gradient; ties are not split.
 struct ArgEqualGrad {  // a = the forward output
   template <typename T>
-  static T Map(T x, T og, T a, T, T) {
+  MX_XINLINE static T Map(T x, T og, T a, T, T) {
     return x == a ? og : T(0);
   }
 };
@@ -118,17 +119,31 @@ struct ArgEqualGrad {  // a = the forward output
 // b = the number of zeros; so the gradient is exact when some elements are zero.
 struct ProdGrad {
   template <typename T>
-  static T Map(T x, T og, T a, T b, T) {
+  MX_XINLINE static T Map(T x, T og, T a, T b, T) {
     if (b == T(0)) return og * a / x;
     return b == T(1) && x == T(0) ? og * a : T(0);
   }
 };
 
+// One element of it on the GPU (offsets of the full and the reduced shape).
+template <typename G, OpReq Req>
+struct BroadcastGradApply {
+  template <typename T>
+  MX_XINLINE static void Apply(const int64_t (&off)[2], T* igrad, const T* x, const T* og,
+                               const T* a, const T* b, T scale) {
+    Assign<Req>(igrad[off[0]], G::Map(x[off[0]], og[off[1]], a[off[1]], b[off[1]], scale));
+  }
+};
+
 template <typename G, OpReq Req, typename T>
-void BroadcastGrad(const Shape& full, const Shape& small, T* igrad, const T* x, const T* og,
-                   const T* a, const T* b, T scale) {
+void BroadcastGrad(const engine::RunContext& rctx, const Shape& full, const Shape& small, T* igrad,
+                   const T* x, const T* og, const T* a, const T* b, T scale) {
   const bcast::Plan<2> p = bcast::MakePlan<2>(full, {full, small});
   const int64_t s = p.InnerStride(1);
+  if (rctx.ctx.is_gpu()) {
+    bcast::LaunchPlanGpu<BroadcastGradApply<G, Req>>(rctx, p, igrad, x, og, a, b, scale);
+    return;
+  }
   bcast::ParallelForRange<kWideSimd<T>>(p, [&](const int64_t* off, int64_t len) MX_LAMBDA_INLINE {
     T* gi = igrad + off[0];
     const T* xi = x + off[0];
@@ -157,15 +172,17 @@ void ReduceBackwardCompute(const NodeAttrs& attrs, const OpContext& ctx,
     MX_REQ_SWITCH(req[0], Req, {
       if constexpr (kind == Kind::kSum || kind == Kind::kMean) {
         const T scale = kind == Kind::kMean ? T(1.0 / double(n)) : T(1);
-        BroadcastGrad<SumGrad, Req>(full, small, igrad, x, og, og, og, scale);
+        BroadcastGrad<SumGrad, Req>(ctx.run, full, small, igrad, x, og, og, og, scale);
       } else if constexpr (kind == Kind::kMaxMin) {
-        BroadcastGrad<ArgEqualGrad, Req>(full, small, igrad, x, og, in[2].data<T>(), og, T(1));
+        BroadcastGrad<ArgEqualGrad, Req>(ctx.run, full, small, igrad, x, og, in[2].data<T>(), og,
+                                         T(1));
       } else {
         T* nonzero_prod = static_cast<T*>(ctx.TempSpace(2 * small.Size() * sizeof(T)));
         T* zeros = nonzero_prod + small.Size();
-        bcast::Reduce<bcast::NonzeroProdReducer, OpReq::kWrite>(full, x, small, nonzero_prod);
-        bcast::Reduce<bcast::ZeroCountReducer, OpReq::kWrite>(full, x, small, zeros);
-        BroadcastGrad<ProdGrad, Req>(full, small, igrad, x, og, nonzero_prod, zeros, T(1));
+        bcast::Reduce<bcast::NonzeroProdReducer, OpReq::kWrite>(ctx.run, full, x, small,
+                                                                nonzero_prod);
+        bcast::Reduce<bcast::ZeroCountReducer, OpReq::kWrite>(ctx.run, full, x, small, zeros);
+        BroadcastGrad<ProdGrad, Req>(ctx.run, full, small, igrad, x, og, nonzero_prod, zeros, T(1));
       }
     });
   });
@@ -197,7 +214,7 @@ void AddReduce(OpRegistry* reg, const std::string& name, const std::string& doc)
       .SetNumOutputs(1)
       .SetInferShape(ReduceAxesShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, ReduceAxesCompute<R>)
+      .SetComputeAll(ReduceAxesCompute<R>, kGpuKernels)
       .SetGradient([bwd](const NodePtr& n, const std::vector<NodeEntry>& og) {
         std::vector<NodeEntry> ins{og[0], InputOf(n, 0)};
         if (uses_output) ins.push_back(OutputOf(n));
@@ -211,7 +228,7 @@ void AddReduce(OpRegistry* reg, const std::string& name, const std::string& doc)
                  .SetNumOutputs(1)
                  .SetInferShape(ReduceBackwardShape)
                  .SetInferType(ElemwiseType)
-                 .SetCompute(DeviceType::kCPU, ReduceBackwardCompute<kind>)
+                 .SetComputeAll(ReduceBackwardCompute<kind>, kGpuKernels)
                  .SetNotDifferentiable()
                  .SetHidden()
                  .SetBackwardOf(name);

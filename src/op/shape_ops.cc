@@ -211,9 +211,9 @@ bool ReshapeShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Sh
 }
 
 // Reshape, reshape_like, Flatten, expand_dims: the bytes do not change.
-void CopyCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void CopyCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                  const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
-  CopyOrAdd(in[0], req[0], out[0], attrs.op->name);
+  CopyOrAdd(ctx.run, in[0], req[0], out[0], attrs.op->name);
 }
 
 // The gradient of the view ops: ograd reshaped back to the input's shape.
@@ -577,7 +577,7 @@ void RegisterShapeOps(OpRegistry* reg) {
       .SetInferShape(ReshapeShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, CopyCompute)
+      .SetComputeAll(CopyCompute, kGpuKernels)
       .SetGradient(ReshapeBackGradient);
 
   reg->Add("reshape_like")
@@ -587,7 +587,7 @@ void RegisterShapeOps(OpRegistry* reg) {
       .SetInferShape(ReshapeLikeShape)
       .SetInferType(FirstInputType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, CopyCompute)
+      .SetComputeAll(CopyCompute, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{
             MakeGradEntry("reshape_like", n, "backward", {og[0], InputOf(n, 0)}), ZeroGradient()};
@@ -602,7 +602,7 @@ void RegisterShapeOps(OpRegistry* reg) {
       .SetInferShape(FlattenShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, CopyCompute)
+      .SetComputeAll(CopyCompute, kGpuKernels)
       .SetGradient(ReshapeBackGradient);
 
   reg->Add("expand_dims")
@@ -613,7 +613,7 @@ void RegisterShapeOps(OpRegistry* reg) {
       .SetInferShape(ExpandDimsShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, CopyCompute)
+      .SetComputeAll(CopyCompute, kGpuKernels)
       .SetGradient(ReshapeBackGradient);
 
   reg->Add("Concat")

@@ -67,17 +67,17 @@ struct SwapKernel {
   }
 };
 
-void SwapAxisCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void SwapAxisCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                      const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const Shape& s = in[0].shape;
   const auto [a, b] = Axes(attrs, s.ndim());
-  if (a == b) return matrix::CopyOrAdd(in[0], req[0], out[0], attrs.op->name);
+  if (a == b) return matrix::CopyOrAdd(ctx.run, in[0], req[0], out[0], attrs.op->name);
   const int64_t n1 = s[a], mid = s.ProdDims(a + 1, b), n2 = s[b];
   const int64_t inner = s.ProdDims(b + 1, s.ndim());
   MX_NUMERIC_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      Kernel<SwapKernel<Req>>::LaunchCPU(out[0].Size(), out[0].data<T>(), in[0].data<T>(), n1, mid,
-                                         n2, inner);
+      Kernel<SwapKernel<Req>>::Launch(ctx, out[0].Size(), out[0].data<T>(), in[0].data<T>(), n1,
+                                      mid, n2, inner);
     });
   });
 }
@@ -93,7 +93,7 @@ void AddSwapAxis(OpRegistry* reg, const std::string& name) {
       .SetNumOutputs(1)
       .SetInferShape(SwapAxisShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, SwapAxisCompute)
+      .SetComputeAll(SwapAxisCompute, kGpuKernels)
       .SetGradient([bwd](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{MakeGradEntry(bwd, n, "backward", {og[0]}, n->attrs.dict)};
       });
@@ -104,7 +104,7 @@ void AddSwapAxis(OpRegistry* reg, const std::string& name) {
       .SetNumOutputs(1)
       .SetInferShape(SwapAxisShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, SwapAxisCompute)
+      .SetComputeAll(SwapAxisCompute, kGpuKernels)
       .SetBackwardOf(name);
 }
 

@@ -43,8 +43,8 @@ TEST(OpDevices, GpuKernelsAreRegisteredInCudaBuilds) {
   }
 }
 
-// What the MNIST MLP, its optimizers and its initializers need is on the GPU.
-TEST(OpDevices, TrainingAnMlpNeedsNoCpuOp) {
+// What the MNIST MLP and LeNet, their optimizers and initializers need is on the GPU.
+TEST(OpDevices, TrainingTheMnistNetsNeedsNoCpuOp) {
   for (const char* name : {"FullyConnected",
                            "_backward_FullyConnected",
                            "Activation",

@@ -1,0 +1,233 @@
+// Convolution on the GPU through cuDNN's convolution API, forward and backward.
+//
+// Every problem is 2-D for cuDNN (1-D data is a 2-D problem of height 1, op/conv_util.h) in
+// NCHW. The algorithms come from cuDNN's heuristics (the *_v7 queries) once per problem (shapes,
+// window, groups, dtype) and are cached for the process; the workspace is the op's temp space on
+// the device. Math is plain FP32/FP64 FMA (CUDNN_FMA_MATH): no TF32, so results stay within
+// float rounding of the CPU's, which the GPU op tests compare.
+#include "op/convolution.h"
+
+#if MX_USE_CUDA && MX_USE_CUDNN
+
+#include <cudnn.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+
+#include "base/error.h"
+#include "op/cuda_util.h"
+
+namespace mx {
+namespace {
+
+void Check(cudnnStatus_t status, const char* what) {
+  MX_CHECK(status == CUDNN_STATUS_SUCCESS, kFailed)
+      << what << " failed: " << cudnnGetErrorString(status);
+}
+
+cudnnHandle_t DnnOf(const engine::RunContext& rctx) {
+  MX_CHECK(rctx.dnn_handle != nullptr, kFailed)
+      << "no cuDNN handle on " << rctx.ctx << " (cudnnCreate failed when its worker started)";
+  return static_cast<cudnnHandle_t>(rctx.dnn_handle);
+}
+
+cudnnDataType_t DnnType(DType t) {
+  switch (t) {
+    case DType::kFloat32:
+      return CUDNN_DATA_FLOAT;
+    case DType::kFloat64:
+      return CUDNN_DATA_DOUBLE;
+    default:
+      MX_THROW(kUnsupported) << "Convolution on the GPU does not support dtype " << DTypeName(t)
+                             << " (supported: float32, float64)";
+  }
+}
+
+int Int(int64_t v) {
+  MX_CHECK(v >= 0 && v <= INT32_MAX, kUnsupported) << "cuDNN: extent " << v << " exceeds int";
+  return static_cast<int>(v);
+}
+
+// The descriptors of one problem; destroyed with it.
+struct ConvDescs {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+
+  ConvDescs(const ConvolutionParam& p, const Window& win, const Shape& xs, const Shape& ys,
+            DType dtype) {
+    const cudnnDataType_t t = DnnType(dtype);
+    const Plane xp = Plane::Of(xs), yp = Plane::Of(ys);
+    Check(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor");
+    Check(cudnnCreateTensorDescriptor(&y), "cudnnCreateTensorDescriptor");
+    Check(cudnnCreateTensorDescriptor(&bias), "cudnnCreateTensorDescriptor");
+    Check(cudnnCreateFilterDescriptor(&w), "cudnnCreateFilterDescriptor");
+    Check(cudnnCreateConvolutionDescriptor(&conv), "cudnnCreateConvolutionDescriptor");
+    Check(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, Int(xp.n), Int(xp.c), Int(xp.h),
+                                     Int(xp.w)),
+          "cudnnSetTensor4dDescriptor (data)");
+    Check(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, Int(yp.n), Int(yp.c), Int(yp.h),
+                                     Int(yp.w)),
+          "cudnnSetTensor4dDescriptor (output)");
+    Check(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW, t, 1, Int(yp.c), 1, 1),
+          "cudnnSetTensor4dDescriptor (bias)");
+    Check(cudnnSetFilter4dDescriptor(w, t, CUDNN_TENSOR_NCHW, p.num_filter, Int(xp.c / p.num_group),
+                                     Int(win.kernel[0]), Int(win.kernel[1])),
+          "cudnnSetFilter4dDescriptor");
+    Check(cudnnSetConvolution2dDescriptor(
+              conv, Int(win.pad[0]), Int(win.pad[1]), Int(win.stride[0]), Int(win.stride[1]),
+              Int(win.dilate[0]), Int(win.dilate[1]), CUDNN_CROSS_CORRELATION, t),
+          "cudnnSetConvolution2dDescriptor");
+    Check(cudnnSetConvolutionGroupCount(conv, p.num_group), "cudnnSetConvolutionGroupCount");
+    Check(cudnnSetConvolutionMathType(conv, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
+  }
+  ~ConvDescs() {
+    cudnnDestroyConvolutionDescriptor(conv);
+    cudnnDestroyFilterDescriptor(w);
+    cudnnDestroyTensorDescriptor(bias);
+    cudnnDestroyTensorDescriptor(y);
+    cudnnDestroyTensorDescriptor(x);
+  }
+  ConvDescs(const ConvDescs&) = delete;
+  ConvDescs& operator=(const ConvDescs&) = delete;
+};
+
+// The algorithms of one problem: forward, backward data, backward filter.
+struct Algos {
+  cudnnConvolutionFwdAlgo_t fwd = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  cudnnConvolutionBwdDataAlgo_t bwd_data = CUDNN_CONVOLUTION_BWD_DATA_ALGO_0;
+  cudnnConvolutionBwdFilterAlgo_t bwd_filter = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0;
+};
+
+std::string ProblemKey(const ConvolutionParam& p, const Window& w, const Shape& xs, DType dtype) {
+  std::ostringstream os;
+  os << xs << ' ' << p.num_filter << ' ' << p.num_group << ' ' << static_cast<int>(dtype);
+  for (int a = 0; a < 2; ++a) {
+    os << ' ' << w.kernel[a] << ',' << w.stride[a] << ',' << w.dilate[a] << ',' << w.pad[a];
+  }
+  return os.str();
+}
+
+// The first algorithm of cuDNN's ranking that supports the problem.
+template <typename Perf>
+auto Best(const Perf* perf, int n, const char* what) -> decltype(perf[0].algo) {
+  for (int i = 0; i < n; ++i) {
+    if (perf[i].status == CUDNN_STATUS_SUCCESS) return perf[i].algo;
+  }
+  MX_THROW(kUnsupported) << "cuDNN has no " << what << " algorithm for this convolution";
+}
+
+const Algos& AlgosFor(cudnnHandle_t h, const ConvDescs& d, const std::string& key) {
+  static std::mutex mu;
+  static std::map<std::string, Algos> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  Algos a;
+  constexpr int kMax = 8;
+  int n = 0;
+  cudnnConvolutionFwdAlgoPerf_t fwd[kMax];
+  Check(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, kMax, &n, fwd),
+        "cudnnGetConvolutionForwardAlgorithm_v7");
+  a.fwd = Best(fwd, n, "forward");
+  cudnnConvolutionBwdDataAlgoPerf_t bd[kMax];
+  Check(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, kMax, &n, bd),
+        "cudnnGetConvolutionBackwardDataAlgorithm_v7");
+  a.bwd_data = Best(bd, n, "backward-data");
+  cudnnConvolutionBwdFilterAlgoPerf_t bf[kMax];
+  Check(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, kMax, &n, bf),
+        "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
+  a.bwd_filter = Best(bf, n, "backward-filter");
+  return cache.emplace(key, a).first->second;  // std::map: references stay valid
+}
+
+template <typename T>
+void Forward(const ConvolutionParam& p, const Window& win, const OpContext& ctx,
+             const std::vector<TBlob>& in, OpReq req, const TBlob& out) {
+  cudnnHandle_t h = DnnOf(ctx.run);
+  const ConvDescs d(p, win, in[0].shape, out.shape, out.dtype);
+  const Algos& a = AlgosFor(h, d, ProblemKey(p, win, in[0].shape, out.dtype));
+  size_t bytes = 0;
+  Check(cudnnGetConvolutionForwardWorkspaceSize(h, d.x, d.w, d.conv, d.y, a.fwd, &bytes),
+        "cudnnGetConvolutionForwardWorkspaceSize");
+  void* ws = bytes > 0 ? ctx.TempSpace(bytes) : nullptr;
+  const T one = 1, beta = req == OpReq::kAdd ? T(1) : T(0);
+  Check(cudnnConvolutionForward(h, &one, d.x, in[0].dptr, d.w, in[1].dptr, d.conv, a.fwd, ws, bytes,
+                                &beta, d.y, out.dptr),
+        "cudnnConvolutionForward");
+  if (!p.no_bias) {
+    Check(cudnnAddTensor(h, &one, d.bias, in[2].dptr, &one, d.y, out.dptr), "cudnnAddTensor");
+  }
+}
+
+template <typename T>
+void Backward(const ConvolutionParam& p, const Window& win, const OpContext& ctx,
+              const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+              const std::vector<TBlob>& out) {
+  cudnnHandle_t h = DnnOf(ctx.run);
+  const TBlob &dy = in[0], &x = in[1], &w = in[2];
+  const ConvDescs d(p, win, x.shape, dy.shape, dy.dtype);
+  const Algos& a = AlgosFor(h, d, ProblemKey(p, win, x.shape, dy.dtype));
+  size_t data_bytes = 0, filter_bytes = 0;
+  if (req[0] != OpReq::kNull) {
+    Check(cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w, d.y, d.conv, d.x, a.bwd_data,
+                                                       &data_bytes),
+          "cudnnGetConvolutionBackwardDataWorkspaceSize");
+  }
+  if (req[1] != OpReq::kNull) {
+    Check(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x, d.y, d.conv, d.w, a.bwd_filter,
+                                                         &filter_bytes),
+          "cudnnGetConvolutionBackwardFilterWorkspaceSize");
+  }
+  const size_t bytes = std::max(data_bytes, filter_bytes);
+  void* ws = bytes > 0 ? ctx.TempSpace(bytes) : nullptr;
+  const T one = 1;
+  auto beta = [](OpReq r) { return r == OpReq::kAdd ? T(1) : T(0); };
+  if (req[0] != OpReq::kNull) {
+    const T b = beta(req[0]);
+    Check(cudnnConvolutionBackwardData(h, &one, d.w, w.dptr, d.y, dy.dptr, d.conv, a.bwd_data, ws,
+                                       data_bytes, &b, d.x, out[0].dptr),
+          "cudnnConvolutionBackwardData");
+  }
+  if (req[1] != OpReq::kNull) {
+    const T b = beta(req[1]);
+    Check(cudnnConvolutionBackwardFilter(h, &one, d.x, x.dptr, d.y, dy.dptr, d.conv, a.bwd_filter,
+                                         ws, filter_bytes, &b, d.w, out[1].dptr),
+          "cudnnConvolutionBackwardFilter");
+  }
+  if (!p.no_bias && req[2] != OpReq::kNull) {
+    const T b = beta(req[2]);
+    Check(cudnnConvolutionBackwardBias(h, &one, d.y, dy.dptr, &b, d.bias, out[2].dptr),
+          "cudnnConvolutionBackwardBias");
+  }
+}
+
+}  // namespace
+
+void CudnnConvForward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
+                      const std::vector<TBlob>& in, OpReq req, const TBlob& out) {
+  if (req == OpReq::kNull) return;
+  if (out.dtype == DType::kFloat64) {
+    Forward<double>(p, w, ctx, in, req, out);
+  } else {
+    Forward<float>(p, w, ctx, in, req, out);  // other dtypes: DnnType names them
+  }
+}
+
+void CudnnConvBackward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
+                       const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                       const std::vector<TBlob>& out) {
+  if (in[0].dtype == DType::kFloat64) {
+    Backward<double>(p, w, ctx, in, req, out);
+  } else {
+    Backward<float>(p, w, ctx, in, req, out);
+  }
+}
+
+}  // namespace mx
+
+#endif  // MX_USE_CUDA && MX_USE_CUDNN
