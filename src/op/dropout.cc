@@ -8,7 +8,10 @@
 #include <cstring>
 
 #include "op/cnn_ops.h"
+#include "op/elemwise.h"
+#include "op/fill.h"
 #include "op/kernel.h"
+#include "op/matrix_ops.h"
 #include "op/op_util.h"
 
 namespace mx {
@@ -42,9 +45,9 @@ const DropoutParam& Param(const NodeAttrs& attrs) {
 template <bool KeepOutput, bool KeepMask>
 struct DropoutKernel {
   template <typename T>
-  MX_XINLINE static void Map(int64_t i, T* y, T* mask, const T* x, const RandomGenerator* rng,
+  MX_XINLINE static void Map(int64_t i, T* y, T* mask, const T* x, RandomGenerator rng,
                              uint64_t base, float keep, T scale) {
-    const T m = rng->Uniform(base + static_cast<uint64_t>(i)) < keep ? scale : T(0);
+    const T m = rng.Uniform(base + static_cast<uint64_t>(i)) < keep ? scale : T(0);
     if (KeepMask) mask[i] = m;
     if (KeepOutput) y[i] = x[i] * m;
   }
@@ -59,27 +62,28 @@ void Forward(const DropoutParam& p, const OpContext& ctx, const std::vector<TBlo
   T* mask = out[1].data<T>();
   const bool drop = (ctx.is_train || p.mode == kAlways) && p.p > 0;
   if (!drop) {
-    if (req[0] != OpReq::kNull && y != x) std::memcpy(y, x, sizeof(T) * n);
+    matrix::CopyOrAdd(ctx.run, in[0], req[0], out[0], "Dropout");
     // A backward pass after a pass that dropped nothing passes the gradient through.
-    if (req[1] != OpReq::kNull) std::fill(mask, mask + n, T(1));
+    FillBlob(ctx.run, out[1], req[1], 1.0, "Dropout");
     return;
   }
   RandomGenerator* rng = ctx.Random();
   const float keep = 1.0f - p.p;
   const T scale = keep > 0 ? T(1) / static_cast<T>(keep) : T(0);
   const uint64_t base = rng->Reserve(static_cast<uint64_t>(n));
-  const auto* gen = static_cast<const RandomGenerator*>(rng);
+  // The generator goes by value: its draws are a function of (seed, index), on either device.
+  const RandomGenerator gen = *rng;
   if (req[0] == OpReq::kNull) {
-    Kernel<DropoutKernel<false, true>>::LaunchCPU(n, y, mask, x, gen, base, keep, scale);
+    Kernel<DropoutKernel<false, true>>::Launch(ctx, n, y, mask, x, gen, base, keep, scale);
   } else if (req[1] == OpReq::kNull) {
-    Kernel<DropoutKernel<true, false>>::LaunchCPU(n, y, mask, x, gen, base, keep, scale);
+    Kernel<DropoutKernel<true, false>>::Launch(ctx, n, y, mask, x, gen, base, keep, scale);
   } else {
-    Kernel<DropoutKernel<true, true>>::LaunchCPU(n, y, mask, x, gen, base, keep, scale);
+    Kernel<DropoutKernel<true, true>>::Launch(ctx, n, y, mask, x, gen, base, keep, scale);
   }
 }
 
-void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
-                const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                    const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   MX_CHECK(req[0] != OpReq::kAdd, kUnsupported) << "Dropout cannot accumulate into its output";
   if (req[0] == OpReq::kNull && req[1] == OpReq::kNull) return;
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name,
@@ -87,15 +91,12 @@ void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<
 }
 
 // in = (ograd, mask).
-void BackwardCPU(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
-                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, {
-    const T* dy = in[0].data<T>();
-    const T* mask = in[1].data<T>();
-    T* dx = out[0].data<T>();
-    const int64_t n = in[0].Size();
     MX_REQ_SWITCH(req[0], Req, {
-      for (int64_t i = 0; i < n; ++i) Assign<Req>(dx[i], dy[i] * mask[i]);
+      Kernel<BinaryKernel<fn::Mul, Req>>::Launch(ctx, in[0].Size(), out[0].data<T>(),
+                                                 in[0].data<T>(), in[1].data<T>());
     });
   });
 }
@@ -126,7 +127,7 @@ void RegisterDropoutOps(OpRegistry* reg) {
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
       .SetResources({ResourceType::kRandom})
-      .SetCompute(DeviceType::kCPU, ForwardCPU)
+      .SetComputeAll(ForwardCompute, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{
             MakeGradEntry("_backward_Dropout", n, "backward", {og[0], OutputOf(n, 1)})};
@@ -140,7 +141,7 @@ void RegisterDropoutOps(OpRegistry* reg) {
       .SetInferShape(ElemwiseShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, BackwardCPU)
+      .SetComputeAll(BackwardCompute, kGpuKernels)
       .SetBackwardOf("Dropout");
 }
 

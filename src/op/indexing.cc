@@ -95,7 +95,7 @@ TakeDims GetTakeDims(const NodeAttrs& attrs, const Shape& a, const Shape& idx) {
   return {a.ProdDims(0, axis), a[axis], idx.Size(), a.ProdDims(axis + 1, a.ndim())};
 }
 
-void TakeCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void TakeCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                  const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const TakeDims d = GetTakeDims(attrs, in[0].shape, in[1].shape);
   const int mode = attrs.get<TakeParam>().mode;
@@ -104,15 +104,15 @@ void TakeCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBl
     for (int64_t kk = 0; kk < d.k; ++kk) {
       const int64_t j = TakeIndex(idx, kk, d.n, mode);
       // Row kk of every outer block: d.rows copies of d.inner elements.
-      CopyRows(in[0], j * d.inner, d.n * d.inner, out[0], kk * d.inner, d.k * d.inner, d.rows,
-               d.inner, req[0], attrs.op->name);
+      CopyRows(ctx.run, in[0], j * d.inner, d.n * d.inner, out[0], kk * d.inner, d.k * d.inner,
+               d.rows, d.inner, req[0], attrs.op->name);
     }
   });
 }
 
 // Inputs (ograd, a, indices); the output is a's gradient: ograd rows summed into the rows they
 // were taken from (a lends only its shape).
-void TakeBackwardCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void TakeBackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                          const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const TakeDims d = GetTakeDims(attrs, in[1].shape, in[2].shape);
@@ -123,8 +123,8 @@ void TakeBackwardCompute(const NodeAttrs& attrs, const OpContext&, const std::ve
     const I* idx = in[2].data<I>();
     for (int64_t kk = 0; kk < d.k; ++kk) {
       const int64_t j = TakeIndex(idx, kk, d.n, mode);
-      CopyRows(in[0], kk * d.inner, d.k * d.inner, out[0], j * d.inner, d.n * d.inner, d.rows,
-               d.inner, OpReq::kAdd, attrs.op->name);
+      CopyRows(ctx.run, in[0], kk * d.inner, d.k * d.inner, out[0], j * d.inner, d.n * d.inner,
+               d.rows, d.inner, OpReq::kAdd, attrs.op->name);
     }
   });
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "op/cuda_util.h"
 #include "op/elemwise.h"
 #include "op/op.h"
 
@@ -63,10 +64,11 @@ inline void CopyOrAdd(const engine::RunContext& rctx, const TBlob& in, OpReq req
 }
 
 // dst[dst_off + r * dst_stride + j] = (or +=) src[src_off + r * src_stride + j] for r < rows,
-// j < len (in elements): the block copy behind Concat, SliceChannel, slice_axis and take.
-void CopyRows(const TBlob& src, int64_t src_off, int64_t src_stride, const TBlob& dst,
-              int64_t dst_off, int64_t dst_stride, int64_t rows, int64_t len, OpReq req,
-              const std::string& op);
+// j < len (in elements), on rctx's device: the block copy behind Concat, SliceChannel,
+// slice_axis and take.
+void CopyRows(const engine::RunContext& rctx, const TBlob& src, int64_t src_off, int64_t src_stride,
+              const TBlob& dst, int64_t dst_off, int64_t dst_stride, int64_t rows, int64_t len,
+              OpReq req, const std::string& op);
 
 // Throws when `v` exceeds the int that BLAS takes.
 void CheckBlasDim(int64_t v);

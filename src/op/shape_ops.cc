@@ -17,16 +17,48 @@
 #include <sstream>
 
 #include "op/all_ops.h"
+#include "op/cuda_util.h"
+#include "op/fill.h"
 #include "op/matrix_ops.h"
 #include "op/param_types.h"
 
 namespace mx {
 namespace matrix {
 
-void CopyRows(const TBlob& src, int64_t src_off, int64_t src_stride, const TBlob& dst,
-              int64_t dst_off, int64_t dst_stride, int64_t rows, int64_t len, OpReq req,
-              const std::string& op) {
+namespace {
+// Row r, element j of a block on the GPU: dst row += src row.
+struct AddRowsKernel {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t i, T* d, const T* s, int64_t len, int64_t dst_stride,
+                             int64_t src_stride) {
+    const int64_t r = i / len, j = i % len;
+    d[r * dst_stride + j] += s[r * src_stride + j];
+  }
+};
+}  // namespace
+
+void CopyRows(const engine::RunContext& rctx, const TBlob& src, int64_t src_off, int64_t src_stride,
+              const TBlob& dst, int64_t dst_off, int64_t dst_stride, int64_t rows, int64_t len,
+              OpReq req, const std::string& op) {
   if (req == OpReq::kNull || rows == 0 || len == 0) return;
+  if (rctx.ctx.is_gpu()) {
+#if MX_USE_CUDA
+    if (req != OpReq::kAdd) {
+      const size_t es = DTypeSize(dst.dtype);
+      cuda::Check(
+          cudaMemcpy2DAsync(static_cast<char*>(dst.dptr) + dst_off * es, dst_stride * es,
+                            static_cast<const char*>(src.dptr) + src_off * es, src_stride * es,
+                            len * es, rows, cudaMemcpyDeviceToDevice, cuda::StreamOf(rctx)),
+          "cudaMemcpy2DAsync");
+      return;
+    }
+    MX_NUMERIC_TYPE_SWITCH(dst.dtype, T, op, {
+      Kernel<AddRowsKernel>::LaunchGPU(rctx, rows * len, dst.data<T>() + dst_off,
+                                       src.data<T>() + src_off, len, dst_stride, src_stride);
+    });
+    return;
+#endif
+  }
   if (req != OpReq::kAdd) {
     const size_t es = DTypeSize(dst.dtype);
     const char* s = static_cast<const char*>(src.dptr) + src_off * es;
@@ -368,7 +400,7 @@ AxisBlocks Blocks(const Shape& s, int axis) {
   return {s.ProdDims(0, axis), s.ProdDims(axis + 1, s.ndim())};
 }
 
-void ConcatCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void ConcatCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                    const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const Shape& os = out[0].shape;
   const int axis = NormalizeAxis(attrs.get<ConcatParam>().dim, os.ndim(), "dim");
@@ -377,14 +409,15 @@ void ConcatCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<T
   int64_t off = 0;
   for (const TBlob& x : in) {
     const int64_t len = x.shape[axis] * b.inner;
-    CopyRows(x, 0, len, out[0], off, out_row, b.rows, len, req[0], attrs.op->name);
+    CopyRows(ctx.run, x, 0, len, out[0], off, out_row, b.rows, len, req[0], attrs.op->name);
     off += len;
   }
 }
 
 // Inputs (ograd, arg0..); outputs the gradients of arg0.. (the inputs lend their shapes).
-void ConcatBackwardCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
-                           const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+void ConcatBackwardCompute(const NodeAttrs& attrs, const OpContext& ctx,
+                           const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                           const std::vector<TBlob>& out) {
   const Shape& os = in[0].shape;
   const int axis = NormalizeAxis(attrs.get<ConcatParam>().dim, os.ndim(), "dim");
   const AxisBlocks b = Blocks(os, axis);
@@ -392,7 +425,7 @@ void ConcatBackwardCompute(const NodeAttrs& attrs, const OpContext&, const std::
   int64_t off = 0;
   for (size_t i = 0; i < out.size(); ++i) {
     const int64_t len = out[i].shape[axis] * b.inner;
-    CopyRows(in[0], off, row, out[i], 0, len, b.rows, len, req[i], attrs.op->name);
+    CopyRows(ctx.run, in[0], off, row, out[i], 0, len, b.rows, len, req[i], attrs.op->name);
     off += len;
   }
 }
@@ -464,7 +497,7 @@ bool SliceChannelShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vect
   return s.IsKnown();
 }
 
-void SliceChannelCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void SliceChannelCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                          const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const auto& p = attrs.get<SliceChannelParam>();
   const Shape& s = in[0].shape;
@@ -473,7 +506,7 @@ void SliceChannelCompute(const NodeAttrs& attrs, const OpContext&, const std::ve
   const int64_t row = s[axis] * b.inner;
   const int64_t len = row / p.num_outputs;
   for (int i = 0; i < p.num_outputs; ++i) {
-    CopyRows(in[0], i * len, row, out[i], 0, len, b.rows, len, req[i], attrs.op->name);
+    CopyRows(ctx.run, in[0], i * len, row, out[i], 0, len, b.rows, len, req[i], attrs.op->name);
   }
 }
 
@@ -522,18 +555,18 @@ bool SliceAxisShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<
   return true;
 }
 
-void SliceAxisCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void SliceAxisCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                       const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const Shape& s = in[0].shape;
   const SliceRange r = GetSliceRange(attrs.get<SliceAxisParam>(), s);
   const AxisBlocks b = Blocks(s, r.axis);
   const int64_t len = (r.end - r.begin) * b.inner;
-  CopyRows(in[0], r.begin * b.inner, s[r.axis] * b.inner, out[0], 0, len, b.rows, len, req[0],
-           attrs.op->name);
+  CopyRows(ctx.run, in[0], r.begin * b.inner, s[r.axis] * b.inner, out[0], 0, len, b.rows, len,
+           req[0], attrs.op->name);
 }
 
 // Inputs (ograd, data); the output is ograd inside the slice and zero elsewhere.
-void SliceAxisBackwardCompute(const NodeAttrs& attrs, const OpContext&,
+void SliceAxisBackwardCompute(const NodeAttrs& attrs, const OpContext& ctx,
                               const std::vector<TBlob>& in, const std::vector<OpReq>& req,
                               const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
@@ -541,10 +574,10 @@ void SliceAxisBackwardCompute(const NodeAttrs& attrs, const OpContext&,
   const SliceRange r = GetSliceRange(attrs.get<SliceAxisParam>(), s);
   const AxisBlocks b = Blocks(s, r.axis);
   // An empty output's data pointer may be null, which memset must not get even for 0 bytes.
-  if (req[0] != OpReq::kAdd && out[0].Bytes() > 0) std::memset(out[0].dptr, 0, out[0].Bytes());
+  if (req[0] != OpReq::kAdd) FillBlob(ctx.run, out[0], OpReq::kWrite, 0.0, "slice_axis");
   const int64_t len = (r.end - r.begin) * b.inner;
-  CopyRows(in[0], 0, len, out[0], r.begin * b.inner, s[r.axis] * b.inner, b.rows, len, req[0],
-           attrs.op->name);
+  CopyRows(ctx.run, in[0], 0, len, out[0], r.begin * b.inner, s[r.axis] * b.inner, b.rows, len,
+           req[0], attrs.op->name);
 }
 
 // Inputs (ograd, data): ograd must have the slice's shape. The op can be invoked by name with any
@@ -623,7 +656,7 @@ void RegisterShapeOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(ConcatShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, ConcatCompute)
+      .SetComputeAll(ConcatCompute, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         std::vector<NodeEntry> ins{og[0]};
         ins.insert(ins.end(), n->inputs.begin(), n->inputs.end());
@@ -640,7 +673,7 @@ void RegisterShapeOps(OpRegistry* reg) {
       .SetNumOutputs([](const NodeAttrs& attrs) { return attrs.get<ConcatParam>().num_args; })
       .SetInferShape(ConcatBackwardShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, ConcatBackwardCompute)
+      .SetComputeAll(ConcatBackwardCompute, kGpuKernels)
       .SetBackwardOf("Concat");
 
   reg->Add("SliceChannel")
@@ -652,7 +685,7 @@ void RegisterShapeOps(OpRegistry* reg) {
       .SetNumOutputs([](const NodeAttrs& a) { return a.get<SliceChannelParam>().num_outputs; })
       .SetInferShape(SliceChannelShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, SliceChannelCompute)
+      .SetComputeAll(SliceChannelCompute, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         // The output gradients joined back along the axis (restored first when squeezed).
         const auto& p = n->attrs.get<SliceChannelParam>();
@@ -679,7 +712,7 @@ void RegisterShapeOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(SliceAxisShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, SliceAxisCompute)
+      .SetComputeAll(SliceAxisCompute, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{MakeGradEntry("_backward_slice_axis", n, "backward",
                                                     {og[0], InputOf(n, 0)}, n->attrs.dict)};
@@ -691,7 +724,7 @@ void RegisterShapeOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(SliceAxisBackwardShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, SliceAxisBackwardCompute)
+      .SetComputeAll(SliceAxisBackwardCompute, kGpuKernels)
       .SetBackwardOf("slice_axis");
 }
 
