@@ -4,8 +4,9 @@
 #   1. builds libmx with CUDA (sm_90) and its tests, examples and benches (build-gpu/);
 #   2. runs the GPU tests (ctest -L gpu: every GPU op against the CPU, engine streams and events)
 #      and the rest of the unit tests on the CUDA build;
-#   3. trains the MNIST MLP (C++, by hand and with FeedForward) and LeNet on gpu(0), one epoch
-#      each, on data/mnist (scripts/fetch_mnist.sh; carry it to a machine without network);
+#   3. trains the MNIST MLP (C++, by hand and with FeedForward), LeNet and the ResNet-style net on
+#      gpu(0), one epoch each, on data/mnist (scripts/fetch_mnist.sh; carry it to a machine
+#      without network);
 #   4. runs bench/gpu_bench (cuBLAS GEMM through libmx against cuBLAS itself, small-op latency).
 # Every step runs even when an earlier one failed; the summary (one line per step, with its
 # figures) goes to stdout and, when $OUT is set, to $OUT/gpu_check.txt with each step's log.
@@ -52,7 +53,7 @@ step unit_tests ctest --test-dir build-gpu -L unit -LE gpu -j "$(nproc)" --timeo
 # data/mnist with the run).
 data=data/mnist
 step digits bash scripts/fetch_mnist.sh "$data"
-for ex in "mnist_mlp" "mnist_mlp --feedforward" "mnist_lenet"; do
+for ex in "mnist_mlp" "mnist_mlp --feedforward" "mnist_lenet" "mnist_resnet"; do
   name="${ex// /_}_gpu"
   # shellcheck disable=SC2086
   step "$name" ./build-gpu/examples/$ex --gpu 0 --epochs 1 --data "$data"

@@ -12,6 +12,7 @@
 
 #include "op/cnn_ops.h"
 #include "op/kernel.h"
+#include "op/math_functors.h"
 #include "op/op_util.h"
 
 namespace mx {
@@ -28,124 +29,148 @@ int NormalizeAxis(const BatchNormParam& p, int ndim) {
   return axis;
 }
 
-// Calls f(channel, offset of element k of that channel) for every element of a channel, in
-// memory order: the channel's elements are `outer` runs of `inner` contiguous values.
-template <typename F>
-inline void ForChannel(const ChannelView& v, int64_t c, F f) {
-  for (int64_t o = 0; o < v.outer; ++o) {
-    const int64_t base = (o * v.c + c) * v.inner;
-    for (int64_t i = 0; i < v.inner; ++i) f(base + i);
-  }
-}
-
-template <typename T>
-void Forward(const BatchNormParam& p, bool training, const std::vector<TBlob>& in,
-             const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
-  const ChannelView v = ChannelViewOf(p, in[0].shape);
-  const T* x = in[0].data<T>();
-  const T* gamma = in[1].data<T>();
-  const T* beta = in[2].data<T>();
-  T* moving_mean = in[3].data<T>();
-  T* moving_var = in[4].data<T>();
-  T* y = out[0].data<T>();
-  T* mean_out = out[1].data<T>();
-  T* var_out = out[2].data<T>();
-  const T m = static_cast<T>(v.Count());
-  MX_OMP_FOR_IF(in[0].Size() >= kOmpMinWork)
-  for (int64_t c = 0; c < v.c; ++c) {
+// One channel of the forward pass, on either device (the CPU runs channels on its OpenMP
+// threads, the GPU one thread per channel). The channel's elements are `outer` runs of `inner`
+// contiguous values, starting at (o * channels + c) * inner. Outputs with request kNull have no
+// memory: their flags keep them untouched.
+struct ForwardChannel {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t c, ChannelView v, bool training, bool fix_gamma, T eps,
+                             T momentum, OpReq req_y, bool want_mean, bool want_var, const T* x,
+                             const T* gamma, const T* beta, T* moving_mean, T* moving_var, T* y,
+                             T* mean_out, T* var_out) {
+    const T m = static_cast<T>(v.outer * v.inner);
     T mean, var;
     if (training) {
       T s = 0;
-      ForChannel(v, c, [&](int64_t k) { s += x[k]; });
+      for (int64_t o = 0; o < v.outer; ++o) {
+        const T* xo = x + (o * v.c + c) * v.inner;
+        for (int64_t i = 0; i < v.inner; ++i) s += xo[i];
+      }
       mean = s / m;
       T ss = 0;
-      ForChannel(v, c, [&](int64_t k) { ss += (x[k] - mean) * (x[k] - mean); });
+      for (int64_t o = 0; o < v.outer; ++o) {
+        const T* xo = x + (o * v.c + c) * v.inner;
+        for (int64_t i = 0; i < v.inner; ++i) ss += (xo[i] - mean) * (xo[i] - mean);
+      }
       var = ss / m;
-      const T mom = static_cast<T>(p.momentum);
-      moving_mean[c] = moving_mean[c] * mom + mean * (1 - mom);
-      moving_var[c] = moving_var[c] * mom + var * (1 - mom);
+      moving_mean[c] = moving_mean[c] * momentum + mean * (1 - momentum);
+      moving_var[c] = moving_var[c] * momentum + var * (1 - momentum);
     } else {
       mean = moving_mean[c];
       var = moving_var[c];
     }
-    if (req[1] != OpReq::kNull) mean_out[c] = mean;
-    if (req[2] != OpReq::kNull) var_out[c] = var;
-    const T scale = (p.fix_gamma ? T(1) : gamma[c]) / std::sqrt(var + static_cast<T>(p.eps));
+    if (want_mean) mean_out[c] = mean;
+    if (want_var) var_out[c] = var;
+    if (req_y == OpReq::kNull) return;
+    const T scale = (fix_gamma ? T(1) : gamma[c]) / math::sqrt(var + eps);
     const T shift = beta[c] - mean * scale;
-    if (req[0] == OpReq::kAdd) {
-      ForChannel(v, c, [&](int64_t k) { y[k] += x[k] * scale + shift; });
-    } else if (req[0] != OpReq::kNull) {
-      ForChannel(v, c, [&](int64_t k) { y[k] = x[k] * scale + shift; });
+    for (int64_t o = 0; o < v.outer; ++o) {
+      const int64_t base = (o * v.c + c) * v.inner;
+      for (int64_t i = 0; i < v.inner; ++i) {
+        const T value = x[base + i] * scale + shift;
+        y[base + i] = req_y == OpReq::kAdd ? T(y[base + i] + value) : value;
+      }
     }
   }
-}
+};
 
-// in = (ograd, data, gamma, mean, var); out = (data_grad, gamma_grad, beta_grad).
-template <typename T>
-void Backward(const BatchNormParam& p, const std::vector<TBlob>& in, const std::vector<OpReq>& req,
-              const std::vector<TBlob>& out) {
-  const ChannelView v = ChannelViewOf(p, in[1].shape);
-  const T* dy = in[0].data<T>();
-  const T* x = in[1].data<T>();
-  const T* gamma = in[2].data<T>();
-  const T* mean = in[3].data<T>();
-  const T* var = in[4].data<T>();
-  T* dx = out[0].data<T>();
-  T* dgamma = out[1].data<T>();
-  T* dbeta = out[2].data<T>();
-  const T m = static_cast<T>(v.Count());
-  // Takes the pointer, not a reference: an output not requested has no memory at all.
-  auto assign = [](OpReq r, T* dst, int64_t i, T value) {
+// One channel of the backward pass: in = (ograd, data, gamma, mean, var), out = (data_grad,
+// gamma_grad, beta_grad).
+struct BackwardChannel {
+  template <typename T>
+  MX_XINLINE static void Assign(OpReq r, T* dst, int64_t i, T value) {
     if (r == OpReq::kAdd) {
       dst[i] += value;
     } else if (r != OpReq::kNull) {
       dst[i] = value;
     }
-  };
-  MX_OMP_FOR_IF(in[1].Size() >= kOmpMinWork)
-  for (int64_t c = 0; c < v.c; ++c) {
+  }
+  template <typename T>
+  MX_XINLINE static void Map(int64_t c, ChannelView v, bool fix_gamma, bool global_stats, T eps,
+                             OpReq req_dx, OpReq req_dgamma, OpReq req_dbeta, const T* dy,
+                             const T* x, const T* gamma, const T* mean, const T* var, T* dx,
+                             T* dgamma, T* dbeta) {
+    const T m = static_cast<T>(v.outer * v.inner);
     const T mu = mean[c];
-    const T invstd = 1 / std::sqrt(var[c] + static_cast<T>(p.eps));
+    const T invstd = 1 / math::sqrt(var[c] + eps);
     T sum_dy = 0, sum_dy_xhat = 0;
-    ForChannel(v, c, [&](int64_t k) {
-      sum_dy += dy[k];
-      sum_dy_xhat += dy[k] * (x[k] - mu) * invstd;
-    });
-    assign(req[1], dgamma, c, p.fix_gamma ? T(0) : sum_dy_xhat);
-    assign(req[2], dbeta, c, sum_dy);
-    if (req[0] == OpReq::kNull) continue;
-    const T g = (p.fix_gamma ? T(1) : gamma[c]) * invstd;
-    if (p.use_global_stats) {
-      // The statistics are constants: the op is an affine map of x.
-      ForChannel(v, c, [&](int64_t k) { assign(req[0], dx, k, dy[k] * g); });
-    } else {
-      // The batch statistics depend on x too: project out their directions.
-      const T a = sum_dy / m, b = sum_dy_xhat / m;
-      ForChannel(v, c, [&](int64_t k) {
-        const T xhat = (x[k] - mu) * invstd;
-        assign(req[0], dx, k, g * (dy[k] - a - xhat * b));
-      });
+    for (int64_t o = 0; o < v.outer; ++o) {
+      const int64_t base = (o * v.c + c) * v.inner;
+      for (int64_t i = 0; i < v.inner; ++i) {
+        sum_dy += dy[base + i];
+        sum_dy_xhat += dy[base + i] * (x[base + i] - mu) * invstd;
+      }
+    }
+    Assign(req_dgamma, dgamma, c, fix_gamma ? T(0) : sum_dy_xhat);
+    Assign(req_dbeta, dbeta, c, sum_dy);
+    if (req_dx == OpReq::kNull) return;
+    const T g = (fix_gamma ? T(1) : gamma[c]) * invstd;
+    // With global statistics they are constants and the op an affine map of x; otherwise they
+    // depend on x too, and their directions are projected out.
+    const T a = global_stats ? T(0) : sum_dy / m, b = global_stats ? T(0) : sum_dy_xhat / m;
+    for (int64_t o = 0; o < v.outer; ++o) {
+      const int64_t base = (o * v.c + c) * v.inner;
+      for (int64_t i = 0; i < v.inner; ++i) {
+        const T xhat = (x[base + i] - mu) * invstd;
+        Assign(req_dx, dx, base + i, T(g * (dy[base + i] - a - xhat * b)));
+      }
     }
   }
+};
+
+// Runs K over the channels: on the CPU in parallel when there is enough work, on the GPU one
+// thread per channel (a first version: a channel's elements are summed by one thread).
+template <typename K, typename... Args>
+void LaunchChannels(const OpContext& ctx, const ChannelView& v, int64_t elements, Args... args) {
+  if (ctx.run.ctx.is_gpu()) {
+    Kernel<K>::LaunchGPU(ctx.run, v.c, v, args...);
+    return;
+  }
+  MX_OMP_FOR_IF(elements >= kOmpMinWork)
+  for (int64_t c = 0; c < v.c; ++c) K::Map(c, v, args...);
 }
 
-void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
-                const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+template <typename T>
+void Forward(const BatchNormParam& p, bool training, const OpContext& ctx,
+             const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+             const std::vector<TBlob>& out) {
+  const ChannelView v = ChannelViewOf(p, in[0].shape);
+  LaunchChannels<ForwardChannel>(ctx, v, in[0].Size(), training, bool(p.fix_gamma),
+                                 static_cast<T>(p.eps), static_cast<T>(p.momentum), req[0],
+                                 req[1] != OpReq::kNull, req[2] != OpReq::kNull, in[0].data<T>(),
+                                 in[1].data<T>(), in[2].data<T>(), in[3].data<T>(), in[4].data<T>(),
+                                 out[0].data<T>(), out[1].data<T>(), out[2].data<T>());
+}
+
+template <typename T>
+void Backward(const BatchNormParam& p, const OpContext& ctx, const std::vector<TBlob>& in,
+              const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+  const ChannelView v = ChannelViewOf(p, in[1].shape);
+  LaunchChannels<BackwardChannel>(
+      ctx, v, in[1].Size(), bool(p.fix_gamma), bool(p.use_global_stats), static_cast<T>(p.eps),
+      req[0], req[1], req[2], in[0].data<T>(), in[1].data<T>(), in[2].data<T>(), in[3].data<T>(),
+      in[4].data<T>(), out[0].data<T>(), out[1].data<T>(), out[2].data<T>());
+}
+
+void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                    const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const BatchNormParam& p = Param(attrs);
   const bool training = ctx.is_train && !p.use_global_stats;
 #if MX_USE_ONEDNN
-  if (OneDNNBatchNormForward(p, training, ctx, in, req, out)) return;
+  if (!ctx.run.ctx.is_gpu() && OneDNNBatchNormForward(p, training, ctx, in, req, out)) return;
 #endif
-  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Forward<T>(p, training, in, req, out); });
+  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name,
+                      { Forward<T>(p, training, ctx, in, req, out); });
 }
 
-void BackwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
-                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const BatchNormParam& p = Param(attrs);
 #if MX_USE_ONEDNN
-  if (OneDNNBatchNormBackward(p, ctx, in, req, out)) return;
+  if (!ctx.run.ctx.is_gpu() && OneDNNBatchNormBackward(p, ctx, in, req, out)) return;
 #endif
-  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, in, req, out); });
+  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, ctx, in, req, out); });
 }
 
 bool InferShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
@@ -231,7 +256,7 @@ void RegisterBatchNormOps(OpRegistry* reg) {
       .SetInplace({{0, 0}})
       .SetInferShape(InferShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, ForwardCPU)
+      .SetComputeAll(ForwardCompute, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         std::vector<NodeEntry> g = MakeGradNode(
             "_backward_BatchNorm", n,
@@ -248,7 +273,7 @@ void RegisterBatchNormOps(OpRegistry* reg) {
       .SetNumOutputs(3)
       .SetInferShape(BackwardShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, BackwardCPU)
+      .SetComputeAll(BackwardCompute, kGpuKernels)
       .SetBackwardOf("BatchNorm");
 }
 

@@ -314,14 +314,50 @@ void BatchTransposeTiled(const T* in, T* out, int64_t batch, int64_t rows, int64
   }
 }
 
+// The GPU's transpose: each output element finds its input offset from its index.
+struct TransposeWalk {
+  int nd = 0;
+  int64_t odims[Shape::kMaxNDim] = {};  // the output's (simplified) dims
+  int64_t step[Shape::kMaxNDim] = {};   // the input stride along each output dim
+};
+template <OpReq Req>
+struct TransposeGpuKernel {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t i, T* out, const T* in, TransposeWalk w) {
+    int64_t rem = i, off = 0;
+    for (int d = w.nd - 1; d >= 0; --d) {
+      off += (rem % w.odims[d]) * w.step[d];
+      rem /= w.odims[d];
+    }
+    Assign<Req>(out[i], in[off]);
+  }
+};
+
 template <typename T, OpReq Req>
-void TransposeKernel(const T* in, T* out, const Shape& ishape, const std::vector<int>& full_perm) {
+void TransposeKernel(const engine::RunContext& rctx, const T* in, T* out, const Shape& ishape,
+                     const std::vector<int>& full_perm) {
   const int64_t size = ishape.Size();
   if (size == 0) return;
   std::vector<int64_t> dims;
   std::vector<int> perm;
   SimplifyPermutation(ishape, full_perm, &dims, &perm);
   const int nd = static_cast<int>(dims.size());
+  if (rctx.ctx.is_gpu()) {
+    TransposeWalk w;
+    w.nd = nd;
+    int64_t stride = 1;
+    std::vector<int64_t> in_stride(nd);
+    for (int i = nd - 1; i >= 0; --i) {
+      in_stride[i] = stride;
+      stride *= dims[i];
+    }
+    for (int i = 0; i < nd; ++i) {
+      w.odims[i] = dims[perm[i]];
+      w.step[i] = in_stride[perm[i]];
+    }
+    Kernel<TransposeGpuKernel<Req>>::LaunchGPU(rctx, size, out, in, w);
+    return;
+  }
   if (nd <= 1) {
     // The identity in disguise.
     Kernel<UnaryKernel<fn::Identity, Req>>::LaunchCPU(size, out, in, T(0));
@@ -355,12 +391,12 @@ void TransposeKernel(const T* in, T* out, const Shape& ishape, const std::vector
   }
 }
 
-void TransposeCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void TransposeCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                       const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const std::vector<int> perm = Permutation(attrs.get<TransposeParam>().axes, in[0].shape.ndim());
   MX_NUMERIC_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      TransposeKernel<T, Req>(in[0].data<T>(), out[0].data<T>(), in[0].shape, perm);
+      TransposeKernel<T, Req>(ctx.run, in[0].data<T>(), out[0].data<T>(), in[0].shape, perm);
     });
   });
 }
@@ -438,7 +474,7 @@ void RegisterMatrixOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(TransposeShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, TransposeCompute)
+      .SetComputeAll(TransposeCompute, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         // The inverse permutation (the reverse is its own inverse).
         const Tuple& axes = n->attrs.get<TransposeParam>().axes;

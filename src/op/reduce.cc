@@ -283,7 +283,7 @@ template <bool kMax, OpReq Req>
 struct ArgReduceKernel {
   // Ties go to the first position; a NaN wins (the first one), like numpy.
   template <typename T>
-  static void Map(int64_t i, T* out, const T* in, int64_t n, int64_t inner) {
+  MX_XINLINE static void Map(int64_t i, T* out, const T* in, int64_t n, int64_t inner) {
     const int64_t o = i / inner;
     const T* x = in + o * n * inner + (i - o * inner);
     T best = x[0];
@@ -301,13 +301,13 @@ struct ArgReduceKernel {
 };
 
 template <bool kMax>
-void ArgReduceCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void ArgReduceCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                       const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const ArgExtent e = ArgExtentOf(attrs.get<ArgReduceParam>(), in[0].shape);
   MX_NUMERIC_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      Kernel<ArgReduceKernel<kMax, Req>>::LaunchCPU(e.outer * e.inner, out[0].data<T>(),
-                                                    in[0].data<T>(), e.n, e.inner);
+      Kernel<ArgReduceKernel<kMax, Req>>::Launch(ctx, e.outer * e.inner, out[0].data<T>(),
+                                                 in[0].data<T>(), e.n, e.inner);
     });
   });
 }
@@ -326,7 +326,7 @@ void AddArgReduce(OpRegistry* reg, const std::string& name) {
       .SetNumOutputs(1)
       .SetInferShape(ArgReduceShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, ArgReduceCompute<kMax>)
+      .SetComputeAll(ArgReduceCompute<kMax>, kGpuKernels)
       .SetNotDifferentiable();
 }
 

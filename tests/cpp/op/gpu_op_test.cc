@@ -43,7 +43,8 @@ TEST(OpDevices, GpuKernelsAreRegisteredInCudaBuilds) {
   }
 }
 
-// What the MNIST MLP and LeNet, their optimizers and initializers need is on the GPU.
+// What the MNIST examples (MLP, LeNet, the ResNet-style net), their optimizers and initializers
+// need is on the GPU.
 TEST(OpDevices, TrainingTheMnistNetsNeedsNoCpuOp) {
   for (const char* name : {"FullyConnected",
                            "_backward_FullyConnected",
@@ -72,7 +73,23 @@ TEST(OpDevices, TrainingTheMnistNetsNeedsNoCpuOp) {
                            "zeros_like",
                            "_random_uniform",
                            "_random_normal",
-                           "LinearRegressionOutput"}) {
+                           "LinearRegressionOutput",
+                           "Convolution",
+                           "_backward_Convolution",
+                           "Pooling",
+                           "_backward_Pooling",
+                           "BatchNorm",
+                           "_backward_BatchNorm",
+                           "Flatten",
+                           "Reshape",
+                           "broadcast_add",
+                           "sum",
+                           "mean",
+                           "add_n",
+                           "transpose",
+                           "argmax",
+                           "Dropout",
+                           "Concat"}) {
     EXPECT_TRUE(OpRegistry::Get()->Get(name)->gpu) << name;
   }
 }
