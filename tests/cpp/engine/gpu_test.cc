@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #if MX_USE_CUDA
@@ -10,6 +11,7 @@
 #endif
 
 #include "base/context.h"
+#include "base/error.h"
 #include "engine/engine.h"
 #include "engine_test_util.h"
 
@@ -60,6 +62,53 @@ TEST(GpuEngine, CopyComputeCopyBackIsOrdered) {
   cudaFree(dev_buf);
   EXPECT_EQ(engine->WorkerCount(DeviceType::kGPU), 2 + 1);
   Engine::Shutdown();
+#endif
+}
+
+// An error in a GPU function lands on the variables it writes, is rethrown by the wait, skips
+// its dependants, and leaves the GPU workers and their streams usable; with both engines.
+TEST(GpuEngine, ErrorsOnTheGpuAreErrorsOnTheVariables) {
+  if (GpuCount() == 0) GTEST_SKIP() << "no GPU on this machine";
+#if MX_USE_CUDA
+  for (EngineType type : {EngineType::kThreaded, EngineType::kNaive}) {
+    Engine* engine = testing::Restart(type, 1);
+    VarHandle a = engine->NewVar(), b = engine->NewVar();
+    bool dependant_ran = false;
+    engine->PushSync(
+        [](RunContext r) {
+          EXPECT_NE(r.stream, nullptr);
+          EXPECT_NE(r.blas_handle, nullptr) << "compute workers own a cuBLAS handle";
+          MX_THROW(kInvalidArgument) << "bad kernel argument";
+        },
+        Context::GPU(0), nullptr, 0, &a, 1, FnProperty::kNormal, 0, "failing_gpu_op");
+    engine->PushSync([&](RunContext) { dependant_ran = true; }, Context::GPU(0), &a, 1, &b, 1,
+                     FnProperty::kNormal, 0, "dependant");
+    try {
+      engine->WaitForVar(b);
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("bad kernel argument"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(dependant_ran);
+    // The device still works: a memset and a copy back through fresh variables.
+    VarHandle c = engine->NewVar();
+    void* dev = nullptr;
+    ASSERT_EQ(cudaMalloc(&dev, 64), cudaSuccess);
+    int32_t host[16] = {};
+    engine->PushSync(
+        [&](RunContext r) {
+          cudaMemsetAsync(dev, 0x01, 64, static_cast<cudaStream_t>(r.stream));
+          cudaMemcpyAsync(host, dev, 64, cudaMemcpyDeviceToHost,
+                          static_cast<cudaStream_t>(r.stream));
+        },
+        Context::GPU(0), nullptr, 0, &c, 1, FnProperty::kCopyFromDevice, 0, "after_error");
+    engine->WaitForVar(c);
+    EXPECT_EQ(host[15], 0x01010101);
+    for (VarHandle v : {a, b, c}) engine->DeleteVar(v);
+    engine->WaitForAll();
+    cudaFree(dev);
+    Engine::Shutdown();
+  }
 #endif
 }
 
