@@ -79,6 +79,13 @@ void CudnnConvForward(const ConvolutionParam& p, const Window& w, const OpContex
 void CudnnConvBackward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
                        const std::vector<TBlob>& in, const std::vector<OpReq>& req,
                        const std::vector<TBlob>& out);
+// Deconvolution (the transpose of the convolution with window `w`): in = (data, weight[, bias]);
+// backward in = (ograd, data, weight), out = (data_grad, weight_grad[, bias_grad]).
+void CudnnDeconvForward(const Window& w, int groups, bool no_bias, const OpContext& ctx,
+                        const std::vector<TBlob>& in, OpReq req, const TBlob& out);
+void CudnnDeconvBackward(const Window& w, int groups, bool no_bias, const OpContext& ctx,
+                         const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                         const std::vector<TBlob>& out);
 
 #if MX_USE_ONEDNN
 // The oneDNN path (op/onednn/convolution.cc). Each returns false, having done nothing, when it

@@ -106,27 +106,27 @@ struct CropGradKernel {
   }
 };
 
-void CropForward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void CropForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                  const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const Shape &d = in[0].shape, &o = out[0].shape;
   const auto [y0, x0] = CropCorner(Param(attrs), d, o);
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      Kernel<CropKernel<Req>>::LaunchCPU(out[0].Size(), out[0].data<T>(), in[0].data<T>(), o[2],
-                                         o[3], d[2], d[3], y0, x0);
+      Kernel<CropKernel<Req>>::Launch(ctx, out[0].Size(), out[0].data<T>(), in[0].data<T>(), o[2],
+                                      o[3], d[2], d[3], y0, x0);
     });
   });
 }
 
 // Inputs (ograd, data); output data_grad.
-void CropBackward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void CropBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                   const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const Shape &o = in[0].shape, &d = out[0].shape;
   const auto [y0, x0] = CropCorner(Param(attrs), d, o);
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      Kernel<CropGradKernel<Req>>::LaunchCPU(out[0].Size(), out[0].data<T>(), in[0].data<T>(), o[2],
-                                             o[3], d[2], d[3], y0, x0);
+      Kernel<CropGradKernel<Req>>::Launch(ctx, out[0].Size(), out[0].data<T>(), in[0].data<T>(),
+                                          o[2], o[3], d[2], d[3], y0, x0);
     });
   });
 }
@@ -164,7 +164,7 @@ void RegisterCropOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(CropShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, CropForward)
+      .SetComputeAll(CropForward, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         std::vector<NodeEntry> grads{
             MakeGradEntry("_backward_Crop", n, "backward", {og[0], InputOf(n, 0)}, n->attrs.dict)};
@@ -179,7 +179,7 @@ void RegisterCropOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(CropBackwardShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, CropBackward)
+      .SetComputeAll(CropBackward, kGpuKernels)
       .SetBackwardOf("Crop");
 }
 

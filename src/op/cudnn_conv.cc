@@ -1,4 +1,5 @@
-// Convolution on the GPU through cuDNN's convolution API, forward and backward.
+// Convolution and Deconvolution on the GPU through cuDNN's convolution API, forward and
+// backward.
 //
 // Every problem is 2-D for cuDNN (1-D data is a 2-D problem of height 1, op/conv_util.h) in
 // NCHW. The algorithms come from cuDNN's heuristics (the *_v7 queries) once per problem (shapes,
@@ -52,19 +53,23 @@ int Int(int64_t v) {
   return static_cast<int>(v);
 }
 
-// The descriptors of one problem; destroyed with it.
+// The descriptors of one convolution from x to y (filter: k_out x (x's channels / groups) x
+// kernel); destroyed with it. A deconvolution is the same problem seen backwards: its output is
+// x and its input y.
 struct ConvDescs {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  cudnnTensorDescriptor_t bias = nullptr, bias_x = nullptr;  // per channel of y, of x
   cudnnFilterDescriptor_t w = nullptr;
   cudnnConvolutionDescriptor_t conv = nullptr;
 
-  ConvDescs(const ConvolutionParam& p, const Window& win, const Shape& xs, const Shape& ys,
+  ConvDescs(const Window& win, int groups, const Shape& xs, const Shape& ys, int64_t k_out,
             DType dtype) {
     const cudnnDataType_t t = DnnType(dtype);
     const Plane xp = Plane::Of(xs), yp = Plane::Of(ys);
     Check(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor");
     Check(cudnnCreateTensorDescriptor(&y), "cudnnCreateTensorDescriptor");
     Check(cudnnCreateTensorDescriptor(&bias), "cudnnCreateTensorDescriptor");
+    Check(cudnnCreateTensorDescriptor(&bias_x), "cudnnCreateTensorDescriptor");
     Check(cudnnCreateFilterDescriptor(&w), "cudnnCreateFilterDescriptor");
     Check(cudnnCreateConvolutionDescriptor(&conv), "cudnnCreateConvolutionDescriptor");
     Check(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, Int(xp.n), Int(xp.c), Int(xp.h),
@@ -75,19 +80,22 @@ struct ConvDescs {
           "cudnnSetTensor4dDescriptor (output)");
     Check(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW, t, 1, Int(yp.c), 1, 1),
           "cudnnSetTensor4dDescriptor (bias)");
-    Check(cudnnSetFilter4dDescriptor(w, t, CUDNN_TENSOR_NCHW, p.num_filter, Int(xp.c / p.num_group),
+    Check(cudnnSetTensor4dDescriptor(bias_x, CUDNN_TENSOR_NCHW, t, 1, Int(xp.c), 1, 1),
+          "cudnnSetTensor4dDescriptor (bias)");
+    Check(cudnnSetFilter4dDescriptor(w, t, CUDNN_TENSOR_NCHW, Int(k_out), Int(xp.c / groups),
                                      Int(win.kernel[0]), Int(win.kernel[1])),
           "cudnnSetFilter4dDescriptor");
     Check(cudnnSetConvolution2dDescriptor(
               conv, Int(win.pad[0]), Int(win.pad[1]), Int(win.stride[0]), Int(win.stride[1]),
               Int(win.dilate[0]), Int(win.dilate[1]), CUDNN_CROSS_CORRELATION, t),
           "cudnnSetConvolution2dDescriptor");
-    Check(cudnnSetConvolutionGroupCount(conv, p.num_group), "cudnnSetConvolutionGroupCount");
+    Check(cudnnSetConvolutionGroupCount(conv, groups), "cudnnSetConvolutionGroupCount");
     Check(cudnnSetConvolutionMathType(conv, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
   }
   ~ConvDescs() {
     cudnnDestroyConvolutionDescriptor(conv);
     cudnnDestroyFilterDescriptor(w);
+    cudnnDestroyTensorDescriptor(bias_x);
     cudnnDestroyTensorDescriptor(bias);
     cudnnDestroyTensorDescriptor(y);
     cudnnDestroyTensorDescriptor(x);
@@ -103,9 +111,10 @@ struct Algos {
   cudnnConvolutionBwdFilterAlgo_t bwd_filter = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0;
 };
 
-std::string ProblemKey(const ConvolutionParam& p, const Window& w, const Shape& xs, DType dtype) {
+std::string ProblemKey(const Window& w, int groups, const Shape& xs, const Shape& ys, int64_t k_out,
+                       DType dtype) {
   std::ostringstream os;
-  os << xs << ' ' << p.num_filter << ' ' << p.num_group << ' ' << static_cast<int>(dtype);
+  os << xs << ' ' << ys << ' ' << k_out << ' ' << groups << ' ' << static_cast<int>(dtype);
   for (int a = 0; a < 2; ++a) {
     os << ' ' << w.kernel[a] << ',' << w.stride[a] << ',' << w.dilate[a] << ',' << w.pad[a];
   }
@@ -149,8 +158,9 @@ template <typename T>
 void Forward(const ConvolutionParam& p, const Window& win, const OpContext& ctx,
              const std::vector<TBlob>& in, OpReq req, const TBlob& out) {
   cudnnHandle_t h = DnnOf(ctx.run);
-  const ConvDescs d(p, win, in[0].shape, out.shape, out.dtype);
-  const Algos& a = AlgosFor(h, d, ProblemKey(p, win, in[0].shape, out.dtype));
+  const ConvDescs d(win, p.num_group, in[0].shape, out.shape, p.num_filter, out.dtype);
+  const Algos& a =
+      AlgosFor(h, d, ProblemKey(win, p.num_group, in[0].shape, out.shape, p.num_filter, out.dtype));
   size_t bytes = 0;
   Check(cudnnGetConvolutionForwardWorkspaceSize(h, d.x, d.w, d.conv, d.y, a.fwd, &bytes),
         "cudnnGetConvolutionForwardWorkspaceSize");
@@ -170,8 +180,9 @@ void Backward(const ConvolutionParam& p, const Window& win, const OpContext& ctx
               const std::vector<TBlob>& out) {
   cudnnHandle_t h = DnnOf(ctx.run);
   const TBlob &dy = in[0], &x = in[1], &w = in[2];
-  const ConvDescs d(p, win, x.shape, dy.shape, dy.dtype);
-  const Algos& a = AlgosFor(h, d, ProblemKey(p, win, x.shape, dy.dtype));
+  const ConvDescs d(win, p.num_group, x.shape, dy.shape, p.num_filter, dy.dtype);
+  const Algos& a =
+      AlgosFor(h, d, ProblemKey(win, p.num_group, x.shape, dy.shape, p.num_filter, dy.dtype));
   size_t data_bytes = 0, filter_bytes = 0;
   if (req[0] != OpReq::kNull) {
     Check(cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w, d.y, d.conv, d.x, a.bwd_data,
@@ -206,7 +217,95 @@ void Backward(const ConvolutionParam& p, const Window& win, const OpContext& ctx
   }
 }
 
+// Deconvolution: in = (data, weight[, bias]) with weight (C, F / groups, kernel...); the output
+// is the data gradient of the convolution from the output to the data.
+template <typename T>
+void DeconvForward(const Window& win, int groups, bool no_bias, const OpContext& ctx,
+                   const std::vector<TBlob>& in, OpReq req, const TBlob& out) {
+  cudnnHandle_t h = DnnOf(ctx.run);
+  const TBlob &x = in[0], &w = in[1];
+  const int64_t c = Plane::Of(x.shape).c;
+  const ConvDescs d(win, groups, out.shape, x.shape, c, out.dtype);
+  const Algos& a = AlgosFor(h, d, ProblemKey(win, groups, out.shape, x.shape, c, out.dtype));
+  size_t bytes = 0;
+  Check(cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w, d.y, d.conv, d.x, a.bwd_data, &bytes),
+        "cudnnGetConvolutionBackwardDataWorkspaceSize");
+  void* ws = bytes > 0 ? ctx.TempSpace(bytes) : nullptr;
+  const T one = 1, beta = req == OpReq::kAdd ? T(1) : T(0);
+  Check(cudnnConvolutionBackwardData(h, &one, d.w, w.dptr, d.y, x.dptr, d.conv, a.bwd_data, ws,
+                                     bytes, &beta, d.x, out.dptr),
+        "cudnnConvolutionBackwardData (Deconvolution)");
+  if (!no_bias) {
+    Check(cudnnAddTensor(h, &one, d.bias_x, in[2].dptr, &one, d.x, out.dptr), "cudnnAddTensor");
+  }
+}
+
+// in = (ograd, data, weight); out = (data_grad, weight_grad[, bias_grad]): the data gradient is
+// the convolution of ograd, the weight gradient the convolution's filter gradient with ograd as
+// its input.
+template <typename T>
+void DeconvBackward(const Window& win, int groups, bool no_bias, const OpContext& ctx,
+                    const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                    const std::vector<TBlob>& out) {
+  cudnnHandle_t h = DnnOf(ctx.run);
+  const TBlob &dy = in[0], &x = in[1], &w = in[2];
+  const int64_t c = Plane::Of(x.shape).c;
+  const ConvDescs d(win, groups, dy.shape, x.shape, c, dy.dtype);
+  const Algos& a = AlgosFor(h, d, ProblemKey(win, groups, dy.shape, x.shape, c, dy.dtype));
+  size_t fwd_bytes = 0, filter_bytes = 0;
+  if (req[0] != OpReq::kNull) {
+    Check(cudnnGetConvolutionForwardWorkspaceSize(h, d.x, d.w, d.conv, d.y, a.fwd, &fwd_bytes),
+          "cudnnGetConvolutionForwardWorkspaceSize");
+  }
+  if (req[1] != OpReq::kNull) {
+    Check(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x, d.y, d.conv, d.w, a.bwd_filter,
+                                                         &filter_bytes),
+          "cudnnGetConvolutionBackwardFilterWorkspaceSize");
+  }
+  const size_t bytes = std::max(fwd_bytes, filter_bytes);
+  void* ws = bytes > 0 ? ctx.TempSpace(bytes) : nullptr;
+  const T one = 1;
+  auto beta = [](OpReq r) { return r == OpReq::kAdd ? T(1) : T(0); };
+  if (req[0] != OpReq::kNull) {
+    const T b = beta(req[0]);
+    Check(cudnnConvolutionForward(h, &one, d.x, dy.dptr, d.w, w.dptr, d.conv, a.fwd, ws, fwd_bytes,
+                                  &b, d.y, out[0].dptr),
+          "cudnnConvolutionForward (Deconvolution gradient)");
+  }
+  if (req[1] != OpReq::kNull) {
+    const T b = beta(req[1]);
+    Check(cudnnConvolutionBackwardFilter(h, &one, d.x, dy.dptr, d.y, x.dptr, d.conv, a.bwd_filter,
+                                         ws, filter_bytes, &b, d.w, out[1].dptr),
+          "cudnnConvolutionBackwardFilter (Deconvolution gradient)");
+  }
+  if (!no_bias && req[2] != OpReq::kNull) {
+    const T b = beta(req[2]);
+    Check(cudnnConvolutionBackwardBias(h, &one, d.x, dy.dptr, &b, d.bias_x, out[2].dptr),
+          "cudnnConvolutionBackwardBias (Deconvolution gradient)");
+  }
+}
+
 }  // namespace
+
+void CudnnDeconvForward(const Window& w, int groups, bool no_bias, const OpContext& ctx,
+                        const std::vector<TBlob>& in, OpReq req, const TBlob& out) {
+  if (req == OpReq::kNull) return;
+  if (out.dtype == DType::kFloat64) {
+    DeconvForward<double>(w, groups, no_bias, ctx, in, req, out);
+  } else {
+    DeconvForward<float>(w, groups, no_bias, ctx, in, req, out);
+  }
+}
+
+void CudnnDeconvBackward(const Window& w, int groups, bool no_bias, const OpContext& ctx,
+                         const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                         const std::vector<TBlob>& out) {
+  if (in[0].dtype == DType::kFloat64) {
+    DeconvBackward<double>(w, groups, no_bias, ctx, in, req, out);
+  } else {
+    DeconvBackward<float>(w, groups, no_bias, ctx, in, req, out);
+  }
+}
 
 void CudnnConvForward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
                       const std::vector<TBlob>& in, OpReq req, const TBlob& out) {

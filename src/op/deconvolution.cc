@@ -11,6 +11,7 @@
 #include "op/blas.h"
 #include "op/cnn_ops.h"
 #include "op/conv_util.h"
+#include "op/convolution.h"
 #include "op/kernel.h"
 #include "op/op_util.h"
 
@@ -196,19 +197,43 @@ void Backward(const DeconvolutionParam& p, const Window& w, const OpContext& ctx
   }
 }
 
-void ForwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
-                const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+// A CUDA build without cuDNN has no GPU deconvolution: it says so on a GPU array.
+[[maybe_unused]] void NeedCudnn(const NodeAttrs& attrs, const OpContext& ctx) {
+  MX_THROW(kUnsupported) << "operator '" << attrs.op->name << "' on " << ctx.run.ctx
+                         << " needs cuDNN, and this libmx was built without it";
+}
+
+void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                    const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   int64_t adj[2];
   const Window w = DeconvWindow(Param(attrs), attrs.op->name, in[0].shape, adj);
+  if (ctx.run.ctx.is_gpu()) {
+#if MX_USE_CUDA && MX_USE_CUDNN
+    const DeconvolutionParam& p = Param(attrs);
+    CudnnDeconvForward(w, p.num_group, p.no_bias, ctx, in, req[0], out[0]);
+#else
+    NeedCudnn(attrs, ctx);
+#endif
+    return;
+  }
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name,
                       { Forward<T>(Param(attrs), w, ctx, in, req[0], out[0]); });
 }
 
-void BackwardCPU(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
-                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   int64_t adj[2];
   const Window w = DeconvWindow(Param(attrs), attrs.op->name, in[1].shape, adj);
+  if (ctx.run.ctx.is_gpu()) {
+#if MX_USE_CUDA && MX_USE_CUDNN
+    const DeconvolutionParam& p = Param(attrs);
+    CudnnDeconvBackward(w, p.num_group, p.no_bias, ctx, in, req, out);
+#else
+    NeedCudnn(attrs, ctx);
+#endif
+    return;
+  }
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name,
                       { Backward<T>(Param(attrs), w, ctx, in, req, out); });
 }
@@ -305,7 +330,7 @@ void RegisterDeconvolutionOps(OpRegistry* reg) {
       .SetInferShape(InferShape)
       .SetInferType(ElemwiseType)
       .SetResources({ResourceType::kTempSpace})
-      .SetCompute(DeviceType::kCPU, ForwardCPU)
+      .SetComputeAll(ForwardCompute, kGpuKernels)
       .SetWork([](const NodeAttrs&, const std::vector<Shape>& in, const std::vector<Shape>& out) {
         return FilterWork(in[0], in);
       })
@@ -322,7 +347,7 @@ void RegisterDeconvolutionOps(OpRegistry* reg) {
       .SetInferShape(BackwardShape)
       .SetInferType(ElemwiseType)
       .SetResources({ResourceType::kTempSpace})
-      .SetCompute(DeviceType::kCPU, BackwardCPU)
+      .SetComputeAll(BackwardCompute, kGpuKernels)
       .SetBackwardOf("Deconvolution");
 }
 

@@ -75,15 +75,15 @@ struct LRNKernel {
   }
 };
 
-void LRNForward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void LRNForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const LRNParam& p = Param(attrs);
   const ChannelView v(in[0].shape);
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      Kernel<LRNKernel<Req>>::LaunchCPU(out[0].Size(), out[0].data<T>(), in[0].data<T>(),
-                                        v.channels, v.inner, p.nsize / 2, T(p.alpha) / T(p.nsize),
-                                        T(p.knorm), T(p.beta));
+      Kernel<LRNKernel<Req>>::Launch(ctx, out[0].Size(), out[0].data<T>(), in[0].data<T>(),
+                                     v.channels, v.inner, p.nsize / 2, T(p.alpha) / T(p.nsize),
+                                     T(p.knorm), T(p.beta));
     });
   });
 }
@@ -127,11 +127,11 @@ void LRNBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector
     const T* dy = in[0].data<T>();
     const T* x = in[1].data<T>();
     const T salpha = T(p.alpha) / T(p.nsize);
-    Kernel<LRNGradPrepKernel>::LaunchCPU(n, s_pow, t, dy, x, v.channels, v.inner, p.nsize / 2,
-                                         salpha, T(p.knorm), T(p.beta));
+    Kernel<LRNGradPrepKernel>::Launch(ctx, n, s_pow, t, dy, x, v.channels, v.inner, p.nsize / 2,
+                                      salpha, T(p.knorm), T(p.beta));
     MX_REQ_SWITCH(req[0], Req, {
-      Kernel<LRNGradKernel<Req>>::LaunchCPU(n, out[0].data<T>(), s_pow, t, dy, x, v.channels,
-                                            v.inner, p.nsize / 2, T(2) * T(p.beta) * salpha);
+      Kernel<LRNGradKernel<Req>>::Launch(ctx, n, out[0].data<T>(), s_pow, t, dy, x, v.channels,
+                                         v.inner, p.nsize / 2, T(2) * T(p.beta) * salpha);
     });
   });
 }
@@ -151,7 +151,7 @@ void RegisterLRNOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(LRNShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, LRNForward)
+      .SetComputeAll(LRNForward, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{
             MakeGradEntry("_backward_LRN", n, "backward", {og[0], InputOf(n, 0)}, n->attrs.dict)};
@@ -165,7 +165,7 @@ void RegisterLRNOps(OpRegistry* reg) {
       .SetInferShape(LRNShape)
       .SetInferType(ElemwiseType)
       .SetResources({ResourceType::kTempSpace})
-      .SetCompute(DeviceType::kCPU, LRNBackward)
+      .SetComputeAll(LRNBackward, kGpuKernels)
       .SetBackwardOf("LRN");
 }
 

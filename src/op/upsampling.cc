@@ -142,7 +142,7 @@ struct UpsampleKernel {
   }
 };
 
-void UpSamplingForward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void UpSamplingForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                        const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const UpSamplingParam& p = Param(attrs);
@@ -154,9 +154,9 @@ void UpSamplingForward(const NodeAttrs& attrs, const OpContext&, const std::vect
       // In sum mode every input after the first adds onto the output.
       const OpReq r = p.multi_input_mode == kSum && k > 0 ? OpReq::kAdd : req[0];
       MX_REQ_SWITCH(r, Req, {
-        Kernel<UpsampleKernel<Req>>::LaunchCPU(in[k].Size() * (os[2] / s[2]) * (os[3] / s[3]),
-                                               out[0].data<T>(), in[k].data<T>(), s[1], s[2], s[3],
-                                               os[2] / s[2], os[3] / s[3], os[1], c0);
+        Kernel<UpsampleKernel<Req>>::Launch(ctx, in[k].Size() * (os[2] / s[2]) * (os[3] / s[3]),
+                                            out[0].data<T>(), in[k].data<T>(), s[1], s[2], s[3],
+                                            os[2] / s[2], os[3] / s[3], os[1], c0);
       });
       if (p.multi_input_mode == kConcat) c0 += s[1];
     }
@@ -183,7 +183,7 @@ struct UpsampleGradKernel {
   }
 };
 
-void UpSamplingBackward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void UpSamplingBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                         const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const UpSamplingParam& p = Param(attrs);
   const Shape& os = in[0].shape;
@@ -192,9 +192,9 @@ void UpSamplingBackward(const NodeAttrs& attrs, const OpContext&, const std::vec
     for (size_t k = 0; k < out.size(); ++k) {
       const Shape& s = out[k].shape;
       MX_REQ_SWITCH(req[k], Req, {
-        Kernel<UpsampleGradKernel<Req>>::LaunchCPU(out[k].Size(), out[k].data<T>(), in[0].data<T>(),
-                                                   s[1], s[2], s[3], os[2] / s[2], os[3] / s[3],
-                                                   os[1], c0);
+        Kernel<UpsampleGradKernel<Req>>::Launch(ctx, out[k].Size(), out[k].data<T>(),
+                                                in[0].data<T>(), s[1], s[2], s[3], os[2] / s[2],
+                                                os[3] / s[3], os[1], c0);
       });
       if (p.multi_input_mode == kConcat) c0 += s[1];
     }
@@ -251,7 +251,7 @@ void RegisterUpSamplingOps(OpRegistry* reg) {
                 .SetNumOutputs(1)
                 .SetInferShape(UpSamplingShape)
                 .SetInferType(ElemwiseType)
-                .SetCompute(DeviceType::kCPU, UpSamplingForward)
+                .SetComputeAll(UpSamplingForward, kGpuKernels)
                 .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
                   std::vector<NodeEntry> ins{og[0]};
                   if (n->inputs.size() > 1)
@@ -267,7 +267,7 @@ void RegisterUpSamplingOps(OpRegistry* reg) {
                 .SetNumOutputs([](const NodeAttrs& a) { return Param(a).num_args; })
                 .SetInferShape(UpSamplingBackwardShape)
                 .SetInferType(ElemwiseType)
-                .SetCompute(DeviceType::kCPU, UpSamplingBackward)
+                .SetComputeAll(UpSamplingBackward, kGpuKernels)
                 .SetBackwardOf("UpSampling");
   bwd.parse = [parse = bwd.parse](NodeAttrs* a) { ParseUpSampling(parse, a); };
 }
