@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "op/all_ops.h"
+#include "op/fill.h"
 #include "op/matrix_ops.h"
 
 namespace mx {
@@ -64,11 +65,12 @@ bool TakeType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int>* ou
 // and casting those is undefined behaviour: NaN becomes `nan_value`, anything else is clamped to
 // +-2^62, past the end of every axis, which changes no clipped or out-of-range result.
 template <typename I>
-inline int64_t IndexValue(I v, int64_t nan_value) {
+MX_XINLINE int64_t IndexValue(I v, int64_t nan_value) {
   if constexpr (std::is_floating_point_v<I>) {
     if (v != v) return nan_value;
     constexpr double kFar = 4611686018427387904.0;  // 2^62
-    return static_cast<int64_t>(std::max(-kFar, std::min(static_cast<double>(v), kFar)));
+    const double d = static_cast<double>(v);
+    return static_cast<int64_t>(d < -kFar ? -kFar : (d > kFar ? kFar : d));
   } else {
     return static_cast<int64_t>(v);
   }
@@ -76,7 +78,7 @@ inline int64_t IndexValue(I v, int64_t nan_value) {
 
 // Index k of `indices`, made valid for an axis of length n (NaN counts as 0).
 template <typename I>
-inline int64_t TakeIndex(const I* indices, int64_t k, int64_t n, int mode) {
+MX_XINLINE int64_t TakeIndex(const I* indices, int64_t k, int64_t n, int mode) {
   int64_t j = IndexValue(indices[k], 0);
   if (mode == kTakeWrap) {
     j %= n;
@@ -95,10 +97,51 @@ TakeDims GetTakeDims(const NodeAttrs& attrs, const Shape& a, const Shape& idx) {
   return {a.ProdDims(0, axis), a[axis], idx.Size(), a.ProdDims(axis + 1, a.ndim())};
 }
 
+// *p += v, atomically on the GPU (indices repeat, so threads scatter into one element); a plain
+// add on the CPU.
+template <typename T>
+MX_XINLINE void AtomicAdd(T* p, T v) {
+#if defined(__CUDA_ARCH__)
+  atomicAdd(p, v);
+#else
+  *p += v;
+#endif
+}
+
+// On the GPU, one thread per output element (r, kk, i): out[r, kk, i] = a[r, j(kk), i].
+template <OpReq Req>
+struct TakeKernel {
+  template <typename T, typename I>
+  MX_XINLINE static void Map(int64_t e, T* out, const T* a, const I* idx, TakeDims d, int mode) {
+    const int64_t i = e % d.inner, kk = (e / d.inner) % d.k, r = e / (d.inner * d.k);
+    Assign<Req>(out[e], a[(r * d.n + TakeIndex(idx, kk, d.n, mode)) * d.inner + i]);
+  }
+};
+// Its gradient: ograd element (r, kk, i) added into row j(kk) (atomically: indices repeat).
+struct TakeGradKernel {
+  template <typename T, typename I>
+  MX_XINLINE static void Map(int64_t e, T* grad, const T* ograd, const I* idx, TakeDims d,
+                             int mode) {
+    const int64_t i = e % d.inner, kk = (e / d.inner) % d.k, r = e / (d.inner * d.k);
+    AtomicAdd(&grad[(r * d.n + TakeIndex(idx, kk, d.n, mode)) * d.inner + i], ograd[e]);
+  }
+};
+
 void TakeCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                  const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const TakeDims d = GetTakeDims(attrs, in[0].shape, in[1].shape);
   const int mode = attrs.get<TakeParam>().mode;
+  if (ctx.run.ctx.is_gpu()) {
+    MX_NUMERIC_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
+      MX_NUMERIC_TYPE_SWITCH(in[1].dtype, I, attrs.op->name, {
+        MX_REQ_SWITCH(req[0], Req, {
+          Kernel<TakeKernel<Req>>::LaunchGPU(ctx.run, out[0].Size(), out[0].data<T>(),
+                                             in[0].data<T>(), in[1].data<I>(), d, mode);
+        });
+      });
+    });
+    return;
+  }
   MX_NUMERIC_TYPE_SWITCH(in[1].dtype, I, attrs.op->name, {
     const I* idx = in[1].data<I>();
     for (int64_t kk = 0; kk < d.k; ++kk) {
@@ -117,8 +160,16 @@ void TakeBackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std
   if (req[0] == OpReq::kNull) return;
   const TakeDims d = GetTakeDims(attrs, in[1].shape, in[2].shape);
   const int mode = attrs.get<TakeParam>().mode;
-  // An empty output's data pointer may be null, which memset must not get even for 0 bytes.
-  if (req[0] != OpReq::kAdd && out[0].Bytes() > 0) std::memset(out[0].dptr, 0, out[0].Bytes());
+  if (req[0] != OpReq::kAdd) FillBlob(ctx.run, out[0], OpReq::kWrite, 0.0, "_backward_take");
+  if (ctx.run.ctx.is_gpu()) {
+    MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
+      MX_NUMERIC_TYPE_SWITCH(in[2].dtype, I, attrs.op->name, {
+        Kernel<TakeGradKernel>::LaunchGPU(ctx.run, in[0].Size(), out[0].data<T>(), in[0].data<T>(),
+                                          in[2].data<I>(), d, mode);
+      });
+    });
+    return;
+  }
   MX_NUMERIC_TYPE_SWITCH(in[2].dtype, I, attrs.op->name, {
     const I* idx = in[2].data<I>();
     for (int64_t kk = 0; kk < d.k; ++kk) {
@@ -183,7 +234,17 @@ bool OneHotType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int>* 
   return true;
 }
 
-void OneHotCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+// On the GPU, one thread per output element (i, c).
+template <OpReq Req>
+struct OneHotKernel {
+  template <typename T, typename I>
+  MX_XINLINE static void Map(int64_t e, T* o, const I* idx, int64_t depth, T on, T off) {
+    const int64_t i = e / depth, c = e % depth;
+    Assign<Req>(o[e], c == IndexValue(idx[i], -1) ? on : off);
+  }
+};
+
+void OneHotCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                    const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const auto& p = attrs.get<OneHotParam>();
   const int64_t n = in[0].Size(), depth = p.depth;
@@ -193,6 +254,10 @@ void OneHotCompute(const NodeAttrs& attrs, const OpContext&, const std::vector<T
         const I* idx = in[0].data<I>();
         T* o = out[0].data<T>();
         const T on = static_cast<T>(p.on_value), off = static_cast<T>(p.off_value);
+        if (ctx.run.ctx.is_gpu()) {
+          Kernel<OneHotKernel<Req>>::LaunchGPU(ctx.run, n * depth, o, idx, depth, on, off);
+          return;
+        }
         MX_OMP_FOR_IF(n * depth >= kOmpMinWork)
         for (int64_t i = 0; i < n; ++i) {
           // Out-of-range indices (and NaN) give a row of off_value, as in MXNet.
@@ -412,7 +477,7 @@ void RegisterIndexingOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(TakeShape)
       .SetInferType(TakeType)
-      .SetCompute(DeviceType::kCPU, TakeCompute)
+      .SetComputeAll(TakeCompute, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{
             MakeGradEntry("_backward_take", n, "backward", {og[0], InputOf(n, 0), InputOf(n, 1)},
@@ -426,7 +491,7 @@ void RegisterIndexingOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(TakeBackwardShape)
       .SetInferType(TakeBackwardType)
-      .SetCompute(DeviceType::kCPU, TakeBackwardCompute)
+      .SetComputeAll(TakeBackwardCompute, kGpuKernels)
       .SetBackwardOf("take");
 
   reg->Add("one_hot")
@@ -438,7 +503,7 @@ void RegisterIndexingOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(OneHotShape)
       .SetInferType(OneHotType)
-      .SetCompute(DeviceType::kCPU, OneHotCompute)
+      .SetComputeAll(OneHotCompute, kGpuKernels)
       .SetGradient([](const NodePtr&, const std::vector<NodeEntry>&) {
         return std::vector<NodeEntry>{ZeroGradient()};  // piecewise constant in the indices
       });
