@@ -13,6 +13,7 @@
 
 #include "op/blas.h"
 #include "op/cnn_ops.h"
+#include "op/cuda_util.h"
 #include "op/kernel.h"
 #include "op/op_util.h"
 
@@ -216,12 +217,6 @@ void Backward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
   }
 }
 
-// A CUDA build without cuDNN has no GPU convolution: it says so on a GPU array.
-[[maybe_unused]] void NeedCudnn(const NodeAttrs& attrs, const OpContext& ctx) {
-  MX_THROW(kUnsupported) << "operator '" << attrs.op->name << "' on " << ctx.run.ctx
-                         << " needs cuDNN, and this libmx was built without it";
-}
-
 void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
@@ -231,7 +226,7 @@ void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vec
 #if MX_USE_CUDA && MX_USE_CUDNN
     CudnnConvForward(p, w, ctx, in, req[0], out[0]);
 #else
-    NeedCudnn(attrs, ctx);
+    ThrowNeedsCudnn(attrs, ctx);
 #endif
     return;
   }
@@ -249,7 +244,7 @@ void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::ve
 #if MX_USE_CUDA && MX_USE_CUDNN
     CudnnConvBackward(ConvParam(attrs), ConvWindow(attrs), ctx, in, req, out);
 #else
-    NeedCudnn(attrs, ctx);
+    ThrowNeedsCudnn(attrs, ctx);
 #endif
     return;
   }

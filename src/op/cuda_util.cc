@@ -1,8 +1,17 @@
 #include "op/cuda_util.h"
 
-#if MX_USE_CUDA
-
 #include "base/error.h"
+
+namespace mx {
+
+void ThrowNeedsCudnn(const NodeAttrs& attrs, const OpContext& ctx) {
+  MX_THROW(kUnsupported) << "operator '" << attrs.op->name << "' on " << ctx.run.ctx
+                         << " needs cuDNN, and this libmx was built without it";
+}
+
+}  // namespace mx
+
+#if MX_USE_CUDA
 
 namespace mx {
 namespace cuda {
@@ -26,6 +35,25 @@ void Check(cublasStatus_t status, const char* what) {
 }
 
 void CheckLaunch(const char* what) { Check(cudaGetLastError(), what); }
+
+int Int(int64_t v) {
+  MX_CHECK(v >= 0 && v <= INT32_MAX, kUnsupported)
+      << "extent " << v << " exceeds the int that CUDA's libraries take";
+  return static_cast<int>(v);
+}
+
+#if MX_USE_CUDNN
+cudnnHandle_t DnnOf(const engine::RunContext& rctx) {
+  MX_CHECK(rctx.dnn_handle != nullptr, kFailed)
+      << "no cuDNN handle on " << rctx.ctx << " (cudnnCreate failed when its worker started)";
+  return static_cast<cudnnHandle_t>(rctx.dnn_handle);
+}
+
+void Check(cudnnStatus_t status, const char* what) {
+  MX_CHECK(status == CUDNN_STATUS_SUCCESS, kFailed)
+      << what << " failed: " << cudnnGetErrorString(status);
+}
+#endif
 
 }  // namespace cuda
 }  // namespace mx

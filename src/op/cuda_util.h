@@ -5,12 +5,26 @@
 #ifndef MX_OP_CUDA_UTIL_H_
 #define MX_OP_CUDA_UTIL_H_
 
+#include <cstdint>
+
+#include "engine/engine.h"
+#include "op/op.h"
+
+namespace mx {
+
+// The error of a cuDNN op (Convolution, Deconvolution, Pooling) on a GPU array in a CUDA build
+// without cuDNN: kUnsupported, naming the op and the device.
+[[noreturn]] void ThrowNeedsCudnn(const NodeAttrs& attrs, const OpContext& ctx);
+
+}  // namespace mx
+
 #if MX_USE_CUDA
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
-
-#include "engine/engine.h"
+#if MX_USE_CUDNN
+#include <cudnn.h>
+#endif
 
 namespace mx {
 namespace cuda {
@@ -26,6 +40,14 @@ void Check(cudaError_t status, const char* what);
 void Check(cublasStatus_t status, const char* what);
 // The launch error of the kernel just enqueued (bad configuration, no image for this GPU).
 void CheckLaunch(const char* what);
+// An extent as the int the CUDA libraries take; beyond it, kUnsupported naming the value.
+int Int(int64_t v);
+
+#if MX_USE_CUDNN
+// The worker's cuDNN handle, bound to its stream; an error when the worker could not make one.
+cudnnHandle_t DnnOf(const engine::RunContext& rctx);
+void Check(cudnnStatus_t status, const char* what);
+#endif
 
 }  // namespace cuda
 }  // namespace mx

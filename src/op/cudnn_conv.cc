@@ -25,16 +25,9 @@
 namespace mx {
 namespace {
 
-void Check(cudnnStatus_t status, const char* what) {
-  MX_CHECK(status == CUDNN_STATUS_SUCCESS, kFailed)
-      << what << " failed: " << cudnnGetErrorString(status);
-}
-
-cudnnHandle_t DnnOf(const engine::RunContext& rctx) {
-  MX_CHECK(rctx.dnn_handle != nullptr, kFailed)
-      << "no cuDNN handle on " << rctx.ctx << " (cudnnCreate failed when its worker started)";
-  return static_cast<cudnnHandle_t>(rctx.dnn_handle);
-}
+using cuda::Check;
+using cuda::DnnOf;
+using cuda::Int;
 
 cudnnDataType_t DnnType(DType t) {
   switch (t) {
@@ -46,11 +39,6 @@ cudnnDataType_t DnnType(DType t) {
       MX_THROW(kUnsupported) << "Convolution on the GPU does not support dtype " << DTypeName(t)
                              << " (supported: float32, float64)";
   }
-}
-
-int Int(int64_t v) {
-  MX_CHECK(v >= 0 && v <= INT32_MAX, kUnsupported) << "cuDNN: extent " << v << " exceeds int";
-  return static_cast<int>(v);
 }
 
 // The descriptors of one convolution from x to y (filter: k_out x (x's channels / groups) x

@@ -19,15 +19,9 @@
 namespace mx {
 namespace {
 
-void Check(cudnnStatus_t status, const char* what) {
-  MX_CHECK(status == CUDNN_STATUS_SUCCESS, kFailed)
-      << what << " failed: " << cudnnGetErrorString(status);
-}
-
-int Int(int64_t v) {
-  MX_CHECK(v >= 0 && v <= INT32_MAX, kUnsupported) << "cuDNN: extent " << v << " exceeds int";
-  return static_cast<int>(v);
-}
+using cuda::Check;
+using cuda::DnnOf;
+using cuda::Int;
 
 struct PoolDescs {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr;
@@ -78,12 +72,6 @@ struct PoolDescs {
   PoolDescs(const PoolDescs&) = delete;
   PoolDescs& operator=(const PoolDescs&) = delete;
 };
-
-cudnnHandle_t DnnOf(const engine::RunContext& rctx) {
-  MX_CHECK(rctx.dnn_handle != nullptr, kFailed)
-      << "no cuDNN handle on " << rctx.ctx << " (cudnnCreate failed when its worker started)";
-  return static_cast<cudnnHandle_t>(rctx.dnn_handle);
-}
 
 template <typename T>
 void Forward(const PoolDescs& d, cudnnHandle_t h, const TBlob& in, OpReq req, const TBlob& out) {

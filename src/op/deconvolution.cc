@@ -12,6 +12,7 @@
 #include "op/cnn_ops.h"
 #include "op/conv_util.h"
 #include "op/convolution.h"
+#include "op/cuda_util.h"
 #include "op/kernel.h"
 #include "op/op_util.h"
 
@@ -197,12 +198,6 @@ void Backward(const DeconvolutionParam& p, const Window& w, const OpContext& ctx
   }
 }
 
-// A CUDA build without cuDNN has no GPU deconvolution: it says so on a GPU array.
-[[maybe_unused]] void NeedCudnn(const NodeAttrs& attrs, const OpContext& ctx) {
-  MX_THROW(kUnsupported) << "operator '" << attrs.op->name << "' on " << ctx.run.ctx
-                         << " needs cuDNN, and this libmx was built without it";
-}
-
 void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
@@ -213,7 +208,7 @@ void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vec
     const DeconvolutionParam& p = Param(attrs);
     CudnnDeconvForward(w, p.num_group, p.no_bias, ctx, in, req[0], out[0]);
 #else
-    NeedCudnn(attrs, ctx);
+    ThrowNeedsCudnn(attrs, ctx);
 #endif
     return;
   }
@@ -230,7 +225,7 @@ void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::ve
     const DeconvolutionParam& p = Param(attrs);
     CudnnDeconvBackward(w, p.num_group, p.no_bias, ctx, in, req, out);
 #else
-    NeedCudnn(attrs, ctx);
+    ThrowNeedsCudnn(attrs, ctx);
 #endif
     return;
   }

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "op/cnn_ops.h"
+#include "op/cuda_util.h"
 #include "op/kernel.h"
 #include "op/op_util.h"
 
@@ -226,12 +227,6 @@ void Backward(const PoolingParam& p, const Window& w, const std::vector<TBlob>& 
   ParallelForChunks(x.n * x.c, out.Size() >= kOmpMinWork, planes);
 }
 
-// A CUDA build without cuDNN has no GPU pooling: it says so on a GPU array.
-[[maybe_unused]] void NeedCudnn(const NodeAttrs& attrs, const OpContext& ctx) {
-  MX_THROW(kUnsupported) << "operator '" << attrs.op->name << "' on " << ctx.run.ctx
-                         << " needs cuDNN, and this libmx was built without it";
-}
-
 void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
@@ -241,7 +236,7 @@ void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vec
 #if MX_USE_CUDA && MX_USE_CUDNN
     CudnnPoolForward(p, w, ctx, in[0], req[0], out[0]);
 #else
-    NeedCudnn(attrs, ctx);
+    ThrowNeedsCudnn(attrs, ctx);
 #endif
     return;
   }
@@ -262,7 +257,7 @@ void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::ve
 #if MX_USE_CUDA && MX_USE_CUDNN
     CudnnPoolBackward(p, w, ctx, in, req[0], out[0]);
 #else
-    NeedCudnn(attrs, ctx);
+    ThrowNeedsCudnn(attrs, ctx);
 #endif
     return;
   }
