@@ -67,6 +67,13 @@ void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
     return;
   }
 #endif
+  GemmCblas(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void GemmCblas(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+               int64_t ldc) {
+  if (EmptyGemm(m, n, k, beta, c, ldc)) return;
   cblas_sgemm(CblasRowMajor, Op(trans_a), Op(trans_b), ToInt(m, "m"), ToInt(n, "n"), ToInt(k, "k"),
               alpha, a, Ld(lda), b, Ld(ldb), beta, c, Ld(ldc));
 }

@@ -30,11 +30,19 @@ namespace {
 
 // Row-major C(m x n) = op(A) op(B) (+ C when accumulate) on the op's device; the leading
 // dimensions follow from the stored shapes (A is k x m when transposed, else m x k).
+// On the CPU, float goes through CBLAS alone (blas::GemmCblas says why).
 template <typename T>
 void Gemm(const OpContext& ctx, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
           const T* a, const T* b, T* c, bool accumulate) {
-  blas::Gemm(ctx.run, trans_a, trans_b, m, n, k, T(1), a, trans_a ? m : k, b, trans_b ? k : n,
-             accumulate ? T(1) : T(0), c, n);
+  const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
+  const T beta = accumulate ? T(1) : T(0);
+  if constexpr (std::is_same<T, float>::value) {
+    if (!ctx.run.ctx.is_gpu()) {
+      blas::GemmCblas(trans_a, trans_b, m, n, k, T(1), a, lda, b, ldb, beta, c, n);
+      return;
+    }
+  }
+  blas::Gemm(ctx.run, trans_a, trans_b, m, n, k, T(1), a, lda, b, ldb, beta, c, n);
 }
 
 struct DotParam : public dmlc::Parameter<DotParam> {
