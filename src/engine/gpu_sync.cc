@@ -120,6 +120,8 @@ void StreamWaitForDeps(const Operator& op, void* stream) {
   });
 }
 
+bool HasGpuWriter(const GpuVarState* state) { return state != nullptr && state->writer != nullptr; }
+
 void HostWaitForDeps(const Operator& op) {
   ForEachDep(
       op, [](GpuEvent* e) { CheckCuda(cudaEventSynchronize(e->event), "cudaEventSynchronize"); });

@@ -34,6 +34,9 @@ GpuVarState* NewGpuVarState();
 // Forgets the events of a variable being recycled.
 void ResetGpuVarState(GpuVarState* state);
 
+// True when the variable's last writer was a GPU op whose event a reader on the host must wait
+// for. Called by the variable's lock holder once no write is running (so `writer` is settled).
+bool HasGpuWriter(const GpuVarState* state);
 // Before running `op` on GPU stream `stream`: the stream waits for the events `op` depends on.
 void StreamWaitForDeps(const Operator& op, void* stream);
 // Before running `op` on the host: block until the GPU work it depends on is done.
@@ -54,6 +57,7 @@ void SynchronizeDevice(int dev);
 
 inline GpuVarState* NewGpuVarState() { return nullptr; }
 inline void ResetGpuVarState(GpuVarState*) {}
+inline bool HasGpuWriter(const GpuVarState*) { return false; }
 inline void StreamWaitForDeps(const Operator&, void*) {}
 inline void HostWaitForDeps(const Operator&) {}
 inline void SynchronizeDevice(int) {}

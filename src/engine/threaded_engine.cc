@@ -413,6 +413,13 @@ void ThreadedEngine::GrantAll(VarEntry* granted) {
 
 void ThreadedEngine::WaitForVar(VarHandle var) {
   MX_CHECK(var != nullptr, kInvalidArgument) << "WaitForVar: var is NULL";
+  // Nothing to wait for (the common case when reading a result the pusher's thread computed):
+  // answered under the variable's lock, without a probe op's push and its wake-up.
+  std::shared_ptr<ErrorRecord> done_error;
+  if (static_cast<ThreadedVar*>(var)->WritesDone(&done_error)) {
+    ThrowIfLive(done_error);
+    return;
+  }
   // A probe that reads `var` runs (inline, even if `var` carries an error) once every earlier
   // writer is done, and copies the error while it still holds the variable.
   struct Waiter {

@@ -1,5 +1,6 @@
 #include "engine/threaded_var.h"
 
+#include "engine/gpu_sync.h"
 #include "engine/object_pool.h"
 
 namespace mx {
@@ -21,6 +22,14 @@ bool ThreadedVar::AppendRead(OprBlock* block) {
   (tail_ != nullptr ? tail_->next : head_) = e;
   tail_ = e;
   return false;
+}
+
+bool ThreadedVar::WritesDone(std::shared_ptr<ErrorRecord>* error) {
+  std::lock_guard<SpinLock> lock(mu_);
+  // A GPU writer's kernels may still run: the probe op waits for its event.
+  if (running_write_ || head_ != nullptr || HasGpuWriter(gpu)) return false;
+  *error = this->error;
+  return true;
 }
 
 bool ThreadedVar::AppendWrite(OprBlock* block) {

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 
 #include "engine/engine.h"
@@ -78,6 +79,10 @@ class ThreadedVar : public Var {
   // a later Complete*.
   bool AppendRead(OprBlock* block);
   bool AppendWrite(OprBlock* block);
+  // True when no write is running or queued, so every write pushed before has completed (GPU
+  // writes included: false while the last writer's CUDA event is pending); then *error is the
+  // variable's error, read under the lock (a writer sets it while it runs).
+  bool WritesDone(std::shared_ptr<ErrorRecord>* error);
 
   // Returns the chain (linked by `next`) of queue entries granted by this completion; the caller
   // decrements their blocks' wait counters and frees the entries.

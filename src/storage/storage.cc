@@ -2,6 +2,7 @@
 
 #include <sys/sysinfo.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -204,6 +205,17 @@ class Storage::DevicePool {
 struct Storage::Impl {
   std::mutex mu;
   std::map<Context, std::unique_ptr<DevicePool>> pools;
+  // The pools of the first devices of each type, read without the lock: every allocation and
+  // free looks its pool up, and a lock here cost two lock round trips per small op. A pool,
+  // once made, lives as long as the Storage, so a published pointer stays valid.
+  static constexpr int kFastDevices = 16;
+  std::atomic<DevicePool*> fast[3][kFastDevices] = {};
+
+  std::atomic<DevicePool*>* FastSlot(Context ctx) {
+    const int type = static_cast<int>(ctx.dev_type) - 1;
+    if (type < 0 || type >= 3 || ctx.dev_id < 0 || ctx.dev_id >= kFastDevices) return nullptr;
+    return &fast[type][ctx.dev_id];
+  }
 };
 
 Storage::Storage() : impl_(new Impl) {}
@@ -225,9 +237,15 @@ size_t Storage::BucketSize(size_t size) {
 
 Storage::DevicePool* Storage::PoolFor(Context ctx) {
   ctx.Validate();
+  std::atomic<DevicePool*>* slot = impl_->FastSlot(ctx);
+  if (slot != nullptr) {
+    DevicePool* pool = slot->load(std::memory_order_acquire);
+    if (pool != nullptr) return pool;
+  }
   std::lock_guard<std::mutex> lock(impl_->mu);
   auto& pool = impl_->pools[ctx];
   if (!pool) pool.reset(new DevicePool(ctx));
+  if (slot != nullptr) slot->store(pool.get(), std::memory_order_release);
   return pool.get();
 }
 

@@ -66,6 +66,25 @@ TEST_P(ErrorTest, ErrorPropagatesToDependentsAndIsReportedOnce) {
   for (VarHandle v : {a, b, c}) engine_->DeleteVar(v);
 }
 
+// A cheap op runs on the pusher, so it has completed when the push returns: the wait then finds
+// nothing pending and answers without a probe op, and must still report the error, once.
+TEST_P(ErrorTest, WaitOnASettledVariableReportsItsError) {
+  VarHandle a = engine_->NewVar();
+  engine_->PushSync([](RunContext) { MX_THROW(kInvalidArgument) << "bad scalar"; }, Context::CPU(),
+                    nullptr, 0, &a, 1, FnProperty::kCheap, 0, "settled_op");
+  const Error e = Catch([&] { engine_->WaitForVar(a); });
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  EXPECT_STREQ(e.what(), "error in op 'settled_op': bad scalar");
+  EXPECT_NO_THROW(engine_->WaitForVar(a));
+  int x = 0;
+  engine_->PushSync([&](RunContext) { x = 3; }, Context::CPU(), nullptr, 0, &a, 1,
+                    FnProperty::kCheap);
+  EXPECT_NO_THROW(engine_->WaitForVar(a));
+  EXPECT_EQ(x, 3);
+  engine_->DeleteVar(a);
+  EXPECT_NO_THROW(engine_->WaitForAll());
+}
+
 TEST_P(ErrorTest, WaitForAllReportsAndClears) {
   VarHandle a = engine_->NewVar(), b = engine_->NewVar();
   engine_->PushSync([](RunContext) { throw std::runtime_error("disk on fire"); }, Context::CPU(),
