@@ -22,10 +22,10 @@ the row is the stricter comparison. `asscalar` / `.item()` give a Python-level s
 mx's lazy ops are timed up to their completion (the loop ends with mx.nd.waitall()).
 
 The `raw` column is the same C ABI calls made through ctypes with every argument built once
-beforehand and no argtypes (nothing converted per call): what a binding with no Python work of
-its own would cost. mx - raw is the binding's
-own (Python-side) share; raw itself is ctypes + the library (bench/op_latency times the C side
-alone).
+beforehand and no argtypes (nothing converted per call): the floor of a pure-ctypes binding.
+With the binding's C fast path (mx._fast, the default where it is built) mx is below it (mx - raw
+negative): the C module skips ctypes' own per-call cost. With MX_PY_FAST=0 (the pure-ctypes
+binding) mx - raw is the binding's Python-side share. bench/op_latency times the C side alone.
 
 The budget is checked with libmx's default (threaded) engine. The run repeats itself in a child
 process with MX_ENGINE_TYPE=naive (ops run inline on the calling thread) for reference only.
@@ -279,6 +279,8 @@ def main():
         print("Python op latency: mx %s (%s) vs PyTorch %s, 1 torch thread, median of %d rounds"
               % (mx.__version__, sys.executable, torch.__version__ if torch else "missing",
                  args.rounds))
+        print("binding: %s" % ("mx._fast (C fast path)" if mx.base.fast is not None else
+                               "pure ctypes (mx._fast not built, or MX_PY_FAST=0)"))
     res = run(args.rounds, args.seconds)
     failed = report(res, engine, budget_applies=not args.child)
     if not args.child and not args.no_naive:

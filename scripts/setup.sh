@@ -16,6 +16,7 @@ packages=(
   clang-format            # style check in CI
   clang libclang-rt-14-dev  # the fuzz gate: clang with libFuzzer and its sanitizer runtimes
   python3-numpy python3-pytest  # the Python binding's tests (/usr/bin/python3)
+  python3-dev             # the binding's C fast path (python/mx/_fast.c)
   python3-torch           # DLPack exchange tests with PyTorch (large: about 2.5 min to install)
 )
 

@@ -272,7 +272,12 @@ gate_examples() {
 gate_python() {
   [ -f build/libmx.so ] || { echo "build/libmx.so is missing (the release gate builds it)"; return 1; }
   bash scripts/fetch_mnist.sh data/mnist || return 1
-  env -u MX_LIBRARY_PATH /usr/bin/python3 -m pytest tests/python -q -p no:cacheprovider || return 1
+  # Twice: with the C fast path (mx._fast, built next to libmx.so; required here) and without it
+  # (the pure-ctypes binding), so both stay right (tests/python/test_fast.py compares them).
+  MX_PY_FAST=1 env -u MX_LIBRARY_PATH /usr/bin/python3 -m pytest tests/python -q \
+    -p no:cacheprovider || return 1
+  MX_PY_FAST=0 env -u MX_LIBRARY_PATH /usr/bin/python3 -m pytest tests/python -q \
+    -p no:cacheprovider || return 1
   local run
   for run in "examples/python/mnist_mlp.py --epochs 3" "examples/python/mnist_feedforward.py --epochs 3"; do
     # shellcheck disable=SC2086

@@ -95,6 +95,37 @@ raw = types.SimpleNamespace(**_capi.unchecked(lib, (
     "mx_ndarray_copy_to_host", "mx_ndarray_get_dtype")))
 
 
+def _load_fast():
+    """mx._fast (python/mx/_fast.c), the binding's hot paths in C, built next to the loaded
+    libmx.so (or installed next to this package); None where it is not there, or when
+    MX_PY_FAST=0 asks for the pure-ctypes binding. One that is there but fails to load is an
+    error: it was built for this Python (its name says so), so something is broken; so is a
+    missing one under MX_PY_FAST=1 (the tests set it: the extension must be what they test)."""
+    setting = os.environ.get("MX_PY_FAST", "")
+    if setting == "0":
+        return None
+    import importlib.machinery
+    import importlib.util
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    here = os.path.dirname(os.path.abspath(__file__))
+    for folder in (os.path.dirname(lib._name), here):
+        path = os.path.join(folder, "_fast" + suffix)
+        if folder and os.path.exists(path):
+            spec = importlib.util.spec_from_file_location("mx._fast", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    if setting == "1":
+        raise MXError("MX_PY_FAST=1, but mx._fast (_fast%s) is neither next to %s nor in %s; "
+                      "build it (cmake --build build: target mx_python_fast, which needs "
+                      "python3-dev) or unset MX_PY_FAST" % (suffix, lib._name, here))
+    return None
+
+
+# None: the pure-ctypes binding (mx.ndarray picks its classes from this).
+fast = _load_fast()
+
+
 def check_call(status):
     """Raises MXError with the library's message when `status` is not MX_OK."""
     if status != 0:

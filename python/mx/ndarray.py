@@ -23,7 +23,8 @@ import numpy as np
 
 from . import _capi, _dlpack, _ops
 from ._capi import NDArrayHandle
-from .base import MXError, c_handle_array, c_str, c_str_array, check_call, lib, py_str, raw
+from .base import (MXError, c_handle_array, c_str, c_str_array, check_call, fast, lib, py_str,
+                   raw)
 from .context import Context, current_context
 
 __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "save", "load",
@@ -154,9 +155,10 @@ def _c_params(params):
     return hit
 
 
-def invoke(op_name, inputs, params=None, out=None):
+def _py_invoke(op_name, inputs, params=None, out=None):
     """Runs operator `op_name` on NDArrays `inputs` with string `params`; returns one NDArray,
-    a list for several outputs, or `out` (an NDArray or list the results are written into)."""
+    a list for several outputs, or `out` (an NDArray or list the results are written into).
+    (mx._fast.invoke does the same in C, and calls this for every case it does not take.)"""
     try:
         name = _name_bytes[op_name]
     except KeyError:
@@ -212,18 +214,14 @@ def as_shape(shape):
     return tuple(int(d) for d in dims)
 
 
-class NDArray:
-    """A lazy array: a handle to the library's array, released when the object goes.
-
-    Views (``a[1:3]``, ``a[0]``, ``a.reshape(...)``) share memory with the array they come
-    from. ``free()`` releases the handle early; any later use is an MXError, never a crash.
-    """
+class _PyBase:
+    """What mx._fast.NDArrayBase does in C (python/mx/_fast.c), in Python: NDArray's base class
+    without the extension (MX_PY_FAST=0), and the fallback the extension hands every case it
+    does not take itself (so both behave the same, messages included)."""
 
     # Slots: no per-object dict, and wrapping a result (_wrap) is five stores. An array's shape
     # and type never change, so both are read from the library once.
     __slots__ = ("handle", "writable", "_shape", "_dtype", "_view_of", "__weakref__")
-    # Makes numpy hand `np_array + nd` to NDArray.__radd__ instead of converting us.
-    __array_priority__ = 1000.0
 
     def __init__(self, handle, writable=True):
         if handle is not None and not isinstance(handle, NDArrayHandle):
@@ -241,6 +239,106 @@ class NDArray:
             return
         if handle is not None:
             _free(handle)
+
+    def asnumpy(self):
+        """The values as a new numpy array. Blocks until they are computed."""
+        shape = self._shape
+        if shape is None or self.handle is None:
+            shape = self.shape
+        return self._to_host(shape)
+
+    def asscalar(self):
+        """The value of a one-element array as a Python/numpy scalar."""
+        if self.size != 1:
+            raise MXError("asscalar: the array has shape %s, not exactly one element"
+                          % (self.shape,))
+        t = self.dtype
+        c = _ctypes_of_dtype.get(t)
+        if c is None:  # float16, ...: no ctypes type of that width
+            return self._to_host(())[()]
+        value = c()
+        status = _raw.mx_ndarray_copy_to_host(self.handle, _byref(value),
+                                              _small_size_t[ctypes.sizeof(c)])
+        if status:
+            check_call(status)
+        return t(value.value)
+
+    def __getitem__(self, key):
+        # Exact types first: the numbers.Integral test is an ABC check, slow for a slice.
+        cls = type(key)
+        if cls is slice:
+            if key.step is not None and key.step != 1:
+                raise MXError("NDArray slicing supports step 1 only, got step %r" % (key.step,))
+            if key.start is None and key.stop is None:
+                return self
+            shape = self._shape
+            if shape is None or self.handle is None:
+                shape = self.shape
+            if not shape:
+                raise MXError("len() of a 0-d NDArray")
+            start, stop, _ = key.indices(shape[0])
+            if stop < start:
+                stop = start
+            view = NDArrayHandle()
+            status = _raw.mx_ndarray_slice(
+                self.handle, _small_int64[start] if start < 1024 else _c_int64(start),
+                _small_int64[stop] if stop < 1024 else _c_int64(stop), _byref(view))
+            if status:
+                check_call(status)
+            result = _new_object(NDArray)  # _wrap, inlined
+            result.handle = view
+            result.writable = self.writable
+            result._shape = result._dtype = None
+            result._view_of = (self, start, stop)
+            return result
+        if cls is int or isinstance(key, numbers.Integral):
+            return self._index(int(key))
+        if isinstance(key, tuple) and builtins.all(isinstance(k, numbers.Integral) for k in key):
+            result = self
+            for k in key:
+                result = result._index(int(k))
+            return result
+        if key is Ellipsis:
+            return self
+        raise MXError("NDArray indexing takes an int, a slice of the first axis or a tuple of "
+                      "ints (views), got %r" % (key,))
+
+    def __add__(self, other):
+        return _binary(self, other, "elemwise_add", "broadcast_add", "_plus_scalar")
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return _binary(self, other, "elemwise_sub", "broadcast_sub", "_minus_scalar")
+
+    def __rsub__(self, other):
+        return _binary(self, other, None, None, "_rminus_scalar")
+
+    def __mul__(self, other):
+        return _binary(self, other, "elemwise_mul", "broadcast_mul", "_mul_scalar")
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return _binary(self, other, "elemwise_div", "broadcast_div", "_div_scalar")
+
+    def __rtruediv__(self, other):
+        return _binary(self, other, None, None, "_rdiv_scalar")
+
+
+_Base = fast.NDArrayBase if fast is not None else _PyBase
+
+
+class NDArray(_Base):
+    """A lazy array: a handle to the library's array, released when the object goes.
+
+    Views (``a[1:3]``, ``a[0]``, ``a.reshape(...)``) share memory with the array they come
+    from. ``free()`` releases the handle early; any later use is an MXError, never a crash.
+    """
+
+    __slots__ = ()  # the base class has them (_PyBase's list, or mx._fast.NDArrayBase's)
+    # Makes numpy hand `np_array + nd` to NDArray.__radd__ instead of converting us.
+    __array_priority__ = 1000.0
 
     def free(self):
         """Releases the handle now (the memory is reused once pending work is done)."""
@@ -305,13 +403,6 @@ class NDArray:
 
     # ---- reading and copying ------------------------------------------------------------------
 
-    def asnumpy(self):
-        """The values as a new numpy array. Blocks until they are computed."""
-        shape = self._shape
-        if shape is None or self.handle is None:
-            shape = self.shape
-        return self._to_host(shape)
-
     def _to_host(self, shape):
         dtype = self._dtype
         if dtype is None or self.handle is None:
@@ -330,22 +421,6 @@ class NDArray:
     def __array__(self, dtype=None):
         a = self.asnumpy()
         return a if dtype is None else a.astype(dtype)
-
-    def asscalar(self):
-        """The value of a one-element array as a Python/numpy scalar."""
-        if self.size != 1:
-            raise MXError("asscalar: the array has shape %s, not exactly one element"
-                          % (self.shape,))
-        t = self.dtype
-        c = _ctypes_of_dtype.get(t)
-        if c is None:  # float16, ...: no ctypes type of that width
-            return self._to_host(())[()]
-        value = c()
-        status = _raw.mx_ndarray_copy_to_host(self.handle, _byref(value),
-                                              _small_size_t[ctypes.sizeof(c)])
-        if status:
-            check_call(status)
-        return t(value.value)
 
     def __bool__(self):
         if self.size == 0:
@@ -448,46 +523,6 @@ class NDArray:
             check_call(status)
         return _wrap(view, self.writable)
 
-    def __getitem__(self, key):
-        # Exact types first: the numbers.Integral test is an ABC check, slow for a slice.
-        cls = type(key)
-        if cls is slice:
-            if key.step is not None and key.step != 1:
-                raise MXError("NDArray slicing supports step 1 only, got step %r" % (key.step,))
-            if key.start is None and key.stop is None:
-                return self
-            shape = self._shape
-            if shape is None or self.handle is None:
-                shape = self.shape
-            if not shape:
-                raise MXError("len() of a 0-d NDArray")
-            start, stop, _ = key.indices(shape[0])
-            if stop < start:
-                stop = start
-            view = NDArrayHandle()
-            status = _raw.mx_ndarray_slice(
-                self.handle, _small_int64[start] if start < 1024 else _c_int64(start),
-                _small_int64[stop] if stop < 1024 else _c_int64(stop), _byref(view))
-            if status:
-                check_call(status)
-            result = _new_object(NDArray)  # _wrap, inlined
-            result.handle = view
-            result.writable = self.writable
-            result._shape = result._dtype = None
-            result._view_of = (self, start, stop)
-            return result
-        if cls is int or isinstance(key, numbers.Integral):
-            return self._index(int(key))
-        if isinstance(key, tuple) and builtins.all(isinstance(k, numbers.Integral) for k in key):
-            result = self
-            for k in key:
-                result = result._index(int(k))
-            return result
-        if key is Ellipsis:
-            return self
-        raise MXError("NDArray indexing takes an int, a slice of the first axis or a tuple of "
-                      "ints (views), got %r" % (key,))
-
     def __setitem__(self, key, value):
         self._check_writable()
         target = self[key]
@@ -526,28 +561,6 @@ class NDArray:
             raise MXError("this NDArray is read-only")
 
     # ---- arithmetic ---------------------------------------------------------------------------
-
-    def __add__(self, other):
-        return _binary(self, other, "elemwise_add", "broadcast_add", "_plus_scalar")
-
-    __radd__ = __add__
-
-    def __sub__(self, other):
-        return _binary(self, other, "elemwise_sub", "broadcast_sub", "_minus_scalar")
-
-    def __rsub__(self, other):
-        return _binary(self, other, None, None, "_rminus_scalar")
-
-    def __mul__(self, other):
-        return _binary(self, other, "elemwise_mul", "broadcast_mul", "_mul_scalar")
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, other):
-        return _binary(self, other, "elemwise_div", "broadcast_div", "_div_scalar")
-
-    def __rtruediv__(self, other):
-        return _binary(self, other, None, None, "_rdiv_scalar")
 
     def __pow__(self, other):
         return _binary(self, other, "_power", "broadcast_power", "_power_scalar")
@@ -604,7 +617,16 @@ class NDArray:
     __hash__ = object.__hash__
 
 
-_new_object = object.__new__
+_new_object = NDArray.__new__  # called as _new_object(NDArray): object's, or the C base's
+if fast is not None:
+    fast.setup({name: ctypes.cast(getattr(lib, name), ctypes.c_void_p).value for name in (
+        "mx_op_invoke", "mx_op_invoke_into", "mx_ndarray_free", "mx_ndarray_slice",
+        "mx_ndarray_at", "mx_ndarray_get_shape", "mx_ndarray_get_dtype",
+        "mx_ndarray_copy_to_host")}, NDArrayHandle, check_call, np_dtype)
+    fast.set_class(NDArray, _PyBase, _py_invoke)
+    invoke = fast.invoke
+else:
+    invoke = _py_invoke
 
 
 def _wrap(handle, writable=True):
@@ -868,6 +890,8 @@ def _make_function(op):
         if "ctx" in op.param_names and "ctx" not in params and not inputs:
             params["ctx"] = str(current_context())
         return invoke(op.name, inputs, params, out)
+    if fast is not None:  # the plain calls (f(*arrays), f(*arrays, out=a)) in C, the rest in fn
+        return fast.OpFunction(op_name, variadic or None, has_ctx, fn)
     return fn
 
 
