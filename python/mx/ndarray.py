@@ -891,7 +891,10 @@ def _make_function(op):
             params["ctx"] = str(current_context())
         return invoke(op.name, inputs, params, out)
     if fast is not None:  # the plain calls (f(*arrays), f(*arrays, out=a)) in C, the rest in fn
-        return fast.OpFunction(op_name, variadic or None, has_ctx, fn)
+        f = fast.OpFunction(op_name, variadic or None, has_ctx, fn)
+        f.__wrapped__ = fn  # inspect.signature and help() read fn's signature
+        f.__module__ = __name__
+        return f
     return fn
 
 

@@ -4,6 +4,7 @@ asked for, and what it computes, returns and raises is what the pure-Python path
 MX_PY_FAST=1 (the extension must load) and MX_PY_FAST=0 (pure ctypes)."""
 import ctypes
 import gc
+import inspect
 import os
 import sys
 import weakref
@@ -160,6 +161,7 @@ def test_generated_functions_take_the_fast_path_only_when_plain():
     dot = mx.nd.dot
     assert isinstance(dot, fast.OpFunction)
     assert dot.__name__ == "dot" and "Dot product" in dot.__doc__ and "dot" in repr(dot)
+    assert "out=None" in str(inspect.signature(dot)) and dot.__module__ == "mx.ndarray"
     x = mx.nd.array(np.arange(4, dtype=np.float32).reshape(2, 2))
     want = np.arange(4, dtype=np.float32).reshape(2, 2)
     np.testing.assert_array_equal(dot(x, x).asnumpy(), want @ want)
