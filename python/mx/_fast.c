@@ -73,6 +73,15 @@ static PyObject* fallback[F_COUNT]; /* the pure-Python methods of those names */
 
 #define MAX_ARGS 32 /* inputs or parameters a fast call takes; more go to the fallback */
 
+/* Every fast path starts here: mx.ndarray calls setup() and set_class() at import, but a program
+ * could make the module's objects by hand before that. */
+static int not_ready(void) {
+  if (nd_type != NULL && capi.invoke != NULL) return 0;
+  PyErr_SetString(PyExc_RuntimeError,
+                  "mx._fast is not set up: import mx (mx.ndarray sets it up) before using it");
+  return 1;
+}
+
 static PyObject* raise_status(int32_t status) {
   PyObject* r = PyObject_CallFunction(check_call, "i", (int)status);
   if (r != NULL) { /* check_call returned: it did not consider it an error */
@@ -253,6 +262,7 @@ static PyObject* call_fallback(int which, PyObject* a, PyObject* b) {
 /* asnumpy(): the values as a new numpy array; blocks until they are computed. */
 static PyObject* base_asnumpy(Base* self, PyObject* unused) {
   (void)unused;
+  if (not_ready()) return NULL;
   if (self->h == NULL) return call_fallback(F_ASNUMPY, (PyObject*)self, NULL); /* its error */
   const int64_t* dims;
   int ndim = shape_of(self, &dims);
@@ -278,6 +288,7 @@ static PyObject* base_asnumpy(Base* self, PyObject* unused) {
 /* asscalar(): the value of a one-element array as a numpy scalar. */
 static PyObject* base_asscalar(Base* self, PyObject* unused) {
   (void)unused;
+  if (not_ready()) return NULL;
   if (self->h == NULL) return call_fallback(F_ASSCALAR, (PyObject*)self, NULL);
   const int64_t* dims;
   int ndim = shape_of(self, &dims);
@@ -391,6 +402,7 @@ static int fast_params(PyObject* params, const char** keys, const char** vals, P
 static PyObject* fast_invoke(PyObject* module, PyObject* const* args, Py_ssize_t nargs,
                              PyObject* kwnames) {
   (void)module;
+  if (not_ready()) return NULL;
   /* The four arguments, positional or by keyword (params=, out=). */
   PyObject* a[4] = {NULL, NULL, NULL, NULL};
   int plain = nargs >= 2 && nargs <= 4;
@@ -463,6 +475,7 @@ static PyObject* scalar_op(const char* op, Base* a, PyObject* x) {
 }
 
 static PyObject* binary(const struct binary_ops* ops, PyObject* x, PyObject* y) {
+  if (not_ready()) return NULL;
   if (IS_BASE(x) && ((Base*)x)->h != NULL) {
     Base* a = (Base*)x;
     if (IS_BASE(y) && ((Base*)y)->h != NULL) {
@@ -490,6 +503,7 @@ static PyObject* base_div(PyObject* x, PyObject* y) { return binary(&DIV, x, y);
 
 /* a[i] (a view of row i) and a[i:j] (a view of rows i..j); anything else to the fallback. */
 static PyObject* base_getitem(Base* self, PyObject* key) {
+  if (not_ready()) return NULL;
   if (self->h == NULL) return call_fallback(F_GETITEM, (PyObject*)self, key);
   if (PyLong_CheckExact(key) || PySlice_Check(key)) {
     const int64_t* dims;
@@ -606,6 +620,7 @@ typedef struct {
 /* f(*arrays) or f(*arrays, out=array): everything else goes to the Python function. */
 static PyObject* opfn_vectorcall(OpFunction* self, PyObject* const* args, size_t nargsf,
                                  PyObject* kwnames) {
+  if (not_ready()) return NULL;
   Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
   PyObject* out = NULL;
   int fast = nargs <= MAX_ARGS && !(self->has_ctx && nargs == 0);
