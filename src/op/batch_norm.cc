@@ -120,7 +120,8 @@ struct BackwardChannel {
 };
 
 // Runs K over the channels: on the CPU in parallel when there is enough work, on the GPU one
-// thread per channel (a first version: a channel's elements are summed by one thread).
+// thread per channel (slow for large channels: the GPU's usual path is cuDNN's,
+// cudnn_batch_norm.cc; this one serves cudnn_off and what cuDNN does not cover).
 template <typename K, typename... Args>
 void LaunchChannels(const OpContext& ctx, const ChannelView& v, int64_t elements, Args... args) {
   if (ctx.run.ctx.is_gpu()) {
@@ -160,6 +161,10 @@ void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vec
 #if MX_USE_ONEDNN
   if (!ctx.run.ctx.is_gpu() && OneDNNBatchNormForward(p, training, ctx, in, req, out)) return;
 #endif
+#if MX_USE_CUDA && MX_USE_CUDNN
+  if (ctx.run.ctx.is_gpu() && !p.cudnn_off && CudnnBatchNormForward(p, training, ctx, in, req, out))
+    return;
+#endif
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name,
                       { Forward<T>(p, training, ctx, in, req, out); });
 }
@@ -169,6 +174,9 @@ void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::ve
   const BatchNormParam& p = Param(attrs);
 #if MX_USE_ONEDNN
   if (!ctx.run.ctx.is_gpu() && OneDNNBatchNormBackward(p, ctx, in, req, out)) return;
+#endif
+#if MX_USE_CUDA && MX_USE_CUDNN
+  if (ctx.run.ctx.is_gpu() && !p.cudnn_off && CudnnBatchNormBackward(p, ctx, in, req, out)) return;
 #endif
   MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, ctx, in, req, out); });
 }
@@ -256,6 +264,7 @@ void RegisterBatchNormOps(OpRegistry* reg) {
       .SetInplace({{0, 0}})
       .SetInferShape(InferShape)
       .SetInferType(ElemwiseType)
+      .SetResources({ResourceType::kTempSpace})  // the cuDNN path's per-channel scratch
       .SetComputeAll(ForwardCompute, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         std::vector<NodeEntry> g = MakeGradNode(
@@ -273,6 +282,7 @@ void RegisterBatchNormOps(OpRegistry* reg) {
       .SetNumOutputs(3)
       .SetInferShape(BackwardShape)
       .SetInferType(ElemwiseType)
+      .SetResources({ResourceType::kTempSpace})
       .SetComputeAll(BackwardCompute, kGpuKernels)
       .SetBackwardOf("BatchNorm");
 }

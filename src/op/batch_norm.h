@@ -1,4 +1,5 @@
-// BatchNorm's parameters, shared by its plain-loop kernels (batch_norm.cc) and the oneDNN path.
+// BatchNorm's parameters, shared by its plain-loop kernels (batch_norm.cc), the oneDNN path and
+// the cuDNN path.
 #ifndef MX_OP_BATCH_NORM_H_
 #define MX_OP_BATCH_NORM_H_
 
@@ -34,7 +35,7 @@ struct BatchNormParam : public dmlc::Parameter<BatchNormParam> {
     DMLC_DECLARE_FIELD(axis).set_default(1).describe(
         "The channel axis; negative counts from the last axis.");
     DMLC_DECLARE_FIELD(cudnn_off).set_default(false).describe(
-        "Do not use cuDNN on the GPU (accepted for MXNet compatibility).");
+        "On the GPU, use libmx's own kernels instead of cuDNN's batch normalisation.");
   }
 };
 
@@ -56,6 +57,18 @@ bool OneDNNBatchNormForward(const BatchNormParam& p, bool training, const OpCont
 bool OneDNNBatchNormBackward(const BatchNormParam& p, const OpContext& ctx,
                              const std::vector<TBlob>& in, const std::vector<OpReq>& req,
                              const std::vector<TBlob>& out);
+#endif
+
+#if MX_USE_CUDA && MX_USE_CUDNN
+// The cuDNN path (op/cudnn_batch_norm.cc), float32 on a GPU unless cudnn_off; false, having done
+// nothing, for what cuDNN's API does not cover. Same contracts as the oneDNN functions above;
+// both use the op's scratch (ResourceType::kTempSpace).
+bool CudnnBatchNormForward(const BatchNormParam& p, bool training, const OpContext& ctx,
+                           const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                           const std::vector<TBlob>& out);
+bool CudnnBatchNormBackward(const BatchNormParam& p, const OpContext& ctx,
+                            const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                            const std::vector<TBlob>& out);
 #endif
 
 }  // namespace mx

@@ -47,6 +47,35 @@ int Int(int64_t v);
 // The worker's cuDNN handle, bound to its stream; an error when the worker could not make one.
 cudnnHandle_t DnnOf(const engine::RunContext& rctx);
 void Check(cudnnStatus_t status, const char* what);
+
+// A 4-d NCHW tensor descriptor of float32 or float64 (kUnsupported naming `op` for another
+// type), destroyed with the object. Arrays of other ranks are viewed as 4-d by their callers.
+class DnnTensor {
+ public:
+  DnnTensor(int64_t n, int64_t c, int64_t h, int64_t w, DType dtype, const char* op);
+  ~DnnTensor() { cudnnDestroyTensorDescriptor(desc_); }
+  DnnTensor(const DnnTensor&) = delete;
+  DnnTensor& operator=(const DnnTensor&) = delete;
+  cudnnTensorDescriptor_t get() const { return desc_; }
+
+ private:
+  cudnnTensorDescriptor_t desc_ = nullptr;
+};
+
+// cuDNN's blend factors for a result written with request `req`: alpha = 1, beta = 0 (kWrite) or
+// 1 (kAdd), in the type cuDNN reads for `dtype` (double for float64 data, float otherwise).
+class DnnBlend {
+ public:
+  DnnBlend(DType dtype, OpReq req)
+      : f64_(dtype == DType::kFloat64), b_(req == OpReq::kAdd ? 1.0 : 0.0), fb_(float(b_)) {}
+  const void* alpha() const { return f64_ ? static_cast<const void*>(&a_) : &fa_; }
+  const void* beta() const { return f64_ ? static_cast<const void*>(&b_) : &fb_; }
+
+ private:
+  bool f64_;
+  double a_ = 1, b_;
+  float fa_ = 1, fb_;
+};
 #endif
 
 }  // namespace cuda

@@ -63,6 +63,9 @@ MX_OP_CASES(batch_norm) {
   std::vector<OpCase> cases;
   cases.push_back(BN(Shape{4, 3, 2, 2}, {{"fix_gamma", "false"}}, {true, false, 1e-3, 4, 3, 4}));
   cases.push_back(BN(Shape{5, 2, 3}, {}, {true, true, 1e-3, 5, 2, 3}));  // fix_gamma by default
+  // On the GPU: libmx's own kernels instead of cuDNN's (the same everywhere else).
+  cases.push_back(BN(Shape{4, 3, 2, 2}, {{"fix_gamma", "false"}, {"cudnn_off", "true"}},
+                     {true, false, 1e-3, 4, 3, 4}));
   cases.push_back(BN(Shape{6, 4}, {{"fix_gamma", "false"}, {"eps", "1e-5"}},
                      {true, false, 1e-5, 6, 4, 1}));  // after a FullyConnected
   cases.push_back(
