@@ -1,9 +1,11 @@
 // Activation (relu, sigmoid, tanh, softrelu), softmax and log_softmax.
 //
 // Every gradient here is computed from the forward output, like MXNet, so the planner can free the
-// input as soon as the forward op has run.
+// input as soon as the forward op has run. On the GPU, relu, sigmoid, tanh and both softmaxes go
+// to cuDNN (cudnn_activation.cc); the kernels below serve the CPU and what cuDNN does not take.
 #include <algorithm>
 
+#include "op/cudnn_ops.h"
 #include "op/elemwise.h"
 #include "op/nn_ops.h"
 #include "op/softmax_impl.h"
@@ -55,8 +57,36 @@ void WithActFunctor(const NodeAttrs& attrs, Body body) {
   }
 }
 
+#if MX_USE_CUDA && MX_USE_CUDNN
+// cuDNN's mode for the op's act_type on a GPU array; false for softrelu (not in cuDNN) and for
+// CPU arrays.
+bool DnnActivationOf(const NodeAttrs& attrs, const OpContext& ctx, DnnActivation* act) {
+  if (!ctx.run.ctx.is_gpu()) return false;
+  switch (std::any_cast<const ActivationParam&>(attrs.parsed).act_type) {
+    case kRelu:
+      *act = DnnActivation::kRelu;
+      return true;
+    case kSigmoid:
+      *act = DnnActivation::kSigmoid;
+      return true;
+    case kTanh:
+      *act = DnnActivation::kTanh;
+      return true;
+    default:
+      return false;
+  }
+}
+#endif
+
 void ActivationForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                        const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+#if MX_USE_CUDA && MX_USE_CUDNN
+  DnnActivation act;
+  if (DnnActivationOf(attrs, ctx, &act) &&
+      CudnnActivationForward(act, ctx, in[0], req[0], out[0])) {
+    return;
+  }
+#endif
   WithActFunctor(attrs, [&](auto f) {
     using F = decltype(f);
     static_assert(F::kGradUsesOutput, "the backward op reads the output");
@@ -66,6 +96,13 @@ void ActivationForward(const NodeAttrs& attrs, const OpContext& ctx, const std::
 
 void ActivationBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                         const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+#if MX_USE_CUDA && MX_USE_CUDNN
+  DnnActivation act;
+  if (DnnActivationOf(attrs, ctx, &act) &&
+      CudnnActivationBackward(act, ctx, in[0], in[1], req[0], out[0])) {
+    return;
+  }
+#endif
   WithActFunctor(attrs, [&](auto f) { UnaryGradCompute<decltype(f)>(attrs, ctx, in, req, out); });
 }
 
@@ -86,6 +123,12 @@ void SoftmaxForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vec
                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const AxisView v = ViewAround(in[0].shape, std::any_cast<const SoftmaxParam&>(attrs.parsed).axis);
   if (v.len == 0) return;
+#if MX_USE_CUDA && MX_USE_CUDNN
+  if (ctx.run.ctx.is_gpu() &&
+      CudnnSoftmaxForward(kLog, v.outer, v.len, v.inner, ctx, in[0], req[0], out[0])) {
+    return;
+  }
+#endif
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
       LaunchLanes<softmax::ForwardLane<kLog, Req>>(ctx, v, in[0].data<T>(), out[0].data<T>());
@@ -99,6 +142,12 @@ void SoftmaxBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::ve
                      const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const AxisView v = ViewAround(in[1].shape, std::any_cast<const SoftmaxParam&>(attrs.parsed).axis);
   if (v.len == 0) return;
+#if MX_USE_CUDA && MX_USE_CUDNN
+  if (ctx.run.ctx.is_gpu() &&
+      CudnnSoftmaxBackward(kLog, v.outer, v.len, v.inner, ctx, in[0], in[1], req[0], out[0])) {
+    return;
+  }
+#endif
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
       LaunchLanes<softmax::BackwardLane<kLog, Req>>(ctx, v, in[0].data<T>(), in[1].data<T>(),

@@ -9,6 +9,8 @@
 //
 // The backward op recomputes s from the input rather than keeping it as a hidden output (MXNet's
 // tmp_norm): one extra pass over the data, but no extra array alive between forward and backward.
+// On the GPU, cuDNN's cross-channel LRN computes the same (cudnn_lrn.cc) where its ranges allow.
+#include "op/cudnn_ops.h"
 #include "op/kernel.h"
 #include "op/math_functors.h"
 #include "op/nn_ops.h"
@@ -78,6 +80,12 @@ struct LRNKernel {
 void LRNForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const LRNParam& p = Param(attrs);
+#if MX_USE_CUDA && MX_USE_CUDNN
+  if (ctx.run.ctx.is_gpu() &&
+      CudnnLRNForward(p.nsize, p.alpha, p.beta, p.knorm, ctx, in[0], req[0], out[0])) {
+    return;
+  }
+#endif
   const ChannelView v(in[0].shape);
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
@@ -119,6 +127,12 @@ void LRNBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector
                  const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const LRNParam& p = Param(attrs);
+#if MX_USE_CUDA && MX_USE_CUDNN
+  if (ctx.run.ctx.is_gpu() &&
+      CudnnLRNBackward(p.nsize, p.alpha, p.beta, p.knorm, ctx, in[0], in[1], req[0], out[0])) {
+    return;
+  }
+#endif
   const ChannelView v(in[1].shape);
   const int64_t n = in[1].Size();
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
