@@ -6,6 +6,10 @@
 
 #if MX_USE_CUDA
 #include <cuda_runtime_api.h>
+
+#include <memory>
+
+#include "storage/storage.h"
 #endif
 
 namespace mx {
@@ -29,6 +33,58 @@ void HostCast(const TBlob& from, const TBlob& to) {
     });
   });
 }
+
+#if MX_USE_CUDA
+// A copy between the device and pageable host memory goes through a pinned block from the pool:
+// the device copies from or into pinned memory asynchronously, where with pageable memory the
+// driver would stage it itself and block the copy worker (a device-to-host copy into pageable
+// memory returns only when done). The block goes back to the pool from a host function the
+// stream runs after the copy; for a device-to-host copy that function first copies the values
+// out. The engine records the op's completion event after it in stream order, so whoever waits
+// for the destination (the host with cudaEventSynchronize) finds the values in place, and the
+// destination's memory is not released before (its deletion waits for the same event).
+struct StagedCopy {
+  PooledBlock stage;
+  void* dst = nullptr;  // the pageable destination of a device-to-host copy, else null
+  size_t bytes = 0;
+};
+
+void CUDART_CB FinishStagedCopy(void* p) {
+  // No CUDA calls here (a host function must not make any): a memcpy and a pool push.
+  std::unique_ptr<StagedCopy> s(static_cast<StagedCopy*>(p));
+  if (s->dst != nullptr) std::memcpy(s->dst, s->stage.dptr(), s->bytes);
+}
+
+void CheckCopy(cudaError_t err, const TBlob& from, const TBlob& to, const char* what) {
+  MX_CHECK(err == cudaSuccess, kFailed) << "copy from " << from.ctx << " to " << to.ctx << " ("
+                                        << what << ") failed: " << cudaGetErrorString(err);
+}
+
+void StagedDeviceCopy(const TBlob& from, const TBlob& to, cudaStream_t stream) {
+  const size_t bytes = from.Bytes();
+  auto staged = std::make_unique<StagedCopy>();
+  staged->stage = PooledBlock(bytes, Context::CPUPinned());
+  staged->bytes = bytes;
+  if (from.ctx.is_gpu()) {
+    staged->dst = to.dptr;
+    CheckCopy(
+        cudaMemcpyAsync(staged->stage.dptr(), from.dptr, bytes, cudaMemcpyDeviceToHost, stream),
+        from, to, "cudaMemcpyAsync into pinned staging");
+  } else {
+    std::memcpy(staged->stage.dptr(), from.dptr, bytes);
+    CheckCopy(cudaMemcpyAsync(to.dptr, staged->stage.dptr(), bytes, cudaMemcpyHostToDevice, stream),
+              from, to, "cudaMemcpyAsync from pinned staging");
+  }
+  const cudaError_t err = cudaLaunchHostFunc(stream, FinishStagedCopy, staged.get());
+  if (err != cudaSuccess) {
+    // The copy may be in flight: finish it here before the block goes back to the pool.
+    cudaStreamSynchronize(stream);
+    FinishStagedCopy(staged.release());
+    CheckCopy(err, from, to, "cudaLaunchHostFunc");
+  }
+  staged.release();  // FinishStagedCopy owns it now
+}
+#endif
 
 }  // namespace
 
@@ -57,9 +113,13 @@ void CopyBlob(const TBlob& from, const TBlob& to, const engine::RunContext& rctx
       << DTypeName(from.dtype) << " and " << DTypeName(to.dtype);
   // Enqueued only: the engine records an event on this stream for the arrays the copy touches,
   // and whoever uses them next waits for it (a host reader with cudaEventSynchronize, engine
-  // gpu_sync.h). A pageable host source is staged before cudaMemcpyAsync returns, and a copy to
-  // pageable host memory returns when done, so only pinned memory is truly in flight.
+  // gpu_sync.h). Pageable host memory goes through pinned staging (StagedDeviceCopy).
   auto stream = static_cast<cudaStream_t>(rctx.stream);
+  const TBlob& host = from.ctx.is_gpu() ? to : from;
+  if (host.ctx.dev_type == DeviceType::kCPU && from.Bytes() > 0) {
+    StagedDeviceCopy(from, to, stream);
+    return;
+  }
   const cudaError_t err =
       cudaMemcpyAsync(to.dptr, from.dptr, from.Bytes(), cudaMemcpyDefault, stream);
   MX_CHECK(err == cudaSuccess, kFailed)

@@ -10,8 +10,9 @@
 namespace mx {
 
 // Copies `from` into `to` (same shape). Host to host converts the element type when they differ;
-// copies involving a GPU require equal types and use the worker's stream, then wait for it (copy
-// workers own their streams, so this blocks only that worker).
+// copies involving a GPU require equal types and are enqueued on the worker's stream, pageable
+// host memory through a pinned staging block from the pool (copy.cc), so the worker does not
+// wait for the transfer: the engine's completion event orders whoever uses the arrays next.
 void CopyBlob(const TBlob& from, const TBlob& to, const engine::RunContext& rctx);
 // Blocks until the copies enqueued on rctx's stream are done (nothing on the host): for a copy
 // out of memory the engine does not track, such as a staging block about to be reused.

@@ -176,5 +176,46 @@ TEST(GpuStorage, CopiesRoundTrip) {
   }
 }
 
+// Copies between the device and pageable host arrays go through pinned staging blocks, which the
+// stream hands back to the pool once it is done with them: many copies in flight keep their
+// values, nothing is left in use afterwards, and the blocks are reused (no new pinned memory in
+// steady state). A destination released right after its copy was pushed is not reused early.
+TEST(GpuStorage, PageableCopiesStageThroughPooledPinnedBlocks) {
+  if (GpuCount() == 0) GTEST_SKIP() << "no GPU on this machine";
+  Storage* s = Storage::Get();
+  const Context pinned = Context::CPUPinned();
+  constexpr int64_t kN = 1 << 18;
+  constexpr int kCopies = 8;
+  auto round = [&](float offset) {
+    std::vector<NDArray> backs;
+    for (int k = 0; k < kCopies; ++k) {
+      std::vector<float> v(kN);
+      for (int64_t i = 0; i < kN; ++i) v[i] = offset + float(k * 1000 + i % 997);
+      NDArray host(Shape{kN}, Context::CPU());
+      host.SyncCopyFromCPU(v.data(), v.size());
+      NDArray dev = host.CopyTo(Context::GPU(0));    // pageable -> device
+      backs.push_back(dev.CopyTo(Context::CPU()));   // device -> pageable
+      NDArray dropped = dev.CopyTo(Context::CPU());  // released while its copy may be in flight
+    }
+    for (int k = 0; k < kCopies; ++k) {
+      const std::vector<float> got = Read(backs[k]);
+      for (int64_t i = 0; i < kN; i += 4099)
+        ASSERT_EQ(got[i], offset + float(k * 1000 + i % 997)) << "copy " << k << " element " << i;
+    }
+  };
+  round(0);  // warms the pinned pool
+  engine::Engine::Get()->WaitForAll();
+  const StorageStats warm = s->Stats(pinned);
+  round(0.5f);
+  engine::Engine::Get()->WaitForAll();
+  const StorageStats after = s->Stats(pinned);
+  // (Counts, not timings: how many blocks are in flight at once depends on the machine.)
+  const uint64_t allocs = after.num_allocs - warm.num_allocs;
+  const uint64_t fresh = after.num_system_allocs - warm.num_system_allocs;
+  EXPECT_GE(allocs, uint64_t(3 * kCopies)) << "every pageable copy was staged";
+  EXPECT_LT(fresh, allocs) << "staging blocks come back to the pool and are reused";
+  EXPECT_EQ(after.bytes_in_use, warm.bytes_in_use) << "every staging block went back to the pool";
+}
+
 }  // namespace
 }  // namespace mx
