@@ -30,9 +30,10 @@ int NormalizeAxis(const BatchNormParam& p, int ndim) {
 }
 
 // One channel of the forward pass, on either device (the CPU runs channels on its OpenMP
-// threads, the GPU one thread per channel). The channel's elements are `outer` runs of `inner`
-// contiguous values, starting at (o * channels + c) * inner. Outputs with request kNull have no
-// memory: their flags keep them untouched.
+// threads, the GPU one thread per channel: slow for large channels, so the GPU's usual path is
+// cuDNN's, cudnn_batch_norm.cc; this one serves cudnn_off and what cuDNN does not cover). The
+// channel's elements are `outer` runs of `inner` contiguous values, starting at (o * channels + c)
+// * inner. Outputs with request kNull have no memory: their flags keep them untouched.
 struct ForwardChannel {
   template <typename T>
   MX_XINLINE static void Map(int64_t c, ChannelView v, bool training, bool fix_gamma, T eps,
@@ -79,14 +80,6 @@ struct ForwardChannel {
 // gamma_grad, beta_grad).
 struct BackwardChannel {
   template <typename T>
-  MX_XINLINE static void Assign(OpReq r, T* dst, int64_t i, T value) {
-    if (r == OpReq::kAdd) {
-      dst[i] += value;
-    } else if (r != OpReq::kNull) {
-      dst[i] = value;
-    }
-  }
-  template <typename T>
   MX_XINLINE static void Map(int64_t c, ChannelView v, bool fix_gamma, bool global_stats, T eps,
                              OpReq req_dx, OpReq req_dgamma, OpReq req_dbeta, const T* dy,
                              const T* x, const T* gamma, const T* mean, const T* var, T* dx,
@@ -102,8 +95,8 @@ struct BackwardChannel {
         sum_dy_xhat += dy[base + i] * (x[base + i] - mu) * invstd;
       }
     }
-    Assign(req_dgamma, dgamma, c, fix_gamma ? T(0) : sum_dy_xhat);
-    Assign(req_dbeta, dbeta, c, sum_dy);
+    AssignAt(req_dgamma, dgamma, c, fix_gamma ? T(0) : sum_dy_xhat);
+    AssignAt(req_dbeta, dbeta, c, sum_dy);
     if (req_dx == OpReq::kNull) return;
     const T g = (fix_gamma ? T(1) : gamma[c]) * invstd;
     // With global statistics they are constants and the op an affine map of x; otherwise they
@@ -113,43 +106,30 @@ struct BackwardChannel {
       const int64_t base = (o * v.c + c) * v.inner;
       for (int64_t i = 0; i < v.inner; ++i) {
         const T xhat = (x[base + i] - mu) * invstd;
-        Assign(req_dx, dx, base + i, T(g * (dy[base + i] - a - xhat * b)));
+        AssignAt(req_dx, dx, base + i, T(g * (dy[base + i] - a - xhat * b)));
       }
     }
   }
 };
-
-// Runs K over the channels: on the CPU in parallel when there is enough work, on the GPU one
-// thread per channel (slow for large channels: the GPU's usual path is cuDNN's,
-// cudnn_batch_norm.cc; this one serves cudnn_off and what cuDNN does not cover).
-template <typename K, typename... Args>
-void LaunchChannels(const OpContext& ctx, const ChannelView& v, int64_t elements, Args... args) {
-  if (ctx.run.ctx.is_gpu()) {
-    Kernel<K>::LaunchGPU(ctx.run, v.c, v, args...);
-    return;
-  }
-  MX_OMP_FOR_IF(elements >= kOmpMinWork)
-  for (int64_t c = 0; c < v.c; ++c) K::Map(c, v, args...);
-}
 
 template <typename T>
 void Forward(const BatchNormParam& p, bool training, const OpContext& ctx,
              const std::vector<TBlob>& in, const std::vector<OpReq>& req,
              const std::vector<TBlob>& out) {
   const ChannelView v = ChannelViewOf(p, in[0].shape);
-  LaunchChannels<ForwardChannel>(ctx, v, in[0].Size(), training, bool(p.fix_gamma),
-                                 static_cast<T>(p.eps), static_cast<T>(p.momentum), req[0],
-                                 req[1] != OpReq::kNull, req[2] != OpReq::kNull, in[0].data<T>(),
-                                 in[1].data<T>(), in[2].data<T>(), in[3].data<T>(), in[4].data<T>(),
-                                 out[0].data<T>(), out[1].data<T>(), out[2].data<T>());
+  Kernel<ForwardChannel>::LaunchTasks(
+      ctx, v.c, in[0].Size(), v, training, bool(p.fix_gamma), static_cast<T>(p.eps),
+      static_cast<T>(p.momentum), req[0], req[1] != OpReq::kNull, req[2] != OpReq::kNull,
+      in[0].data<T>(), in[1].data<T>(), in[2].data<T>(), in[3].data<T>(), in[4].data<T>(),
+      out[0].data<T>(), out[1].data<T>(), out[2].data<T>());
 }
 
 template <typename T>
 void Backward(const BatchNormParam& p, const OpContext& ctx, const std::vector<TBlob>& in,
               const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const ChannelView v = ChannelViewOf(p, in[1].shape);
-  LaunchChannels<BackwardChannel>(
-      ctx, v, in[1].Size(), bool(p.fix_gamma), bool(p.use_global_stats), static_cast<T>(p.eps),
+  Kernel<BackwardChannel>::LaunchTasks(
+      ctx, v.c, in[1].Size(), v, bool(p.fix_gamma), bool(p.use_global_stats), static_cast<T>(p.eps),
       req[0], req[1], req[2], in[0].data<T>(), in[1].data<T>(), in[2].data<T>(), in[3].data<T>(),
       in[4].data<T>(), out[0].data<T>(), out[1].data<T>(), out[2].data<T>());
 }

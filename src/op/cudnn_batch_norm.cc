@@ -83,17 +83,10 @@ struct Ones {
 
 // After the backward pass: the parameter gradients assigned with their requests.
 struct AssignParamGrads {
-  MX_XINLINE static void Assign(OpReq r, float* dst, int64_t i, float value) {
-    if (r == OpReq::kAdd) {
-      dst[i] += value;
-    } else if (r != OpReq::kNull) {
-      dst[i] = value;
-    }
-  }
   MX_XINLINE static void Map(int64_t c, bool fix_gamma, OpReq req_dgamma, OpReq req_dbeta,
                              const float* dscale, const float* dbias, float* dgamma, float* dbeta) {
-    Assign(req_dgamma, dgamma, c, fix_gamma ? 0.0f : dscale[c]);
-    Assign(req_dbeta, dbeta, c, dbias[c]);
+    AssignAt(req_dgamma, dgamma, c, fix_gamma ? 0.0f : dscale[c]);
+    AssignAt(req_dbeta, dbeta, c, dbias[c]);
   }
 };
 

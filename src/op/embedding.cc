@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "op/elemwise.h"
+#include "op/fill.h"
+#include "op/kernel.h"
 #include "op/nn_ops.h"
 
 namespace mx {
@@ -74,12 +76,31 @@ bool EmbeddingType(const NodeAttrs& attrs, std::vector<int>* in, std::vector<int
 }
 
 template <typename I>
-int64_t ClipIndex(I v, int64_t n) {
+MX_XINLINE int64_t ClipIndex(I v, int64_t n) {
   const double d = static_cast<double>(v);
   if (!(d >= 0)) return 0;  // also NaN
   if (d >= static_cast<double>(n - 1)) return n - 1;
   return static_cast<int64_t>(d);
 }
+
+// The GPU's lookup: one thread per output element (row e / dim, column e % dim).
+template <OpReq Req>
+struct LookupKernel {
+  template <typename T, typename I>
+  MX_XINLINE static void Map(int64_t e, T* y, const T* w, const I* idx, int64_t dim,
+                             int64_t input_dim) {
+    Assign<Req>(y[e], w[ClipIndex(idx[e / dim], input_dim) * dim + e % dim]);
+  }
+};
+
+// The GPU's gradient: each ograd element added into its weight row, atomically (indices repeat).
+struct LookupGradKernel {
+  template <typename T, typename I>
+  MX_XINLINE static void Map(int64_t e, T* gw, const T* og, const I* idx, int64_t dim,
+                             int64_t input_dim) {
+    AtomicAdd(&gw[ClipIndex(idx[e / dim], input_dim) * dim + e % dim], og[e]);
+  }
+};
 
 template <typename T, typename I>
 void Lookup(const I* idx, const T* w, T* y, int64_t rows, int64_t dim, int64_t input_dim,
@@ -98,11 +119,23 @@ void Lookup(const I* idx, const T* w, T* y, int64_t rows, int64_t dim, int64_t i
   }
 }
 
-void EmbeddingForward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void EmbeddingForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                       const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const EmbeddingParam& p = Param(attrs);
   const int64_t rows = in[0].Size(), dim = p.output_dim;
+  if (ctx.run.ctx.is_gpu()) {
+    MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
+      MX_NUMERIC_TYPE_SWITCH(in[0].dtype, I, attrs.op->name, {
+        MX_REQ_SWITCH(req[0], Req, {
+          Kernel<LookupKernel<Req>>::LaunchGPU(ctx.run, out[0].Size(), out[0].data<T>(),
+                                               in[1].data<T>(), in[0].data<I>(), dim,
+                                               int64_t{p.input_dim});
+        });
+      });
+    });
+    return;
+  }
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_NUMERIC_TYPE_SWITCH(in[0].dtype, I, attrs.op->name, {
       Lookup(in[0].data<I>(), in[1].data<T>(), out[0].data<T>(), rows, dim, p.input_dim,
@@ -111,13 +144,24 @@ void EmbeddingForward(const NodeAttrs& attrs, const OpContext&, const std::vecto
   });
 }
 
-// Inputs (ograd, data); output weight_grad: a scatter-add of the ograd rows by index. Serial, so
-// repeated indices accumulate deterministically.
-void EmbeddingBackward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+// Inputs (ograd, data); output weight_grad: a scatter-add of the ograd rows by index. Serial on
+// the CPU, so repeated indices accumulate deterministically; atomic adds on the GPU.
+void EmbeddingBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                        const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const EmbeddingParam& p = Param(attrs);
   const int64_t rows = in[1].Size(), dim = p.output_dim;
+  if (ctx.run.ctx.is_gpu()) {
+    if (req[0] != OpReq::kAdd) FillBlob(ctx.run, out[0], OpReq::kWrite, 0.0, "_backward_Embedding");
+    MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
+      MX_NUMERIC_TYPE_SWITCH(in[1].dtype, I, attrs.op->name, {
+        Kernel<LookupGradKernel>::LaunchGPU(ctx.run, in[0].Size(), out[0].data<T>(),
+                                            in[0].data<T>(), in[1].data<I>(), dim,
+                                            int64_t{p.input_dim});
+      });
+    });
+    return;
+  }
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     const T* og = in[0].data<T>();
     T* gw = out[0].data<T>();
@@ -172,7 +216,7 @@ void RegisterEmbeddingOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(EmbeddingShape)
       .SetInferType(EmbeddingType)
-      .SetCompute(DeviceType::kCPU, EmbeddingForward)
+      .SetComputeAll(EmbeddingForward, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{ZeroGradient(),
                                       MakeGradEntry("_backward_Embedding", n, "weight_grad",
@@ -185,7 +229,7 @@ void RegisterEmbeddingOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(EmbeddingBackwardShape)
       .SetInferType(EmbeddingBackwardType)
-      .SetCompute(DeviceType::kCPU, EmbeddingBackward)
+      .SetComputeAll(EmbeddingBackward, kGpuKernels)
       .SetBackwardOf("Embedding");
 }
 

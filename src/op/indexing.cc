@@ -97,17 +97,6 @@ TakeDims GetTakeDims(const NodeAttrs& attrs, const Shape& a, const Shape& idx) {
   return {a.ProdDims(0, axis), a[axis], idx.Size(), a.ProdDims(axis + 1, a.ndim())};
 }
 
-// *p += v, atomically on the GPU (indices repeat, so threads scatter into one element); a plain
-// add on the CPU.
-template <typename T>
-MX_XINLINE void AtomicAdd(T* p, T v) {
-#if defined(__CUDA_ARCH__)
-  atomicAdd(p, v);
-#else
-  *p += v;
-#endif
-}
-
 // On the GPU, one thread per output element (r, kk, i): out[r, kk, i] = a[r, j(kk), i].
 template <OpReq Req>
 struct TakeKernel {

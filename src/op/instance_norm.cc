@@ -50,7 +50,7 @@ bool InstanceNormShape(const NodeAttrs&, std::vector<Shape>* in, std::vector<Sha
 
 // The mean and 1 / sqrt(var + eps) of one row.
 template <typename T>
-void RowStats(const T* x, int64_t len, T eps, T* mean, T* inv_std) {
+MX_XINLINE void RowStats(const T* x, int64_t len, T eps, T* mean, T* inv_std) {
   T sum = 0;
   for (int64_t j = 0; j < len; ++j) sum += x[j];
   const T m = sum / T(len);
@@ -60,13 +60,13 @@ void RowStats(const T* x, int64_t len, T eps, T* mean, T* inv_std) {
   *inv_std = T(1) / math::sqrt(sq / T(len) + eps);
 }
 
-template <typename T, OpReq Req>
-void InstanceNormFwd(const T* x, const T* gamma, const T* beta, T* y, int64_t rows,
-                     int64_t channels, int64_t len, T eps) {
-#if MX_USE_OPENMP
-  MX_OMP_FOR_IF(rows * len >= kOmpMinWork)
-#endif
-  for (int64_t r = 0; r < rows; ++r) {
+// One row (a sample's channel map) of the forward pass, on either device: the CPU's OpenMP
+// threads share the rows, the GPU runs one thread per row (Kernel::LaunchTasks).
+template <OpReq Req>
+struct RowForward {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t r, T* y, const T* x, const T* gamma, const T* beta,
+                             int64_t channels, int64_t len, T eps) {
     const T* xr = x + r * len;
     T* yr = y + r * len;
     T mean, inv_std;
@@ -74,16 +74,17 @@ void InstanceNormFwd(const T* x, const T* gamma, const T* beta, T* y, int64_t ro
     const T scale = gamma[r % channels] * inv_std, shift = beta[r % channels];
     for (int64_t j = 0; j < len; ++j) Assign<Req>(yr[j], T((xr[j] - mean) * scale + shift));
   }
-}
+};
 
-void InstanceNormForward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void InstanceNormForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                          const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const Shape& s = in[0].shape;
   const int64_t channels = s[1], rows = s[0] * s[1], len = s.ProdDims(2, s.ndim());
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      InstanceNormFwd<T, Req>(in[0].data<T>(), in[1].data<T>(), in[2].data<T>(), out[0].data<T>(),
-                              rows, channels, len, T(Eps(attrs)));
+      Kernel<RowForward<Req>>::LaunchTasks(ctx, rows, rows * len, out[0].data<T>(), in[0].data<T>(),
+                                           in[1].data<T>(), in[2].data<T>(), channels, len,
+                                           T(Eps(attrs)));
     });
   });
 }
@@ -96,47 +97,46 @@ void InstanceNormForward(const NodeAttrs& attrs, const OpContext&, const std::ve
 // The per-row sums go to temp space, then each channel adds its rows (in batch order, so the
 // result does not depend on the thread count).
 
-template <typename T, OpReq Req>
-void InstanceNormRowGrad(const T* dy, const T* x, T gamma, int64_t len, T eps, T* dx, T* sum_dy,
-                         T* sum_dy_xhat) {
-  T mean, inv_std;
-  RowStats(x, len, eps, &mean, &inv_std);
-  T a = 0, b = 0;
-  for (int64_t j = 0; j < len; ++j) {
-    a += dy[j];
-    b += dy[j] * (x[j] - mean) * inv_std;
+// One row of the backward pass: its data gradient (unless not wanted) and its two sums.
+template <OpReq Req>
+struct RowGrad {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t r, T* dx, T* sums, const T* dy, const T* x, const T* gamma,
+                             int64_t channels, int64_t len, T eps) {
+    const T* dyr = dy + r * len;
+    const T* xr = x + r * len;
+    T mean, inv_std;
+    RowStats(xr, len, eps, &mean, &inv_std);
+    T a = 0, b = 0;
+    for (int64_t j = 0; j < len; ++j) {
+      a += dyr[j];
+      b += dyr[j] * (xr[j] - mean) * inv_std;
+    }
+    sums[2 * r] = a;
+    sums[2 * r + 1] = b;
+    if (Req == OpReq::kNull) return;  // only gamma_grad and beta_grad are wanted
+    T* dxr = dx + r * len;
+    const T k = gamma[r % channels] * inv_std, ma = a / T(len), mb = b / T(len);
+    for (int64_t j = 0; j < len; ++j) {
+      Assign<Req>(dxr[j], T(k * (dyr[j] - ma - (xr[j] - mean) * inv_std * mb)));
+    }
   }
-  *sum_dy = a;
-  *sum_dy_xhat = b;
-  if (Req == OpReq::kNull) return;  // only gamma_grad and beta_grad are wanted
-  const T k = gamma * inv_std, ma = a / T(len), mb = b / T(len);
-  for (int64_t j = 0; j < len; ++j) {
-    Assign<Req>(dx[j], T(k * (dy[j] - ma - (x[j] - mean) * inv_std * mb)));
-  }
-}
+};
 
-template <typename T, OpReq Req>
-void InstanceNormRowsGrad(const T* dy, const T* x, const T* gamma, int64_t rows, int64_t channels,
-                          int64_t len, T eps, T* dx, T* sums) {
-#if MX_USE_OPENMP
-  MX_OMP_FOR_IF(rows * len >= kOmpMinWork)
-#endif
-  for (int64_t r = 0; r < rows; ++r) {
-    InstanceNormRowGrad<T, Req>(dy + r * len, x + r * len, gamma[r % channels], len, eps,
-                                Req == OpReq::kNull ? nullptr : dx + r * len, &sums[2 * r],
-                                &sums[2 * r + 1]);
+// Each channel adds its rows' sums, in batch order (the result does not depend on the threads).
+struct ChannelGrad {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t c, T* dgamma, T* dbeta, const T* sums, int64_t batch,
+                             int64_t channels, OpReq req_gamma, OpReq req_beta) {
+    T g = 0, b = 0;
+    for (int64_t n = 0; n < batch; ++n) {
+      b += sums[2 * (n * channels + c)];
+      g += sums[2 * (n * channels + c) + 1];
+    }
+    AssignAt(req_gamma, dgamma, c, g);
+    AssignAt(req_beta, dbeta, c, b);
   }
-}
-
-// out[i] = v as `req` says; `out` is null when req is kNull.
-template <typename T>
-void AssignReq(OpReq req, T* out, int64_t i, T v) {
-  if (req == OpReq::kAdd) {
-    out[i] += v;
-  } else if (req != OpReq::kNull) {
-    out[i] = v;
-  }
-}
+};
 
 void InstanceNormBackward(const NodeAttrs& attrs, const OpContext& ctx,
                           const std::vector<TBlob>& in, const std::vector<OpReq>& req,
@@ -153,25 +153,19 @@ void InstanceNormBackward(const NodeAttrs& attrs, const OpContext& ctx,
     T* dx = out[0].data<T>();
     switch (req[0]) {
       case OpReq::kNull:
-        InstanceNormRowsGrad<T, OpReq::kNull>(dy, x, gamma, rows, channels, len, eps, dx, sums);
+        Kernel<RowGrad<OpReq::kNull>>::LaunchTasks(ctx, rows, rows * len, dx, sums, dy, x, gamma,
+                                                   channels, len, eps);
         break;
       case OpReq::kAdd:
-        InstanceNormRowsGrad<T, OpReq::kAdd>(dy, x, gamma, rows, channels, len, eps, dx, sums);
+        Kernel<RowGrad<OpReq::kAdd>>::LaunchTasks(ctx, rows, rows * len, dx, sums, dy, x, gamma,
+                                                  channels, len, eps);
         break;
       default:
-        InstanceNormRowsGrad<T, OpReq::kWrite>(dy, x, gamma, rows, channels, len, eps, dx, sums);
+        Kernel<RowGrad<OpReq::kWrite>>::LaunchTasks(ctx, rows, rows * len, dx, sums, dy, x, gamma,
+                                                    channels, len, eps);
     }
-    T* dgamma = out[1].data<T>();
-    T* dbeta = out[2].data<T>();
-    for (int64_t c = 0; c < channels; ++c) {
-      T g = 0, b = 0;
-      for (int64_t n = 0; n < batch; ++n) {
-        b += sums[2 * (n * channels + c)];
-        g += sums[2 * (n * channels + c) + 1];
-      }
-      AssignReq(req[1], dgamma, c, g);
-      AssignReq(req[2], dbeta, c, b);
-    }
+    Kernel<ChannelGrad>::LaunchTasks(ctx, channels, rows, out[1].data<T>(), out[2].data<T>(),
+                                     static_cast<const T*>(sums), batch, channels, req[1], req[2]);
   });
 }
 
@@ -210,7 +204,7 @@ void RegisterInstanceNormOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(InstanceNormShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, InstanceNormForward)
+      .SetComputeAll(InstanceNormForward, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return MakeGradNode("_backward_InstanceNorm", n, {og[0], InputOf(n, 0), InputOf(n, 1)},
                             n->attrs.dict);
@@ -224,7 +218,7 @@ void RegisterInstanceNormOps(OpRegistry* reg) {
       .SetInferShape(InstanceNormBackwardShape)
       .SetInferType(ElemwiseType)
       .SetResources({ResourceType::kTempSpace})
-      .SetCompute(DeviceType::kCPU, InstanceNormBackward)
+      .SetComputeAll(InstanceNormBackward, kGpuKernels)
       .SetBackwardOf("InstanceNorm");
 }
 

@@ -116,6 +116,20 @@ struct Kernel {
   template <typename... Args>
   static void LaunchGPU(const engine::RunContext& rctx, int64_t n, Args... args);
 
+  // OP::Map(i, args...) for every i in [0, n) where each index is a long serial task (a channel's
+  // or a row's reduction): the CPU's OpenMP threads share the indices when `work` (the elements
+  // touched in all) is worth it, and the GPU runs one thread per index, which is correct but slow
+  // when the tasks are few and long.
+  template <typename... Args>
+  static void LaunchTasks(const OpContext& ctx, int64_t n, int64_t work, Args... args) {
+    if (ctx.run.ctx.is_gpu()) {
+      LaunchGPU(ctx.run, n, args...);
+      return;
+    }
+    MX_OMP_FOR_IF(work >= kOmpMinWork)
+    for (int64_t i = 0; i < n; ++i) OP::Map(i, args...);
+  }
+
   template <typename... Args>
   static void LaunchCPU(int64_t n, Args... args) {
 #if MX_SIMD_DISPATCH
@@ -196,6 +210,28 @@ MX_XINLINE void Assign(T& out, T value) {
   } else if (Req != OpReq::kNull) {
     out = value;
   }
+}
+
+// Assign with the request known at run time only: for a value written once per task (a channel's
+// statistic), where a compile-time switch would multiply the task's instantiations for nothing.
+template <typename T>
+MX_XINLINE void AssignAt(OpReq req, T* out, int64_t i, T value) {
+  if (req == OpReq::kAdd) {
+    out[i] += value;
+  } else if (req != OpReq::kNull) {
+    out[i] = value;
+  }
+}
+
+// *p += v, atomically on the GPU (for scatters whose indices repeat, so several threads add into
+// one element); a plain add on the CPU, whose loops over repeated indices stay serial.
+template <typename T>
+MX_XINLINE void AtomicAdd(T* p, T v) {
+#if defined(__CUDA_ARCH__)
+  atomicAdd(p, v);
+#else
+  *p += v;
+#endif
 }
 
 }  // namespace mx

@@ -4,8 +4,8 @@
 // All three are one reduction over the middle axis of an (outer, len, inner) view:
 //   instance  (N, C*H*W, 1)    channel  (N, C, H*W)    spatial  (N*C, H*W, 1)
 // Each outer slice accumulates its inner sums row by row, so the loops stay contiguous, and the
-// slices run in parallel. The backward op recomputes the norms from the input (MXNet keeps them
-// as a hidden output): dx = dy / n - x * sum(dy * x) / n^3.
+// slices run in parallel (the GPU has its own lane passes below). The backward op recomputes the
+// norms from the input (MXNet keeps them as a hidden output): dx = dy / n - x * sum(dy * x) / n^3.
 #include <algorithm>
 
 #include "op/kernel.h"
@@ -92,6 +92,55 @@ void L2Forward(const T* x, T* y, const L2View& v, T eps, T* inv) {
   }
 }
 
+// The GPU's passes: one thread per (outer, inner) lane sums its column of the (outer, len, inner)
+// view (strided, but neighbouring threads read neighbouring elements), then one thread per
+// element applies the lane's factors. Lanes are few in instance mode (one per sample), so that
+// pass is correct rather than fast there.
+struct L2LaneNorm {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t l, T* inv, const T* x, L2View v, T eps) {
+    const T* xs = x + (l / v.inner) * v.len * v.inner + l % v.inner;
+    T sum = 0;
+    for (int64_t r = 0; r < v.len; ++r) sum += xs[r * v.inner] * xs[r * v.inner];
+    inv[l] = T(1) / math::sqrt(sum + eps);
+  }
+};
+
+template <OpReq Req>
+struct L2Scale {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t e, T* y, const T* x, const T* inv, L2View v) {
+    Assign<Req>(y[e], T(x[e] * inv[(e / (v.len * v.inner)) * v.inner + e % v.inner]));
+  }
+};
+
+// Backward lanes: inv = 1 / n and k = sum(dy * x) / n^3.
+struct L2LaneGrad {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t l, T* inv, T* k, const T* dy, const T* x, L2View v, T eps) {
+    const int64_t base = (l / v.inner) * v.len * v.inner + l % v.inner;
+    T sq = 0, dot = 0;
+    for (int64_t r = 0; r < v.len; ++r) {
+      const T xe = x[base + r * v.inner];
+      sq += xe * xe;
+      dot += dy[base + r * v.inner] * xe;
+    }
+    const T i = T(1) / math::sqrt(sq + eps);
+    inv[l] = i;
+    k[l] = dot * i * i * i;
+  }
+};
+
+template <OpReq Req>
+struct L2GradScale {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t e, T* dx, const T* dy, const T* x, const T* inv, const T* k,
+                             L2View v) {
+    const int64_t l = (e / (v.len * v.inner)) * v.inner + e % v.inner;
+    Assign<Req>(dx[e], T(dy[e] * inv[l] - x[e] * k[l]));
+  }
+};
+
 void L2NormalizationForward(const NodeAttrs& attrs, const OpContext& ctx,
                             const std::vector<TBlob>& in, const std::vector<OpReq>& req,
                             const std::vector<TBlob>& out) {
@@ -99,6 +148,14 @@ void L2NormalizationForward(const NodeAttrs& attrs, const OpContext& ctx,
   const L2View v = ViewOf(p.mode, in[0].shape);
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     T* inv = static_cast<T*>(ctx.TempSpace(sizeof(T) * v.outer * v.inner));
+    if (ctx.run.ctx.is_gpu()) {
+      Kernel<L2LaneNorm>::LaunchGPU(ctx.run, v.outer * v.inner, inv, in[0].data<T>(), v, T(p.eps));
+      MX_REQ_SWITCH(req[0], Req, {
+        Kernel<L2Scale<Req>>::LaunchGPU(ctx.run, out[0].Size(), out[0].data<T>(), in[0].data<T>(),
+                                        static_cast<const T*>(inv), v);
+      });
+      return;
+    }
     MX_REQ_SWITCH(req[0], Req,
                   { L2Forward<T, Req>(in[0].data<T>(), out[0].data<T>(), v, T(p.eps), inv); });
   });
@@ -143,6 +200,17 @@ void L2NormalizationBackward(const NodeAttrs& attrs, const OpContext& ctx,
   const L2View v = ViewOf(p.mode, in[1].shape);
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     T* tmp = static_cast<T*>(ctx.TempSpace(2 * sizeof(T) * v.outer * v.inner));
+    if (ctx.run.ctx.is_gpu()) {
+      const int64_t lanes = v.outer * v.inner;
+      Kernel<L2LaneGrad>::LaunchGPU(ctx.run, lanes, tmp, tmp + lanes, in[0].data<T>(),
+                                    in[1].data<T>(), v, T(p.eps));
+      MX_REQ_SWITCH(req[0], Req, {
+        Kernel<L2GradScale<Req>>::LaunchGPU(
+            ctx.run, out[0].Size(), out[0].data<T>(), in[0].data<T>(), in[1].data<T>(),
+            static_cast<const T*>(tmp), static_cast<const T*>(tmp + lanes), v);
+      });
+      return;
+    }
     MX_REQ_SWITCH(req[0], Req, {
       L2Backward<T, Req>(in[0].data<T>(), in[1].data<T>(), out[0].data<T>(), v, T(p.eps), tmp);
     });
@@ -166,7 +234,7 @@ void RegisterL2NormalizationOps(OpRegistry* reg) {
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})  // every norm is taken before its slice is written
       .SetResources({ResourceType::kTempSpace})
-      .SetCompute(DeviceType::kCPU, L2NormalizationForward)
+      .SetComputeAll(L2NormalizationForward, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{MakeGradEntry("_backward_L2Normalization", n, "backward",
                                                     {og[0], InputOf(n, 0)}, n->attrs.dict)};
@@ -181,7 +249,7 @@ void RegisterL2NormalizationOps(OpRegistry* reg) {
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})  // dx over dy: the sums are taken before the slice is written
       .SetResources({ResourceType::kTempSpace})
-      .SetCompute(DeviceType::kCPU, L2NormalizationBackward)
+      .SetComputeAll(L2NormalizationBackward, kGpuKernels)
       .SetBackwardOf("L2Normalization");
 }
 

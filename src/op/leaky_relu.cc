@@ -83,7 +83,7 @@ struct PReluKernel {
   }
 };
 
-void LeakyForward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void LeakyForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                   const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const LeakyReLUParam& p = Param(attrs);
   const int64_t n = out[0].Size();
@@ -93,15 +93,15 @@ void LeakyForward(const NodeAttrs& attrs, const OpContext&, const std::vector<TB
     MX_REQ_SWITCH(req[0], Req, {
       switch (p.act_type) {
         case kLeaky:
-          Kernel<LeakyKernel<Req>>::LaunchCPU(n, y, x, T(p.slope));
+          Kernel<LeakyKernel<Req>>::Launch(ctx, n, y, x, T(p.slope));
           break;
         case kElu:
-          Kernel<EluKernel<Req>>::LaunchCPU(n, y, x, T(p.slope));
+          Kernel<EluKernel<Req>>::Launch(ctx, n, y, x, T(p.slope));
           break;
         case kPRelu: {
           // gamma holds one slope per channel, or one slope for all (shape (1,)).
           const int64_t inner = in[0].shape.ProdDims(2, in[0].shape.ndim());
-          Kernel<PReluKernel<Req>>::LaunchCPU(n, y, x, in[1].data<T>(), in[1].Size(), inner);
+          Kernel<PReluKernel<Req>>::Launch(ctx, n, y, x, in[1].data<T>(), in[1].Size(), inner);
           break;
         }
       }
@@ -137,15 +137,14 @@ struct PReluGradKernel {
   }
 };
 
-// gamma_grad[c] = sum over the batch and the inner axes of dy * min(x, 0) in channel c. One
-// channel per iteration, so threads never write the same slope.
-template <typename T>
-void PReluGammaGrad(const T* dy, const T* x, int64_t batch, int64_t data_channels, int64_t inner,
-                    int64_t channels, OpReq req, T* dgamma) {
-#if MX_USE_OPENMP
-  MX_OMP_FOR_IF(batch * data_channels * inner >= kOmpMinWork)
-#endif
-  for (int64_t g = 0; g < channels; ++g) {
+// gamma_grad[g] = sum over the batch and the inner axes of dy * min(x, 0) in the channels slope
+// g serves (every channel for a single slope). One slope per index, so no two threads write the
+// same one: the CPU runs slopes on its OpenMP threads, the GPU one thread per slope (slopes are
+// few and their sums long, so this is correct rather than fast on the GPU).
+struct PReluGammaGradKernel {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t g, T* dgamma, const T* dy, const T* x, int64_t batch,
+                             int64_t data_channels, int64_t inner, int64_t channels, OpReq req) {
     T sum = 0;
     for (int64_t b = 0; b < batch; ++b) {
       for (int64_t c = g; c < data_channels; c += channels) {
@@ -156,15 +155,11 @@ void PReluGammaGrad(const T* dy, const T* x, int64_t batch, int64_t data_channel
         }
       }
     }
-    if (req == OpReq::kAdd) {
-      dgamma[g] += sum;
-    } else {
-      dgamma[g] = sum;
-    }
+    AssignAt(req, dgamma, g, sum);
   }
-}
+};
 
-void LeakyBackward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void LeakyBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                    const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const LeakyReLUParam& p = Param(attrs);
   const int64_t n = in[0].Size();
@@ -175,9 +170,9 @@ void LeakyBackward(const NodeAttrs& attrs, const OpContext&, const std::vector<T
     if (p.act_type != kPRelu) {
       MX_REQ_SWITCH(req[0], Req, {
         if (p.act_type == kLeaky) {
-          Kernel<LeakyGradKernel<Req>>::LaunchCPU(n, dx, dy, x, T(p.slope));
+          Kernel<LeakyGradKernel<Req>>::Launch(ctx, n, dx, dy, x, T(p.slope));
         } else {
-          Kernel<EluGradKernel<Req>>::LaunchCPU(n, dx, dy, x, T(p.slope));
+          Kernel<EluGradKernel<Req>>::Launch(ctx, n, dx, dy, x, T(p.slope));
         }
       });
       return;
@@ -186,10 +181,11 @@ void LeakyBackward(const NodeAttrs& attrs, const OpContext&, const std::vector<T
     const int64_t channels = in[2].Size(), inner = ds.ProdDims(2, ds.ndim());
     const T* gamma = in[2].data<T>();
     MX_REQ_SWITCH(req[0], Req, {
-      Kernel<PReluGradKernel<Req>>::LaunchCPU(n, dx, dy, x, gamma, channels, inner);
+      Kernel<PReluGradKernel<Req>>::Launch(ctx, n, dx, dy, x, gamma, channels, inner);
     });
     if (req[1] != OpReq::kNull) {
-      PReluGammaGrad(dy, x, ds[0], ds[1], inner, channels, req[1], out[1].data<T>());
+      Kernel<PReluGammaGradKernel>::LaunchTasks(ctx, channels, n, out[1].data<T>(), dy, x, ds[0],
+                                                ds[1], inner, channels, req[1]);
     }
   });
 }
@@ -237,7 +233,7 @@ void RegisterLeakyReLUOps(OpRegistry* reg) {
       .SetInferShape(LeakyShape)
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
-      .SetCompute(DeviceType::kCPU, LeakyForward)
+      .SetComputeAll(LeakyForward, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         std::vector<NodeEntry> ins{og[0], InputOf(n, 0)};
         if (IsPRelu(n->attrs)) ins.push_back(InputOf(n, 1));
@@ -254,7 +250,7 @@ void RegisterLeakyReLUOps(OpRegistry* reg) {
       .SetNumOutputs([](const NodeAttrs& a) { return IsPRelu(a) ? 2 : 1; })
       .SetInferShape(LeakyBackwardShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, LeakyBackward)
+      .SetComputeAll(LeakyBackward, kGpuKernels)
       .SetBackwardOf("LeakyReLU");
 }
 

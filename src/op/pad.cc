@@ -8,8 +8,8 @@
 //
 // Every output element finds its source (or the constant) on its own, so the forward op is one
 // launch/map. The gradient of edge and reflect padding sums several output positions into one
-// input element: the backward op works plane by plane (batch x channel), in parallel over planes,
-// which never share an input element.
+// input element: the backward op works plane by plane (batch x channel), in parallel over planes
+// (one GPU thread per plane), which never share an input element.
 #include <algorithm>
 
 #include "op/kernel.h"
@@ -146,53 +146,53 @@ struct PadKernel {
   }
 };
 
-void PadForward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void PadForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const PadParam& p = Param(attrs);
   const PadGeom g = Geometry(p, in[0].shape);
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
     MX_REQ_SWITCH(req[0], Req, {
-      Kernel<PadKernel<Req>>::LaunchCPU(out[0].Size(), out[0].data<T>(), in[0].data<T>(), g, p.mode,
-                                        T(p.constant_value));
+      Kernel<PadKernel<Req>>::Launch(ctx, out[0].Size(), out[0].data<T>(), in[0].data<T>(), g,
+                                     p.mode, T(p.constant_value));
     });
   });
 }
 
-// dx[plane] (+)= the sum of dy over every output position whose source it is.
-template <typename T>
-void PadGradPlane(const T* dy, T* dx, const PadGeom& g, int mode, bool add) {
-  if (!add) std::fill(dx, dx + g.in_plane(), T(0));
-  for (int64_t z = 0; z < g.out[0]; ++z) {
-    const int64_t sz = Source(z, g.before[0], g.in[0], mode);
-    for (int64_t y = 0; y < g.out[1]; ++y) {
-      const int64_t sy = Source(y, g.before[1], g.in[1], mode);
-      if (sz < 0 || sy < 0) continue;  // a constant row: no input behind it
-      const T* row = dy + (z * g.out[1] + y) * g.out[2];
-      T* target = dx + (sz * g.in[1] + sy) * g.in[2];
-      for (int64_t x = 0; x < g.out[2]; ++x) {
-        const int64_t sx = Source(x, g.before[2], g.in[2], mode);
-        if (sx >= 0) target[sx] += row[x];
+// dx[plane b] (+)= the sum of dy over every output position whose source it is: one task per
+// plane (Kernel::LaunchTasks), since planes never share an input element.
+struct PadGradPlane {
+  template <typename T>
+  MX_XINLINE static void Map(int64_t b, T* dx_all, const T* dy_all, PadGeom g, int mode, bool add) {
+    const T* dy = dy_all + b * g.out_plane();
+    T* dx = dx_all + b * g.in_plane();
+    if (!add) {
+      for (int64_t i = 0; i < g.in_plane(); ++i) dx[i] = T(0);
+    }
+    for (int64_t z = 0; z < g.out[0]; ++z) {
+      const int64_t sz = Source(z, g.before[0], g.in[0], mode);
+      for (int64_t y = 0; y < g.out[1]; ++y) {
+        const int64_t sy = Source(y, g.before[1], g.in[1], mode);
+        if (sz < 0 || sy < 0) continue;  // a constant row: no input behind it
+        const T* row = dy + (z * g.out[1] + y) * g.out[2];
+        T* target = dx + (sz * g.in[1] + sy) * g.in[2];
+        for (int64_t x = 0; x < g.out[2]; ++x) {
+          const int64_t sx = Source(x, g.before[2], g.in[2], mode);
+          if (sx >= 0) target[sx] += row[x];
+        }
       }
     }
   }
-}
-
-template <typename T>
-void PadGrad(const T* dy, T* dx, const PadGeom& g, int mode, bool add) {
-  MX_OMP_FOR_IF(g.planes * g.out_plane() >= kOmpMinWork)
-  for (int64_t b = 0; b < g.planes; ++b) {
-    PadGradPlane(dy + b * g.out_plane(), dx + b * g.in_plane(), g, mode, add);
-  }
-}
+};
 
 // Input (ograd); output data_grad.
-void PadBackward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+void PadBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                  const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
   const PadParam& p = Param(attrs);
   const PadGeom g = Geometry(p, out[0].shape);
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name, {
-    PadGrad(in[0].data<T>(), out[0].data<T>(), g, p.mode, req[0] == OpReq::kAdd);
+    Kernel<PadGradPlane>::LaunchTasks(ctx, g.planes, g.planes * g.out_plane(), out[0].data<T>(),
+                                      in[0].data<T>(), g, p.mode, req[0] == OpReq::kAdd);
   });
 }
 
@@ -216,7 +216,7 @@ void RegisterPadOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(PadShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, PadForward)
+      .SetComputeAll(PadForward, kGpuKernels)
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{
             MakeGradEntry("_backward_Pad", n, "backward", {og[0]}, n->attrs.dict)};
@@ -229,7 +229,7 @@ void RegisterPadOps(OpRegistry* reg) {
       .SetNumOutputs(1)
       .SetInferShape(PadBackwardShape)
       .SetInferType(ElemwiseType)
-      .SetCompute(DeviceType::kCPU, PadBackward)
+      .SetComputeAll(PadBackward, kGpuKernels)
       .SetBackwardOf("Pad");
 }
 
