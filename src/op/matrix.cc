@@ -91,23 +91,26 @@ DotDims GetDotDims(const Shape& l, const Shape& r, bool ta, bool tb) {
       << " elements, transpose_a=" << ta << ") but rhs " << r << " contracts axis " << r_axis
       << " (" << r[r_axis] << " elements, transpose_b=" << tb << ")";
   d.k = l[l_axis];
-  std::vector<int64_t> out;
+  const int ndim = std::max(l.ndim() + r.ndim() - 2, 1);
+  MX_CHECK(ndim <= Shape::kMaxNDim, kInvalidArgument)
+      << "the output of lhs " << l << " and rhs " << r << " would have " << ndim
+      << " axes (at most " << Shape::kMaxNDim << ")";
+  // On the stack: this runs on every imperative dot, whose budget is a few hundred ns.
+  int64_t out[Shape::kMaxNDim];
+  int n = 0;
   for (int i = 0; i < l.ndim(); ++i) {
     if (i == l_axis) continue;
-    out.push_back(l[i]);
+    out[n++] = l[i];
     d.m *= l[i];
   }
   for (int i = 0; i < r.ndim(); ++i) {
     if (i == r_axis) continue;
-    out.push_back(r[i]);
+    out[n++] = r[i];
     d.n *= r[i];
   }
   // Two vectors give their inner product as a one-element vector, as in MXNet.
-  if (out.empty()) out.push_back(1);
-  MX_CHECK(static_cast<int>(out.size()) <= Shape::kMaxNDim, kInvalidArgument)
-      << "the output of lhs " << l << " and rhs " << r << " would have " << out.size()
-      << " axes (at most " << Shape::kMaxNDim << ")";
-  d.out = Shape(out);
+  if (n == 0) out[n++] = 1;
+  d.out = Shape(out, n);
   return d;
 }
 
