@@ -697,6 +697,20 @@ static PyObject* opfn_repr(OpFunction* self) {
 static PyGetSetDef opfn_getset[] = {
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL}, {NULL}};
 
+/* Pickled by reference, as a function is: __reduce__ returning a name makes pickle store
+ * "module.name" (__module__ and __name__, set by mx.ndarray) and look it up again on loading. */
+static PyObject* opfn_reduce(OpFunction* self, PyObject* unused) {
+  (void)unused;
+  PyObject* name = self->dict != NULL ? PyDict_GetItemString(self->dict, "__name__") : NULL;
+  if (name == NULL) name = self->name;
+  Py_INCREF(name);
+  return name;
+}
+
+static PyMethodDef opfn_methods[] = {
+    {"__reduce__", (PyCFunction)opfn_reduce, METH_NOARGS, "Pickles by reference (module.name)."},
+    {NULL}};
+
 static PyTypeObject OpFunctionType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "mx._fast.OpFunction",
     .tp_basicsize = sizeof(OpFunction),
@@ -710,6 +724,7 @@ static PyTypeObject OpFunctionType = {
     .tp_vectorcall_offset = offsetof(OpFunction, vectorcall),
     .tp_dictoffset = offsetof(OpFunction, dict),
     .tp_getset = opfn_getset,
+    .tp_methods = opfn_methods,
     .tp_repr = (reprfunc)opfn_repr,
 };
 

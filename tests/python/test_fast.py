@@ -6,6 +6,7 @@ import ctypes
 import gc
 import inspect
 import os
+import pickle
 import sys
 import weakref
 
@@ -162,6 +163,7 @@ def test_generated_functions_take_the_fast_path_only_when_plain():
     assert isinstance(dot, fast.OpFunction)
     assert dot.__name__ == "dot" and "Dot product" in dot.__doc__ and "dot" in repr(dot)
     assert "out=None" in str(inspect.signature(dot)) and dot.__module__ == "mx.ndarray"
+    assert pickle.loads(pickle.dumps(dot)) is dot  # by reference, as a function pickles
     x = mx.nd.array(np.arange(4, dtype=np.float32).reshape(2, 2))
     want = np.arange(4, dtype=np.float32).reshape(2, 2)
     np.testing.assert_array_equal(dot(x, x).asnumpy(), want @ want)
