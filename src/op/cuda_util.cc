@@ -58,12 +58,9 @@ DnnTensor::DnnTensor(int64_t n, int64_t c, int64_t h, int64_t w, DType dtype, co
   MX_CHECK(dtype == DType::kFloat32 || dtype == DType::kFloat64, kUnsupported)
       << op << " on the GPU does not support dtype " << DTypeName(dtype)
       << " (supported: float32, float64)";
-  Check(cudnnCreateTensorDescriptor(&desc_), "cudnnCreateTensorDescriptor");
   const cudnnDataType_t t = dtype == DType::kFloat64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
-  const cudnnStatus_t status =
-      cudnnSetTensor4dDescriptor(desc_, CUDNN_TENSOR_NCHW, t, Int(n), Int(c), Int(h), Int(w));
-  if (status != CUDNN_STATUS_SUCCESS) cudnnDestroyTensorDescriptor(desc_);
-  Check(status, "cudnnSetTensor4dDescriptor");
+  Check(cudnnSetTensor4dDescriptor(desc_, CUDNN_TENSOR_NCHW, t, Int(n), Int(c), Int(h), Int(w)),
+        "cudnnSetTensor4dDescriptor");
 }
 #endif
 

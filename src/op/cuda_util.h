@@ -48,18 +48,45 @@ int Int(int64_t v);
 cudnnHandle_t DnnOf(const engine::RunContext& rctx);
 void Check(cudnnStatus_t status, const char* what);
 
+// A cuDNN descriptor created with the object and destroyed with it. As a member, it is destroyed
+// also when a later step of its owner's constructor throws (an extent beyond int, a cuDNN
+// error), so setting descriptors up never leaks them. Converts to the descriptor for the calls.
+template <typename D, cudnnStatus_t (*Create)(D*), cudnnStatus_t (*Destroy)(D)>
+class DnnDesc {
+ public:
+  DnnDesc() { Check(Create(&desc_), "creating a cuDNN descriptor"); }
+  ~DnnDesc() { Destroy(desc_); }
+  DnnDesc(const DnnDesc&) = delete;
+  DnnDesc& operator=(const DnnDesc&) = delete;
+  operator D() const { return desc_; }  // NOLINT(google-explicit-constructor): a handle
+  D get() const { return desc_; }
+
+ private:
+  D desc_ = nullptr;
+};
+using DnnTensorDesc =
+    DnnDesc<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor>;
+using DnnFilterDesc =
+    DnnDesc<cudnnFilterDescriptor_t, cudnnCreateFilterDescriptor, cudnnDestroyFilterDescriptor>;
+using DnnConvDesc = DnnDesc<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor,
+                            cudnnDestroyConvolutionDescriptor>;
+using DnnPoolDesc =
+    DnnDesc<cudnnPoolingDescriptor_t, cudnnCreatePoolingDescriptor, cudnnDestroyPoolingDescriptor>;
+using DnnActivationDesc = DnnDesc<cudnnActivationDescriptor_t, cudnnCreateActivationDescriptor,
+                                  cudnnDestroyActivationDescriptor>;
+using DnnLrnDesc =
+    DnnDesc<cudnnLRNDescriptor_t, cudnnCreateLRNDescriptor, cudnnDestroyLRNDescriptor>;
+
 // A 4-d NCHW tensor descriptor of float32 or float64 (kUnsupported naming `op` for another
-// type), destroyed with the object. Arrays of other ranks are viewed as 4-d by their callers.
+// type). Arrays of other ranks are viewed as 4-d by their callers.
 class DnnTensor {
  public:
   DnnTensor(int64_t n, int64_t c, int64_t h, int64_t w, DType dtype, const char* op);
-  ~DnnTensor() { cudnnDestroyTensorDescriptor(desc_); }
-  DnnTensor(const DnnTensor&) = delete;
-  DnnTensor& operator=(const DnnTensor&) = delete;
+  operator cudnnTensorDescriptor_t() const { return desc_; }  // NOLINT: a handle
   cudnnTensorDescriptor_t get() const { return desc_; }
 
  private:
-  cudnnTensorDescriptor_t desc_ = nullptr;
+  DnnTensorDesc desc_;
 };
 
 // cuDNN's blend factors for a result written with request `req`: alpha = 1, beta = 0 (kWrite) or

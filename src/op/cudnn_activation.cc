@@ -30,25 +30,16 @@ bool Takes(const TBlob& b, int64_t largest_extent) {
   return (b.dtype == DType::kFloat32 || b.dtype == DType::kFloat64) && largest_extent <= INT_MAX;
 }
 
-class ActDesc {
- public:
+// An activation descriptor for `act` (NaN is not propagated by relu, as on the CPU).
+struct ActDesc {
+  cuda::DnnActivationDesc desc;
   explicit ActDesc(DnnActivation act) {
     const cudnnActivationMode_t mode = act == DnnActivation::kRelu      ? CUDNN_ACTIVATION_RELU
                                        : act == DnnActivation::kSigmoid ? CUDNN_ACTIVATION_SIGMOID
                                                                         : CUDNN_ACTIVATION_TANH;
-    Check(cudnnCreateActivationDescriptor(&desc_), "cudnnCreateActivationDescriptor");
-    const cudnnStatus_t status =
-        cudnnSetActivationDescriptor(desc_, mode, CUDNN_NOT_PROPAGATE_NAN, /*coef=*/0.0);
-    if (status != CUDNN_STATUS_SUCCESS) cudnnDestroyActivationDescriptor(desc_);
-    Check(status, "cudnnSetActivationDescriptor");
+    Check(cudnnSetActivationDescriptor(desc, mode, CUDNN_NOT_PROPAGATE_NAN, /*coef=*/0.0),
+          "cudnnSetActivationDescriptor");
   }
-  ~ActDesc() { cudnnDestroyActivationDescriptor(desc_); }
-  ActDesc(const ActDesc&) = delete;
-  ActDesc& operator=(const ActDesc&) = delete;
-  cudnnActivationDescriptor_t get() const { return desc_; }
-
- private:
-  cudnnActivationDescriptor_t desc_ = nullptr;
 };
 
 }  // namespace
@@ -61,7 +52,7 @@ bool CudnnActivationForward(DnnActivation act, const OpContext& ctx, const TBlob
   const DnnTensor t(1, n, 1, 1, in.dtype, "Activation");
   const ActDesc d(act);
   const DnnBlend k(in.dtype, req);
-  Check(cudnnActivationForward(DnnOf(ctx.run), d.get(), k.alpha(), t.get(), in.dptr, k.beta(),
+  Check(cudnnActivationForward(DnnOf(ctx.run), d.desc, k.alpha(), t.get(), in.dptr, k.beta(),
                                t.get(), out.dptr),
         "cudnnActivationForward");
   return true;
@@ -75,7 +66,7 @@ bool CudnnActivationBackward(DnnActivation act, const OpContext& ctx, const TBlo
   const DnnTensor t(1, n, 1, 1, output.dtype, "Activation");
   const ActDesc d(act);
   const DnnBlend k(output.dtype, req);
-  Check(cudnnActivationBackward(DnnOf(ctx.run), d.get(), k.alpha(), t.get(), output.dptr, t.get(),
+  Check(cudnnActivationBackward(DnnOf(ctx.run), d.desc, k.alpha(), t.get(), output.dptr, t.get(),
                                 ograd.dptr, t.get(), output.dptr, k.beta(), t.get(), igrad.dptr),
         "cudnnActivationBackward");
   return true;

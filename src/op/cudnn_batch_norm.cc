@@ -39,19 +39,13 @@ using cuda::DnnTensor;
 // The descriptors of one call: data (outer, c, inner, 1) and the per-channel statistics.
 struct BnDescs {
   DnnTensor x;
-  cudnnTensorDescriptor_t stats = nullptr;
+  cuda::DnnTensorDesc stats;
 
   explicit BnDescs(const ChannelView& v)
       : x(v.outer, v.c, v.inner, 1, DType::kFloat32, "BatchNorm") {
-    Check(cudnnCreateTensorDescriptor(&stats), "cudnnCreateTensorDescriptor");
-    const cudnnStatus_t status =
-        cudnnDeriveBNTensorDescriptor(stats, x.get(), CUDNN_BATCHNORM_SPATIAL);
-    if (status != CUDNN_STATUS_SUCCESS) cudnnDestroyTensorDescriptor(stats);
-    Check(status, "cudnnDeriveBNTensorDescriptor");
+    Check(cudnnDeriveBNTensorDescriptor(stats, x, CUDNN_BATCHNORM_SPATIAL),
+          "cudnnDeriveBNTensorDescriptor");
   }
-  ~BnDescs() { cudnnDestroyTensorDescriptor(stats); }
-  BnDescs(const BnDescs&) = delete;
-  BnDescs& operator=(const BnDescs&) = delete;
 };
 
 // After the forward pass, per channel: the biased batch variance from cuDNN's unbiased one, the
@@ -114,9 +108,9 @@ bool CudnnBatchNormForward(const BatchNormParam& p, bool training, const OpConte
     scale = ones;
   }
   if (!training) {
-    Check(cudnnBatchNormalizationForwardInference(
-              h, CUDNN_BATCHNORM_SPATIAL, &alpha, &beta, d.x.get(), in[0].dptr, d.x.get(),
-              out[0].dptr, d.stats, scale, in[2].dptr, in[3].dptr, in[4].dptr, p.eps),
+    Check(cudnnBatchNormalizationForwardInference(h, CUDNN_BATCHNORM_SPATIAL, &alpha, &beta, d.x,
+                                                  in[0].dptr, d.x, out[0].dptr, d.stats, scale,
+                                                  in[2].dptr, in[3].dptr, in[4].dptr, p.eps),
           "cudnnBatchNormalizationForwardInference");
     // As on the CPU, the statistics used are the outputs' mean and var.
     for (int i : {1, 2}) {
@@ -132,10 +126,9 @@ bool CudnnBatchNormForward(const BatchNormParam& p, bool training, const OpConte
   // Zeroed: the factor of 1 still multiplies the old values by 0, and 0 * NaN is NaN.
   cuda::Check(cudaMemsetAsync(batch_mean, 0, sizeof(float) * 2 * v.c, stream),
               "cudaMemsetAsync (BatchNorm statistics)");
-  Check(cudnnBatchNormalizationForwardTraining(h, CUDNN_BATCHNORM_SPATIAL, &alpha, &beta, d.x.get(),
-                                               in[0].dptr, d.x.get(), out[0].dptr, d.stats, scale,
-                                               in[2].dptr, 1.0, batch_mean, unbiased_var, p.eps,
-                                               nullptr, nullptr),
+  Check(cudnnBatchNormalizationForwardTraining(
+            h, CUDNN_BATCHNORM_SPATIAL, &alpha, &beta, d.x, in[0].dptr, d.x, out[0].dptr, d.stats,
+            scale, in[2].dptr, 1.0, batch_mean, unbiased_var, p.eps, nullptr, nullptr),
         "cudnnBatchNormalizationForwardTraining");
   Kernel<FinishForward>::Launch(
       ctx.run, v.c, static_cast<float>(v.Count()), static_cast<float>(p.momentum),
@@ -161,9 +154,9 @@ bool CudnnBatchNormBackward(const BatchNormParam& p, const OpContext& ctx,
                                   inv_std, ones);
   const float one = 1, zero = 0, beta_dx = req[0] == OpReq::kAdd ? 1.0f : 0.0f;
   Check(cudnnBatchNormalizationBackward(
-            DnnOf(ctx.run), CUDNN_BATCHNORM_SPATIAL, &one, &beta_dx, &one, &zero, d.x.get(),
-            in[1].dptr, d.x.get(), in[0].dptr, d.x.get(), out[0].dptr, d.stats,
-            p.fix_gamma ? ones : in[2].data<float>(), dscale, dbias, p.eps, in[3].dptr, inv_std),
+            DnnOf(ctx.run), CUDNN_BATCHNORM_SPATIAL, &one, &beta_dx, &one, &zero, d.x, in[1].dptr,
+            d.x, in[0].dptr, d.x, out[0].dptr, d.stats, p.fix_gamma ? ones : in[2].data<float>(),
+            dscale, dbias, p.eps, in[3].dptr, inv_std),
         "cudnnBatchNormalizationBackward");
   Kernel<AssignParamGrads>::Launch(ctx.run, v.c, bool(p.fix_gamma), req[1], req[2], dscale, dbias,
                                    out[1].data<float>(), out[2].data<float>());

@@ -29,49 +29,25 @@ using cuda::Check;
 using cuda::DnnOf;
 using cuda::Int;
 
-cudnnDataType_t DnnType(DType t) {
-  switch (t) {
-    case DType::kFloat32:
-      return CUDNN_DATA_FLOAT;
-    case DType::kFloat64:
-      return CUDNN_DATA_DOUBLE;
-    default:
-      MX_THROW(kUnsupported) << "Convolution on the GPU does not support dtype " << DTypeName(t)
-                             << " (supported: float32, float64)";
-  }
-}
-
 // The descriptors of one convolution from x to y (filter: k_out x (x's channels / groups) x
-// kernel); destroyed with it. A deconvolution is the same problem seen backwards: its output is
-// x and its input y.
+// kernel); destroyed with it (also when setting one up fails). A deconvolution is the same problem
+// seen backwards: its output is x and its input y.
 struct ConvDescs {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
-  cudnnTensorDescriptor_t bias = nullptr, bias_x = nullptr;  // per channel of y, of x
-  cudnnFilterDescriptor_t w = nullptr;
-  cudnnConvolutionDescriptor_t conv = nullptr;
+  cuda::DnnTensor x, y;
+  cuda::DnnTensor bias, bias_x;  // per channel of y, of x
+  cuda::DnnFilterDesc w;
+  cuda::DnnConvDesc conv;
 
   ConvDescs(const Window& win, int groups, const Shape& xs, const Shape& ys, int64_t k_out,
-            DType dtype) {
-    const cudnnDataType_t t = DnnType(dtype);
-    const Plane xp = Plane::Of(xs), yp = Plane::Of(ys);
-    Check(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor");
-    Check(cudnnCreateTensorDescriptor(&y), "cudnnCreateTensorDescriptor");
-    Check(cudnnCreateTensorDescriptor(&bias), "cudnnCreateTensorDescriptor");
-    Check(cudnnCreateTensorDescriptor(&bias_x), "cudnnCreateTensorDescriptor");
-    Check(cudnnCreateFilterDescriptor(&w), "cudnnCreateFilterDescriptor");
-    Check(cudnnCreateConvolutionDescriptor(&conv), "cudnnCreateConvolutionDescriptor");
-    Check(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, Int(xp.n), Int(xp.c), Int(xp.h),
-                                     Int(xp.w)),
-          "cudnnSetTensor4dDescriptor (data)");
-    Check(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, Int(yp.n), Int(yp.c), Int(yp.h),
-                                     Int(yp.w)),
-          "cudnnSetTensor4dDescriptor (output)");
-    Check(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW, t, 1, Int(yp.c), 1, 1),
-          "cudnnSetTensor4dDescriptor (bias)");
-    Check(cudnnSetTensor4dDescriptor(bias_x, CUDNN_TENSOR_NCHW, t, 1, Int(xp.c), 1, 1),
-          "cudnnSetTensor4dDescriptor (bias)");
-    Check(cudnnSetFilter4dDescriptor(w, t, CUDNN_TENSOR_NCHW, Int(k_out), Int(xp.c / groups),
-                                     Int(win.kernel[0]), Int(win.kernel[1])),
+            DType dtype)
+      : x(Plane::Of(xs).n, Plane::Of(xs).c, Plane::Of(xs).h, Plane::Of(xs).w, dtype, "Convolution"),
+        y(Plane::Of(ys).n, Plane::Of(ys).c, Plane::Of(ys).h, Plane::Of(ys).w, dtype, "Convolution"),
+        bias(1, Plane::Of(ys).c, 1, 1, dtype, "Convolution"),
+        bias_x(1, Plane::Of(xs).c, 1, 1, dtype, "Convolution") {
+    const cudnnDataType_t t = dtype == DType::kFloat64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
+    Check(cudnnSetFilter4dDescriptor(w, t, CUDNN_TENSOR_NCHW, Int(k_out),
+                                     Int(Plane::Of(xs).c / groups), Int(win.kernel[0]),
+                                     Int(win.kernel[1])),
           "cudnnSetFilter4dDescriptor");
     Check(cudnnSetConvolution2dDescriptor(
               conv, Int(win.pad[0]), Int(win.pad[1]), Int(win.stride[0]), Int(win.stride[1]),
@@ -80,16 +56,6 @@ struct ConvDescs {
     Check(cudnnSetConvolutionGroupCount(conv, groups), "cudnnSetConvolutionGroupCount");
     Check(cudnnSetConvolutionMathType(conv, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
   }
-  ~ConvDescs() {
-    cudnnDestroyConvolutionDescriptor(conv);
-    cudnnDestroyFilterDescriptor(w);
-    cudnnDestroyTensorDescriptor(bias_x);
-    cudnnDestroyTensorDescriptor(bias);
-    cudnnDestroyTensorDescriptor(y);
-    cudnnDestroyTensorDescriptor(x);
-  }
-  ConvDescs(const ConvDescs&) = delete;
-  ConvDescs& operator=(const ConvDescs&) = delete;
 };
 
 // The algorithms of one problem: forward, backward data, backward filter.
@@ -301,7 +267,7 @@ void CudnnConvForward(const ConvolutionParam& p, const Window& w, const OpContex
   if (out.dtype == DType::kFloat64) {
     Forward<double>(p, w, ctx, in, req, out);
   } else {
-    Forward<float>(p, w, ctx, in, req, out);  // other dtypes: DnnType names them
+    Forward<float>(p, w, ctx, in, req, out);  // other dtypes: DnnTensor names them
   }
 }
 

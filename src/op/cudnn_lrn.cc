@@ -32,22 +32,12 @@ bool Takes(int nsize, double beta, double knorm, const TBlob& x) {
   return true;
 }
 
-class LrnDesc {
- public:
+struct LrnDesc {
+  cuda::DnnLrnDesc desc;
   LrnDesc(int nsize, double alpha, double beta, double knorm) {
-    Check(cudnnCreateLRNDescriptor(&desc_), "cudnnCreateLRNDescriptor");
-    const cudnnStatus_t status =
-        cudnnSetLRNDescriptor(desc_, static_cast<unsigned>(nsize), alpha, beta, knorm);
-    if (status != CUDNN_STATUS_SUCCESS) cudnnDestroyLRNDescriptor(desc_);
-    Check(status, "cudnnSetLRNDescriptor");
+    Check(cudnnSetLRNDescriptor(desc, static_cast<unsigned>(nsize), alpha, beta, knorm),
+          "cudnnSetLRNDescriptor");
   }
-  ~LrnDesc() { cudnnDestroyLRNDescriptor(desc_); }
-  LrnDesc(const LrnDesc&) = delete;
-  LrnDesc& operator=(const LrnDesc&) = delete;
-  cudnnLRNDescriptor_t get() const { return desc_; }
-
- private:
-  cudnnLRNDescriptor_t desc_ = nullptr;
 };
 
 }  // namespace
@@ -59,8 +49,8 @@ bool CudnnLRNForward(int nsize, double alpha, double beta, double knorm, const O
   const LrnDesc d(nsize, alpha, beta, knorm);
   const DnnTensor t(in.shape[0], in.shape[1], in.shape[2], in.shape[3], in.dtype, "LRN");
   const DnnBlend k(in.dtype, req);
-  Check(cudnnLRNCrossChannelForward(DnnOf(ctx.run), d.get(), CUDNN_LRN_CROSS_CHANNEL_DIM1,
-                                    k.alpha(), t.get(), in.dptr, k.beta(), t.get(), out.dptr),
+  Check(cudnnLRNCrossChannelForward(DnnOf(ctx.run), d.desc, CUDNN_LRN_CROSS_CHANNEL_DIM1, k.alpha(),
+                                    t.get(), in.dptr, k.beta(), t.get(), out.dptr),
         "cudnnLRNCrossChannelForward");
   return true;
 }
@@ -75,11 +65,11 @@ bool CudnnLRNBackward(int nsize, double alpha, double beta, double knorm, const 
   void* y = ctx.TempSpace(static_cast<size_t>(data.Size()) * elem);
   const DnnBlend write(data.dtype, OpReq::kWrite), k(data.dtype, req);
   cudnnHandle_t h = DnnOf(ctx.run);
-  Check(cudnnLRNCrossChannelForward(h, d.get(), CUDNN_LRN_CROSS_CHANNEL_DIM1, write.alpha(),
-                                    t.get(), data.dptr, write.beta(), t.get(), y),
+  Check(cudnnLRNCrossChannelForward(h, d.desc, CUDNN_LRN_CROSS_CHANNEL_DIM1, write.alpha(), t.get(),
+                                    data.dptr, write.beta(), t.get(), y),
         "cudnnLRNCrossChannelForward (the backward's output)");
-  Check(cudnnLRNCrossChannelBackward(h, d.get(), CUDNN_LRN_CROSS_CHANNEL_DIM1, k.alpha(), t.get(),
-                                     y, t.get(), ograd.dptr, t.get(), data.dptr, k.beta(), t.get(),
+  Check(cudnnLRNCrossChannelBackward(h, d.desc, CUDNN_LRN_CROSS_CHANNEL_DIM1, k.alpha(), t.get(), y,
+                                     t.get(), ograd.dptr, t.get(), data.dptr, k.beta(), t.get(),
                                      igrad.dptr),
         "cudnnLRNCrossChannelBackward");
   return true;

@@ -24,15 +24,13 @@ using cuda::DnnOf;
 using cuda::Int;
 
 struct PoolDescs {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
-  cudnnPoolingDescriptor_t pool = nullptr;
+  cuda::DnnTensor x, y;
+  cuda::DnnPoolDesc pool;
   double alpha = 1;  // sum pooling: the average times the window's area
 
-  PoolDescs(const PoolingParam& p, const Window& w, const Shape& xs, const Shape& ys, DType dtype) {
-    MX_CHECK(dtype == DType::kFloat32 || dtype == DType::kFloat64, kUnsupported)
-        << "Pooling on the GPU does not support dtype " << DTypeName(dtype)
-        << " (supported: float32, float64)";
-    const cudnnDataType_t t = dtype == DType::kFloat64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
+  PoolDescs(const PoolingParam& p, const Window& w, const Shape& xs, const Shape& ys, DType dtype)
+      : x(Plane::Of(xs).n, Plane::Of(xs).c, Plane::Of(xs).h, Plane::Of(xs).w, dtype, "Pooling"),
+        y(Plane::Of(ys).n, Plane::Of(ys).c, Plane::Of(ys).h, Plane::Of(ys).w, dtype, "Pooling") {
     const Plane xp = Plane::Of(xs), yp = Plane::Of(ys);
     for (int a = 0; a < 2; ++a) {
       const int64_t in = a == 0 ? xp.h : xp.w, out = a == 0 ? yp.h : yp.w;
@@ -50,27 +48,11 @@ struct PoolDescs {
       mode = CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING;
       alpha = static_cast<double>(w.kernel[0] * w.kernel[1]);
     }
-    Check(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor");
-    Check(cudnnCreateTensorDescriptor(&y), "cudnnCreateTensorDescriptor");
-    Check(cudnnCreatePoolingDescriptor(&pool), "cudnnCreatePoolingDescriptor");
-    Check(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, Int(xp.n), Int(xp.c), Int(xp.h),
-                                     Int(xp.w)),
-          "cudnnSetTensor4dDescriptor (data)");
-    Check(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, Int(yp.n), Int(yp.c), Int(yp.h),
-                                     Int(yp.w)),
-          "cudnnSetTensor4dDescriptor (output)");
     Check(cudnnSetPooling2dDescriptor(pool, mode, CUDNN_NOT_PROPAGATE_NAN, Int(w.kernel[0]),
                                       Int(w.kernel[1]), Int(w.pad[0]), Int(w.pad[1]),
                                       Int(w.stride[0]), Int(w.stride[1])),
           "cudnnSetPooling2dDescriptor");
   }
-  ~PoolDescs() {
-    cudnnDestroyPoolingDescriptor(pool);
-    cudnnDestroyTensorDescriptor(y);
-    cudnnDestroyTensorDescriptor(x);
-  }
-  PoolDescs(const PoolDescs&) = delete;
-  PoolDescs& operator=(const PoolDescs&) = delete;
 };
 
 template <typename T>
