@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "engine/engine.h"
+#include "op/layout.h"
 #include "op/op.h"
 #include "op/op_util.h"
 #include "resource/resource.h"
@@ -222,6 +223,9 @@ void Executor::Init(const Symbol& symbol, Context ctx, const std::vector<NDArray
     }
   }
   PlanMemory(&graph_, plan);
+  // cuDNN reads plain NCHW: only CPU executors keep activations blocked.
+  blocked_entries_ = ctx.is_gpu() ? 0 : PlanLayout(&graph_, plan.external_entries);
+  if (ctx.is_gpu()) graph_.layouts.assign(idx.num_entries(), Layout::kPlain);
 
   // Arrays for every entry.
   entries_.assign(idx.num_entries(), NDArray());
@@ -296,8 +300,10 @@ void Executor::BuildOps() {
     std::vector<int> mutated;
     if (node.attrs.op->mutate_inputs) mutated = node.attrs.op->mutate_inputs(node.attrs);
     for (size_t i = 0; i < idx[nid].inputs.size(); ++i) {
-      const NDArray& a = entries_[idx.entry_id(idx[nid].inputs[i])];
+      const uint32_t eid = idx.entry_id(idx[nid].inputs[i]);
+      const NDArray& a = entries_[eid];
       op->in.push_back(a.data());
+      op->in.back().layout = graph_.layouts[eid];
       const bool writes_it = std::find(mutated.begin(), mutated.end(), int(i)) != mutated.end();
       (writes_it ? mutated_vars : reads).push_back(a.var());
     }
@@ -312,6 +318,7 @@ void Executor::BuildOps() {
       }
       any_output = true;
       op->out.push_back(entries_[eid].data());
+      op->out.back().layout = graph_.layouts[eid];
       writes.push_back(entries_[eid].var());
     }
     if (!any_output && mutated.empty()) continue;  // nothing it computes is needed
@@ -415,8 +422,18 @@ void Executor::PushMonitor(uint32_t nid) {
     std::string name = EntryName(idx, nid, i);
     Monitor monitor = monitor_;
     engine::VarHandle v = value.var();
-    Engine::Get()->PushSync([monitor, name, value](engine::RunContext) { monitor(name, value); },
-                            ctx_, &v, 1, nullptr, 0, engine::FnProperty::kNormal, 0, "monitor");
+    const bool blocked = graph_.layouts[eid] != Layout::kPlain;
+    // A blocked activation is shown as the plain array it stands for, in a copy of its own.
+    Engine::Get()->PushSync(
+        [monitor, name, value, blocked](engine::RunContext) {
+          if (!blocked) return monitor(name, value);
+          NDArray plain(value.shape(), value.ctx(), value.dtype(), false);
+          TBlob from = value.data();
+          from.layout = Layout::kBlocked16;
+          BlockedToPlain(from, plain.data().data<float>());
+          monitor(name, plain);
+        },
+        ctx_, &v, 1, nullptr, 0, engine::FnProperty::kNormal, 0, "monitor");
   }
 }
 

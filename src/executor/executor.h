@@ -68,6 +68,9 @@ class Executor {
   size_t planned_bytes() const { return graph_.planned_bytes; }
   size_t naive_bytes() const { return graph_.naive_bytes; }
   std::string DebugPlan() const { return DumpMemoryPlan(graph_); }
+  // Internal activations kept in oneDNN's blocked order between ops (op/layout.h); the arrays
+  // above are always plain.
+  size_t blocked_entries() const { return blocked_entries_; }
 
   // Called (on an engine thread) with every node output's name and value as it is computed.
   using Monitor = std::function<void(const std::string& name, const NDArray& value)>;
@@ -90,9 +93,10 @@ class Executor {
   std::vector<NDArray> args_, grads_, aux_, outputs_, head_grads_;
   std::vector<GradReq> grad_reqs_;
   std::vector<std::string> arg_names_, aux_names_, output_names_;
-  std::vector<NDArray> entries_;      // one array per entry id (none for unused entries)
-  std::vector<NDArray> storage_;      // one block per storage id
-  std::vector<OpReq> entry_req_;      // how the producing op writes each entry
+  std::vector<NDArray> entries_;  // one array per entry id (none for unused entries)
+  std::vector<NDArray> storage_;  // one block per storage id
+  std::vector<OpReq> entry_req_;  // how the producing op writes each entry
+  size_t blocked_entries_ = 0;
   std::vector<uint32_t> zero_grads_;  // arguments whose gradient is zero: filled on Backward
   std::vector<int> head_of_output_;   // output k -> index into head_grads_, or -1 (loss output)
   std::vector<std::shared_ptr<CachedOp>> ops_;  // per node (null for variables)

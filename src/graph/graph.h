@@ -21,6 +21,7 @@
 
 #include "base/shape.h"
 #include "graph/node.h"
+#include "op/tblob.h"
 
 namespace mx {
 
@@ -79,6 +80,7 @@ struct Graph {
   std::vector<size_t> storage_bytes;  // PlanMemory: bytes of each storage id
   size_t planned_bytes = 0;           // PlanMemory: sum of storage_bytes
   size_t naive_bytes = 0;             // PlanMemory: one buffer per internal entry
+  std::vector<Layout> layouts;        // PlanLayout: each entry's element order
 
  private:
   std::shared_ptr<const IndexedGraph> indexed_;
@@ -125,6 +127,12 @@ struct PlanOptions {
 // else reads later, then reusing storage freed by liveness with the closest size. Needs shapes
 // and dtypes. Fills storage_id, inplace_of, storage_bytes, planned_bytes and naive_bytes.
 void PlanMemory(Graph* g, const PlanOptions& options);
+
+// Chooses each entry's layout (g->layouts): oneDNN's channel-blocked order for activations that
+// only layout-aware ops touch (op/layout.h), plain for everything else, always for
+// `external_entries` (the arrays the caller owns) and everywhere when BlockedLayouts() is off.
+// Needs shapes and dtypes. Returns the number of blocked entries.
+size_t PlanLayout(Graph* g, const std::vector<uint32_t>& external_entries);
 
 // The plan as text: one line per entry (node, output, storage id, bytes) and the totals.
 std::string DumpMemoryPlan(const Graph& g);

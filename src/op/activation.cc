@@ -201,6 +201,7 @@ void RegisterActivationOps(OpRegistry* reg) {
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
       .SetComputeAll(ActivationForward, kGpuKernels)
+      .SetElementwise()
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{MakeGradEntry("_backward_Activation", n, "backward",
                                                     {og[0], OutputOf(n)}, n->attrs.dict)};
@@ -214,6 +215,7 @@ void RegisterActivationOps(OpRegistry* reg) {
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
       .SetComputeAll(ActivationBackward, kGpuKernels)
+      .SetElementwise()
       .SetBackwardOf("Activation");
 
   AddSoftmax<false>(reg, "softmax",

@@ -12,6 +12,7 @@
 
 #include "op/cnn_ops.h"
 #include "op/kernel.h"
+#include "op/layout.h"
 #include "op/math_functors.h"
 #include "op/op_util.h"
 
@@ -134,6 +135,22 @@ void Backward(const BatchNormParam& p, const OpContext& ctx, const std::vector<T
       in[4].data<T>(), out[0].data<T>(), out[1].data<T>(), out[2].data<T>());
 }
 
+void CpuForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+  const BatchNormParam& p = Param(attrs);
+  const bool training = ctx.is_train && !p.use_global_stats;
+  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name,
+                      { Forward<T>(p, training, ctx, in, req, out); });
+}
+
+void CpuBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name,
+                      { Backward<T>(Param(attrs), ctx, in, req, out); });
+}
+
+// oneDNN first on the CPU (the only path that reads blocked activations: one it declines runs
+// the loops on plain copies), cuDNN first on the GPU, then the loops.
 void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const BatchNormParam& p = Param(attrs);
@@ -145,8 +162,8 @@ void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vec
   if (ctx.run.ctx.is_gpu() && !p.cudnn_off && CudnnBatchNormForward(p, training, ctx, in, req, out))
     return;
 #endif
-  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name,
-                      { Forward<T>(p, training, ctx, in, req, out); });
+  if (AnyBlocked(in, out)) return ComputePlain(CpuForward, attrs, ctx, in, req, out);
+  CpuForward(attrs, ctx, in, req, out);
 }
 
 void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
@@ -158,7 +175,8 @@ void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::ve
 #if MX_USE_CUDA && MX_USE_CUDNN
   if (ctx.run.ctx.is_gpu() && !p.cudnn_off && CudnnBatchNormBackward(p, ctx, in, req, out)) return;
 #endif
-  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, ctx, in, req, out); });
+  if (AnyBlocked(in, out)) return ComputePlain(CpuBackward, attrs, ctx, in, req, out);
+  CpuBackward(attrs, ctx, in, req, out);
 }
 
 bool InferShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
@@ -246,6 +264,11 @@ void RegisterBatchNormOps(OpRegistry* reg) {
       .SetInferType(ElemwiseType)
       .SetResources({ResourceType::kTempSpace})  // the cuDNN path's per-channel scratch
       .SetComputeAll(ForwardCompute, kGpuKernels)
+#if MX_USE_ONEDNN
+      .SetLayoutSlots([](const NodeAttrs& a, const std::vector<Shape>& in,
+                         const std::vector<Shape>&,
+                         int dtype) { return OneDNNBatchNormSlots(Param(a), false, in, dtype); })
+#endif
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         std::vector<NodeEntry> g = MakeGradNode(
             "_backward_BatchNorm", n,
@@ -264,6 +287,11 @@ void RegisterBatchNormOps(OpRegistry* reg) {
       .SetInferType(ElemwiseType)
       .SetResources({ResourceType::kTempSpace})
       .SetComputeAll(BackwardCompute, kGpuKernels)
+#if MX_USE_ONEDNN
+      .SetLayoutSlots([](const NodeAttrs& a, const std::vector<Shape>& in,
+                         const std::vector<Shape>&,
+                         int dtype) { return OneDNNBatchNormSlots(Param(a), true, in, dtype); })
+#endif
       .SetBackwardOf("BatchNorm");
 }
 

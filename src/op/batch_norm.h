@@ -57,6 +57,10 @@ bool OneDNNBatchNormForward(const BatchNormParam& p, bool training, const OpCont
 bool OneDNNBatchNormBackward(const BatchNormParam& p, const OpContext& ctx,
                              const std::vector<TBlob>& in, const std::vector<OpReq>& req,
                              const std::vector<TBlob>& out);
+// The operands the oneDNN path takes blocked, tied (Op::SetLayoutSlots): data and output
+// forward; output gradient, data and data gradient backward.
+LayoutSlots OneDNNBatchNormSlots(const BatchNormParam& p, bool backward,
+                                 const std::vector<Shape>& in, int dtype);
 #endif
 
 #if MX_USE_CUDA && MX_USE_CUDNN

@@ -87,14 +87,22 @@ void Pad(const Geometry& g, const float* x, float* xp) {
 
 uint64_t DirectConvCalls() { return direct_calls.load(std::memory_order_relaxed); }
 
+bool DirectConvApplies(const ConvolutionParam& p, const Window& w, const Shape& data,
+                       const Shape& out, DType dtype) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (!avx512 || w.ndim != 2 || dtype != DType::kFloat32 || p.num_group != 1) return false;
+  if (w.stride[0] != 1 || w.stride[1] != 1 || w.dilate[0] != 1 || w.dilate[1] != 1) return false;
+  const Plane x = Plane::Of(data), yp = Plane::Of(out);
+  return x.c <= kMaxChannels && yp.w <= 16 * kMaxVectors && yp.w >= 1 && yp.h >= 1;
+}
+
 bool DirectConvForward(const ConvolutionParam& p, const Window& w, const std::vector<TBlob>& in,
                        OpReq req, const TBlob& out) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (!avx512 || w.ndim != 2 || in[0].dtype != DType::kFloat32 || p.num_group != 1) return false;
   if (req == OpReq::kAdd || req == OpReq::kNull) return false;
-  if (w.stride[0] != 1 || w.stride[1] != 1 || w.dilate[0] != 1 || w.dilate[1] != 1) return false;
+  if (!DirectConvApplies(p, w, in[0].shape, out.shape, in[0].dtype)) return false;
+  // It writes plain NCHW only (the executor gives this node a plain output: see ConvSlots).
+  if (out.layout != Layout::kPlain) return false;
   const Plane x = Plane::Of(in[0].shape), yp = Plane::Of(out.shape);
-  if (x.c > kMaxChannels || yp.w > 16 * kMaxVectors || yp.w < 1 || yp.h < 1) return false;
   // In place (the planner may give the output the data's memory) would overwrite rows still read.
   if (in[0].dptr == out.dptr) return false;
   Geometry g{x.c, x.h, x.w, yp.c, w.kernel[0], w.kernel[1], yp.h, yp.w, w.pad[0], w.pad[1], 0, 0};

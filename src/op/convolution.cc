@@ -15,6 +15,7 @@
 #include "op/cnn_ops.h"
 #include "op/cuda_util.h"
 #include "op/kernel.h"
+#include "op/layout.h"
 #include "op/op_util.h"
 
 namespace mx {
@@ -217,25 +218,49 @@ void Backward(const ConvolutionParam& p, const Window& w, const OpContext& ctx,
   }
 }
 
-void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
-                    const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
-  if (req[0] == OpReq::kNull) return;
+// The CPU paths, on plain blobs: the direct kernel, oneDNN, im2col.
+void CpuForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   const ConvolutionParam& p = ConvParam(attrs);
   const Window w = ConvWindow(attrs);
-  if (ctx.run.ctx.is_gpu()) {
-#if MX_USE_CUDA && MX_USE_CUDNN
-    CudnnConvForward(p, w, ctx, in, req[0], out[0]);
-#else
-    ThrowNeedsCudnn(attrs, ctx);
-#endif
-    return;
-  }
   if (DirectConvForward(p, w, in, req[0], out[0])) return;
 #if MX_USE_ONEDNN
   if (OneDNNConvForward(attrs, ctx, in, req[0], out[0])) return;
 #endif
   MX_REAL_TYPE_SWITCH(out[0].dtype, T, attrs.op->name,
                       { Forward<T>(p, w, ctx, in, req[0], out[0]); });
+}
+
+void CpuBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+#if MX_USE_ONEDNN
+  if (OneDNNConvBackward(attrs, ctx, in, req, out)) return;
+#endif
+  const ConvolutionParam& p = ConvParam(attrs);
+  const Window w = ConvWindow(attrs);
+  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, w, ctx, in, req, out); });
+}
+
+void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                    const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+  if (req[0] == OpReq::kNull) return;
+  if (ctx.run.ctx.is_gpu()) {
+#if MX_USE_CUDA && MX_USE_CUDNN
+    CudnnConvForward(ConvParam(attrs), ConvWindow(attrs), ctx, in, req[0], out[0]);
+#else
+    ThrowNeedsCudnn(attrs, ctx);
+#endif
+    return;
+  }
+  // Blocked activations (an executor's layout plan) are oneDNN's; a call it declines runs on
+  // plain copies.
+  if (AnyBlocked(in, out)) {
+#if MX_USE_ONEDNN
+    if (OneDNNConvForward(attrs, ctx, in, req[0], out[0])) return;
+#endif
+    return ComputePlain(CpuForward, attrs, ctx, in, req, out);
+  }
+  CpuForward(attrs, ctx, in, req, out);
 }
 
 void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
@@ -248,12 +273,13 @@ void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::ve
 #endif
     return;
   }
+  if (AnyBlocked(in, out)) {
 #if MX_USE_ONEDNN
-  if (OneDNNConvBackward(attrs, ctx, in, req, out)) return;
+    if (OneDNNConvBackward(attrs, ctx, in, req, out)) return;
 #endif
-  const ConvolutionParam& p = ConvParam(attrs);
-  const Window w = ConvWindow(attrs);
-  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, w, ctx, in, req, out); });
+    return ComputePlain(CpuBackward, attrs, ctx, in, req, out);
+  }
+  CpuBackward(attrs, ctx, in, req, out);
 }
 
 std::vector<std::string> Inputs(const NodeAttrs& attrs) {
@@ -369,6 +395,9 @@ void RegisterConvolutionOps(OpRegistry* reg) {
                          const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
                         return OneDNNConvState(attrs, false, in, req, out);
                       })
+      .SetLayoutSlots([](const NodeAttrs& attrs, const std::vector<Shape>& in,
+                         const std::vector<Shape>& out,
+                         int dtype) { return OneDNNConvSlots(attrs, false, in, out, dtype); })
 #endif
       .SetWork([](const NodeAttrs&, const std::vector<Shape>& in, const std::vector<Shape>& out) {
         return FilterWork(out[0], in);
@@ -393,6 +422,9 @@ void RegisterConvolutionOps(OpRegistry* reg) {
                          const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
                         return OneDNNConvState(attrs, true, in, req, out);
                       })
+      .SetLayoutSlots([](const NodeAttrs& attrs, const std::vector<Shape>& in,
+                         const std::vector<Shape>& out,
+                         int dtype) { return OneDNNConvSlots(attrs, true, in, out, dtype); })
 #endif
       .SetBackwardOf("Convolution");
 }

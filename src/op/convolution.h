@@ -65,6 +65,9 @@ Window ConvWindow(const NodeAttrs& attrs);
 // A direct AVX-512 kernel for float32 2-D convolutions with at most 4 input channels, stride 1,
 // no dilation or groups, OW <= 64 (op/conv_direct.cc): LeNet's and the ResNet stem's first
 // layer. Returns false, having done nothing, when it does not take the call.
+// Whether it would take a call of these shapes (given a plain output to write).
+bool DirectConvApplies(const ConvolutionParam& p, const Window& w, const Shape& data,
+                       const Shape& out, DType dtype);
 bool DirectConvForward(const ConvolutionParam& p, const Window& w, const std::vector<TBlob>& in,
                        OpReq req, const TBlob& out);
 // How many calls it computed (tests check it ran).
@@ -98,8 +101,12 @@ bool OneDNNConvForward(const NodeAttrs& attrs, const OpContext& ctx, const std::
                        OpReq req, const TBlob& out);
 bool OneDNNConvBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                         const std::vector<OpReq>& req, const std::vector<TBlob>& out);
+// The operands the oneDNN path takes blocked (Op::SetLayoutSlots): data and output forward;
+// output gradient, data and data gradient backward. None where it would not take the call.
+LayoutSlots OneDNNConvSlots(const NodeAttrs& attrs, bool backward, const std::vector<Shape>& in,
+                            const std::vector<Shape>& out, int dtype);
 // The FCreateState of Convolution (backward false) and _backward_Convolution: the node's oneDNN
-// plans for the directions it computes, built at bind.
+// plans for the directions it computes, built at bind for the layouts of the node's blobs.
 std::shared_ptr<void> OneDNNConvState(const NodeAttrs& attrs, bool backward,
                                       const std::vector<TBlob>& in, const std::vector<OpReq>& req,
                                       const std::vector<TBlob>& out);

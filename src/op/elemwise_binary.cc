@@ -56,7 +56,8 @@ void AddBinary(OpRegistry* reg, const std::string& name, const std::string& doc,
                .SetInferShape(ElemwiseShape)
                .SetInferType(ElemwiseType)
                .SetInplace({{0, 0}, {1, 0}})
-               .SetComputeAll(BinaryCompute<F, kReal>, kGpuKernels);
+               .SetComputeAll(BinaryCompute<F, kReal>, kGpuKernels)
+               .SetElementwise();
   switch (grad) {
     case Grad::kNone:
       op.SetNotDifferentiable();
@@ -85,6 +86,7 @@ void AddBinary(OpRegistry* reg, const std::string& name, const std::string& doc,
       .SetInferShape(ElemwiseShape)
       .SetInferType(ElemwiseType)
       .SetComputeAll(BinaryGradCompute<F>, kGpuKernels)
+      .SetElementwise()
       .SetBackwardOf(name);
 }
 

@@ -33,7 +33,8 @@ void AddUnary(OpRegistry* reg, const std::string& name, const std::string& doc) 
                .SetInferShape(ElemwiseShape)
                .SetInferType(ElemwiseType)
                .SetInplace({{0, 0}})
-               .SetComputeAll(UnaryCompute<F, kReal>, kGpuKernels);
+               .SetComputeAll(UnaryCompute<F, kReal>, kGpuKernels)
+               .SetElementwise();
   if (scalar) op.SetParam<ScalarParam>();
   if (scalar) op.SetHidden();  // reached through arithmetic with scalars, not by name
   if (kind == Kind::kScalarCompare) {
@@ -59,6 +60,7 @@ void AddUnary(OpRegistry* reg, const std::string& name, const std::string& doc) 
                  .SetInferType(ElemwiseType)
                  .SetInplace({{0, 0}})
                  .SetComputeAll(UnaryGradCompute<F>, kGpuKernels)
+                 .SetElementwise()
                  .SetBackwardOf(name);
   if (scalar) back.SetParam<ScalarParam>();
 }
@@ -84,7 +86,8 @@ void AddIdentity(OpRegistry* reg, const std::string& name, const std::string& do
                        });
                      });
                    },
-                   kGpuKernels);
+                   kGpuKernels)
+               .SetElementwise();
   if (pass_gradient) {
     op.SetGradient([](const NodePtr&, const std::vector<NodeEntry>& ograds) { return ograds; });
   } else {

@@ -442,6 +442,7 @@ void AddAddN(OpRegistry* reg, const std::string& name, const std::string& doc) {
       .SetInferType(ElemwiseType)
       .SetInplace({{0, 0}})
       .SetComputeAll(AddNCompute, kGpuKernels)
+      .SetElementwise()
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>(n->inputs.size(), og[0]);
       });

@@ -148,6 +148,16 @@ Op& Op::SetWork(FWork f) {
   return *this;
 }
 
+Op& Op::SetElementwise() {
+  elementwise = true;
+  return *this;
+}
+
+Op& Op::SetLayoutSlots(FLayoutSlots f) {
+  layout_slots = std::move(f);
+  return *this;
+}
+
 Op& Op::SetHidden() {
   hidden = true;
   return *this;

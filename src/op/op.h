@@ -100,6 +100,20 @@ using FCreateState = std::function<std::shared_ptr<void>(
 using FWork = std::function<int64_t(const NodeAttrs&, const std::vector<Shape>& in,
                                     const std::vector<Shape>& out)>;
 
+// Which of a node's inputs and outputs the op's compute reads or writes in any layout (TBlob::
+// layout), for the layout pass. `tied`: those operands must all share one layout (oneDNN batch
+// norm's source and destination); otherwise each may differ (a convolution reorders each operand
+// to the layout its kernel chose).
+struct LayoutSlots {
+  std::vector<int> inputs, outputs;
+  bool tied = false;
+};
+// From the node's inferred shapes and its element type. Declaring a slot is a promise of speed,
+// not of correctness: the op must compute right with any layout on those slots, e.g. through
+// op/layout.h's ComputePlain when its fast path declines the call.
+using FLayoutSlots = std::function<LayoutSlots(const NodeAttrs&, const std::vector<Shape>& in,
+                                               const std::vector<Shape>& out, int dtype)>;
+
 // Documentation of one parameter, for op info (bindings generate functions from it).
 struct ParamDoc {
   std::string name, type, description;
@@ -148,6 +162,12 @@ class Op {
   // does. Imperative calls of little work run on the pushing thread (Note [Small ops inline] in
   // invoke.cc); without this, the work is the elements of the inputs and outputs together.
   Op& SetWork(FWork f);
+  // Each output element is a function of the input elements at the same index, and every input
+  // and output has one shape (relu, +, add_n): such an op computes right on any element order
+  // its operands share, so the layout pass lets blocked activations flow through it.
+  Op& SetElementwise();
+  // The operands the op's compute takes in any layout (FLayoutSlots).
+  Op& SetLayoutSlots(FLayoutSlots f);
   // Hidden ops (names starting with '_') are not listed for bindings' generated functions.
   Op& SetHidden();
   // This op is the backward of `forward`: tested through that op's gradient checks.
@@ -182,6 +202,8 @@ class Op {
   FIndices mutate_inputs;
   bool mutates_in_inference = true;
   FWork work;
+  bool elementwise = false;
+  FLayoutSlots layout_slots;
   bool hidden = false;
   std::string backward_of;
   std::map<DeviceType, FCompute> compute;

@@ -3,8 +3,9 @@
 // that tile the input (stride == kernel, no padding). Measured on LeNet's first pooling (batch
 // 128, 2x2): the fast path 0.17 ms forward and 0.7 ms backward; oneDNN's plain-layout kernel
 // 0.53 ms forward, and 3.3 ms backward since its max pooling backward needs the forward pass's
-// argmax workspace, recomputed. So float32 goes through oneDNN only for the forward pass of
-// windows that overlap or pad (where the general loops are slower), and never backward.
+// argmax workspace, recomputed. So plain float32 goes through oneDNN only for the forward pass
+// of windows that overlap or pad (where the general loops are slower), and never backward;
+// blocked activations (op/layout.h) go through oneDNN both ways.
 #include "op/pooling.h"
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "op/cnn_ops.h"
 #include "op/cuda_util.h"
 #include "op/kernel.h"
+#include "op/layout.h"
 #include "op/op_util.h"
 
 namespace mx {
@@ -227,41 +229,74 @@ void Backward(const PoolingParam& p, const Window& w, const std::vector<TBlob>& 
   ParallelForChunks(x.n * x.c, out.Size() >= kOmpMinWork, planes);
 }
 
+void CpuForward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
+                const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+  const PoolingParam& p = PoolParam(attrs);
+  const Window w = PoolWindow(p, attrs.op->name, in[0].shape);
+#if MX_USE_ONEDNN
+  // Tiling windows run faster in the loops' fast path than in oneDNN's plain-layout kernel.
+  const bool tiles = Tiles(w, Plane::Of(in[0].shape), Plane::Of(out[0].shape));
+  if (!tiles && OneDNNPoolForward(p, w, ctx, in[0], req[0], out[0])) return;
+#else
+  (void)ctx;
+#endif
+  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Forward<T>(p, w, in[0], req[0], out[0]); });
+}
+
 void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
-  const PoolingParam& p = PoolParam(attrs);
-  const Window w = PoolWindow(p, attrs.op->name, in[0].shape);
   if (ctx.run.ctx.is_gpu()) {
 #if MX_USE_CUDA && MX_USE_CUDNN
-    CudnnPoolForward(p, w, ctx, in[0], req[0], out[0]);
+    const PoolingParam& p = PoolParam(attrs);
+    CudnnPoolForward(p, PoolWindow(p, attrs.op->name, in[0].shape), ctx, in[0], req[0], out[0]);
 #else
     ThrowNeedsCudnn(attrs, ctx);
 #endif
     return;
   }
+  // Blocked activations (an executor's layout plan) are oneDNN's; a call it declines runs on
+  // plain copies.
+  if (AnyBlocked(in, out)) {
 #if MX_USE_ONEDNN
-  // Tiling windows run faster in the loops' fast path than in oneDNN's plain-layout kernel.
-  const bool tiles = Tiles(w, Plane::Of(in[0].shape), Plane::Of(out[0].shape));
-  if (!tiles && OneDNNPoolForward(p, w, ctx, in[0], req[0], out[0])) return;
+    const PoolingParam& p = PoolParam(attrs);
+    const Window w = PoolWindow(p, attrs.op->name, in[0].shape);
+    if (OneDNNPoolForward(p, w, ctx, in[0], req[0], out[0])) return;
 #endif
-  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Forward<T>(p, w, in[0], req[0], out[0]); });
+    return ComputePlain(CpuForward, attrs, ctx, in, req, out);
+  }
+  CpuForward(attrs, ctx, in, req, out);
+}
+
+void CpuBackward(const NodeAttrs& attrs, const OpContext&, const std::vector<TBlob>& in,
+                 const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
+  const PoolingParam& p = PoolParam(attrs);
+  const Window w = PoolWindow(p, attrs.op->name, in[1].shape);
+  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, w, in, req[0], out[0]); });
 }
 
 void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                      const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
   if (req[0] == OpReq::kNull) return;
-  const PoolingParam& p = PoolParam(attrs);
-  const Window w = PoolWindow(p, attrs.op->name, in[1].shape);
   if (ctx.run.ctx.is_gpu()) {
 #if MX_USE_CUDA && MX_USE_CUDNN
-    CudnnPoolBackward(p, w, ctx, in, req[0], out[0]);
+    const PoolingParam& p = PoolParam(attrs);
+    CudnnPoolBackward(p, PoolWindow(p, attrs.op->name, in[1].shape), ctx, in, req[0], out[0]);
 #else
     ThrowNeedsCudnn(attrs, ctx);
 #endif
     return;
   }
-  MX_REAL_TYPE_SWITCH(in[0].dtype, T, attrs.op->name, { Backward<T>(p, w, in, req[0], out[0]); });
+  if (AnyBlocked(in, out)) {
+#if MX_USE_ONEDNN
+    const PoolingParam& p = PoolParam(attrs);
+    if (OneDNNPoolBackward(p, PoolWindow(p, attrs.op->name, in[1].shape), in, req[0], out[0])) {
+      return;
+    }
+#endif
+    return ComputePlain(CpuBackward, attrs, ctx, in, req, out);
+  }
+  CpuBackward(attrs, ctx, in, req, out);
 }
 
 bool InferShape(const NodeAttrs& attrs, std::vector<Shape>* in, std::vector<Shape>* out) {
@@ -336,6 +371,14 @@ void RegisterPoolingOps(OpRegistry* reg) {
       .SetInferShape(InferShape)
       .SetInferType(ElemwiseType)
       .SetComputeAll(ForwardCompute, kGpuKernels)
+#if MX_USE_ONEDNN
+      .SetLayoutSlots([](const NodeAttrs& attrs, const std::vector<Shape>& in,
+                         const std::vector<Shape>& out, int dtype) {
+        const PoolingParam& p = PoolParam(attrs);
+        return OneDNNPoolSlots(p, PoolWindow(p, attrs.op->name, in[0]), false, in[0], out[0],
+                               dtype);
+      })
+#endif
       .SetGradient([](const NodePtr& n, const std::vector<NodeEntry>& og) {
         return std::vector<NodeEntry>{MakeGradEntry("_backward_Pooling", n, "backward",
                                                     {og[0], InputOf(n, 0), OutputOf(n)},
@@ -350,6 +393,13 @@ void RegisterPoolingOps(OpRegistry* reg) {
       .SetInferShape(BackwardShape)
       .SetInferType(ElemwiseType)
       .SetComputeAll(BackwardCompute, kGpuKernels)
+#if MX_USE_ONEDNN
+      .SetLayoutSlots([](const NodeAttrs& attrs, const std::vector<Shape>& in,
+                         const std::vector<Shape>&, int dtype) {
+        const PoolingParam& p = PoolParam(attrs);
+        return OneDNNPoolSlots(p, PoolWindow(p, attrs.op->name, in[1]), true, in[1], in[0], dtype);
+      })
+#endif
       .SetBackwardOf("Pooling");
 }
 

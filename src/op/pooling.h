@@ -76,8 +76,16 @@ void CudnnPoolBackward(const PoolingParam& p, const Window& w, const OpContext& 
 // The oneDNN forward pass (op/onednn/pooling.cc); false, having done nothing, when it does not
 // take the call (not float32, sum pooling, accumulation, a window oneDNN would count differently,
 // or MX_ONEDNN=0).
+// The operands it takes blocked, tied (Op::SetLayoutSlots): data and output forward; output
+// gradient, data, output and data gradient backward.
+LayoutSlots OneDNNPoolSlots(const PoolingParam& p, const Window& w, bool backward,
+                            const Shape& data, const Shape& out, int dtype);
 bool OneDNNPoolForward(const PoolingParam& p, const Window& w, const OpContext& ctx,
                        const TBlob& in, OpReq req, const TBlob& out);
+// The backward pass (in = (ograd, data, output)) on blocked arrays only: oneDNN's plain-layout
+// backward is slower than the loops (op/pooling.cc).
+bool OneDNNPoolBackward(const PoolingParam& p, const Window& w, const std::vector<TBlob>& in,
+                        OpReq req, const TBlob& out);
 #endif
 
 }  // namespace mx

@@ -10,11 +10,22 @@
 
 namespace mx {
 
+// How a blob's elements are ordered. Arrays outside executors are always plain (row-major over
+// the shape). Inside an executor, the layout pass (src/graph/pass/plan_layout.cc) may keep a 4-D
+// float32 activation with a multiple of 16 channels in oneDNN's channel-blocked order between
+// ops that read it (op/layout.h): element (n, c, h, w) at ((n*C/16 + c/16)*H*W + h*W + w)*16 +
+// c%16. The bytes are the same; only the order differs.
+enum class Layout : uint8_t {
+  kPlain = 0,
+  kBlocked16 = 1,  // nChw16c
+};
+
 struct TBlob {
   void* dptr = nullptr;
   Shape shape;
   DType dtype = DType::kFloat32;
   Context ctx;
+  Layout layout = Layout::kPlain;
 
   template <typename T>
   T* data() const {

@@ -190,6 +190,7 @@ std::string DumpMemoryPlan(const Graph& g) {
           os << " (in place of entry " << g.inplace_of[eid] << ")";
         }
       }
+      if (eid < g.layouts.size() && g.layouts[eid] == Layout::kBlocked16) os << " nChw16c";
       os << "\n";
     }
   }

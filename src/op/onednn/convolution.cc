@@ -25,6 +25,9 @@ struct Problem {
   Dims src, weights, bias, dst, strides, dilates, pad_l, pad_r;
   int64_t group_channels = 0;  // input channels per group
   bool grouped = false, has_bias = false;
+  // The layouts of the caller's activations (TBlob::layout): data and output (or output
+  // gradient), and the data gradient.
+  Layout src_layout = Layout::kPlain, dst_layout = Layout::kPlain, diff_src_layout = Layout::kPlain;
   onednn::Key key{};
 };
 
@@ -57,6 +60,17 @@ bool Describe(const ConvolutionParam& p, const Window& w, const Shape& data, con
   return true;
 }
 
+// Records the blobs' layouts: forward (data, output), backward (data, output gradient, data
+// gradient). They are part of the plan's key.
+void SetLayouts(Problem* pr, const TBlob& src, const TBlob& dst, const TBlob* diff_src) {
+  pr->src_layout = src.layout;
+  pr->dst_layout = dst.layout;
+  pr->diff_src_layout = diff_src ? diff_src->layout : Layout::kPlain;
+  pr->key[18] = static_cast<int64_t>(pr->src_layout);
+  pr->key[19] = static_cast<int64_t>(pr->dst_layout);
+  pr->key[20] = static_cast<int64_t>(pr->diff_src_layout);
+}
+
 // The layout a direction asks for its activations (data, output and their gradients); the
 // weights are always `any`. oneDNN 2.6's choice under `any` is a channel-blocked layout
 // (nChw16c) or nhwc, which pads the channels to a multiple of 16 where blocked:
@@ -82,7 +96,9 @@ Tag ActivationTag(const Problem& pr, int direction) {
 
 memory::desc Act(const Dims& d, Tag tag) { return memory::desc(d, memory::data_type::f32, tag); }
 memory::desc Any(const Dims& d) { return memory::desc(d, memory::data_type::f32, Tag::any); }
-memory::desc UserData(const Dims& d) { return onednn::PlainDesc(d, Tag::nchw); }
+memory::desc UserData(const Dims& d, Layout layout) {
+  return onednn::PlainDesc(d, layout == Layout::kBlocked16 ? Tag::nChw16c : Tag::nchw);
+}
 memory::desc UserWeights(const Problem& pr) {
   return onednn::PlainDesc(pr.weights, pr.grouped ? Tag::goihw : Tag::oihw);
 }
@@ -152,9 +168,9 @@ std::unique_ptr<ForwardPlan> BuildForward(const Problem& pr) {
     const auto pd =
         ForwardDesc(pr, dnnl::prop_kind::forward_inference, ActivationTag(pr, kForward));
     plan->prim = dnnl::convolution_forward(pd);
-    plan->src = onednn::PlanOperand(UserData(pr.src), pd.src_desc(), true);
+    plan->src = onednn::PlanOperand(UserData(pr.src, pr.src_layout), pd.src_desc(), true);
     plan->weights = onednn::PlanOperand(UserWeights(pr), pd.weights_desc(), true);
-    plan->dst = onednn::PlanOperand(UserData(pr.dst), pd.dst_desc(), false);
+    plan->dst = onednn::PlanOperand(UserData(pr.dst, pr.dst_layout), pd.dst_desc(), false);
     plan->scratchpad = pd.scratchpad_desc();
     plan->scratch =
         onednn::ScratchBytes({plan->src.bytes, plan->dst.bytes, plan->scratchpad.get_size()});
@@ -170,9 +186,10 @@ std::unique_ptr<BackwardDataPlan> BuildBackwardData(const Problem& pr) {
     const B::primitive_desc pd(d, UserScratchpad(), onednn::Engine(),
                                ForwardDesc(pr, dnnl::prop_kind::forward_training, tag));
     plan->prim = B(pd);
-    plan->diff_dst = onednn::PlanOperand(UserData(pr.dst), pd.diff_dst_desc(), true);
+    plan->diff_dst = onednn::PlanOperand(UserData(pr.dst, pr.dst_layout), pd.diff_dst_desc(), true);
     plan->weights = onednn::PlanOperand(UserWeights(pr), pd.weights_desc(), true);
-    plan->diff_src = onednn::PlanOperand(UserData(pr.src), pd.diff_src_desc(), false);
+    plan->diff_src =
+        onednn::PlanOperand(UserData(pr.src, pr.diff_src_layout), pd.diff_src_desc(), false);
     plan->scratchpad = pd.scratchpad_desc();
     plan->scratch = onednn::ScratchBytes(
         {plan->diff_dst.bytes, plan->diff_src.bytes, plan->scratchpad.get_size()});
@@ -192,8 +209,8 @@ std::unique_ptr<BackwardWeightsPlan> BuildBackwardWeights(const Problem& pr) {
     const B::primitive_desc pd(d, UserScratchpad(), onednn::Engine(),
                                ForwardDesc(pr, dnnl::prop_kind::forward_training, tag));
     plan->prim = B(pd);
-    plan->src = onednn::PlanOperand(UserData(pr.src), pd.src_desc(), true);
-    plan->diff_dst = onednn::PlanOperand(UserData(pr.dst), pd.diff_dst_desc(), true);
+    plan->src = onednn::PlanOperand(UserData(pr.src, pr.src_layout), pd.src_desc(), true);
+    plan->diff_dst = onednn::PlanOperand(UserData(pr.dst, pr.dst_layout), pd.diff_dst_desc(), true);
     plan->diff_weights = onednn::PlanOperand(UserWeights(pr), pd.diff_weights_desc(), false);
     plan->scratchpad = pd.scratchpad_desc();
     plan->scratch = onednn::ScratchBytes({plan->src.bytes, plan->diff_dst.bytes,
@@ -304,6 +321,23 @@ void RunBackward(BackwardDataPlan* data_plan, BackwardWeightsPlan* weights_plan,
 
 }  // namespace
 
+LayoutSlots OneDNNConvSlots(const NodeAttrs& attrs, bool backward, const std::vector<Shape>& in,
+                            const std::vector<Shape>& out, int dtype) {
+  const ConvolutionParam& p = ConvParam(attrs);
+  const Window w = ConvWindow(attrs);
+  const Shape& data = backward ? in[1] : in[0];
+  const Shape& y = backward ? in[0] : out[0];
+  Problem pr;
+  if (!onednn::Enabled() || dtype != static_cast<int>(DType::kFloat32) || w.ndim != 2 ||
+      !Describe(p, w, data, y, 0, &pr)) {
+    return {};
+  }
+  if (backward) return {{0, 1}, {0}, false};  // ograd, data; data_grad
+  // The direct kernel (which takes these forwards before oneDNN) writes plain NCHW only.
+  if (DirectConvApplies(p, w, data, y, DType::kFloat32)) return {{0}, {}, false};
+  return {{0}, {0}, false};
+}
+
 std::shared_ptr<void> OneDNNConvState(const NodeAttrs& attrs, bool backward,
                                       const std::vector<TBlob>& in, const std::vector<OpReq>& req,
                                       const std::vector<TBlob>& out) {
@@ -314,6 +348,11 @@ std::shared_ptr<void> OneDNNConvState(const NodeAttrs& attrs, bool backward,
   const TBlob& data = backward ? in[1] : in[0];
   const Shape& y = backward ? in[0].shape : out[0].shape;
   if (data.dtype != DType::kFloat32 || !Describe(p, w, data.shape, y, 0, &pr)) return state;
+  if (backward) {
+    SetLayouts(&pr, in[1], in[0], &out[0]);
+  } else {
+    SetLayouts(&pr, in[0], out[0], nullptr);
+  }
   state->described = true;
   if (!backward) {
     if (req[0] != OpReq::kNull) state->forward = BuildForward(pr);
@@ -332,6 +371,7 @@ bool OneDNNConvForward(const NodeAttrs& attrs, const OpContext& ctx, const std::
   if (!Takes(in, {req}) || !Describe(p, ConvWindow(attrs), in[0].shape, out.shape, 0, &pr)) {
     return false;
   }
+  SetLayouts(&pr, in[0], out, nullptr);
   ForwardPlan* plan = ctx.state != nullptr ? static_cast<ConvState*>(ctx.state)->forward.get()
                                            : ThreadPlan(pr, &BuildForward);
   if (plan == nullptr) return false;
@@ -353,6 +393,7 @@ bool OneDNNConvBackward(const NodeAttrs& attrs, const OpContext& ctx, const std:
       !Describe(p, ConvWindow(attrs), in[1].shape, in[0].shape, 0, &pr)) {
     return false;
   }
+  SetLayouts(&pr, in[1], in[0], &out[0]);
   const bool want_data = req[0] != OpReq::kNull;
   const bool want_weights = req[1] != OpReq::kNull || bias_req != OpReq::kNull;
   BackwardDataPlan* data_plan = nullptr;

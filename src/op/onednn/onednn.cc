@@ -32,6 +32,7 @@ std::atomic<bool>& EnabledFlag() {
 
 std::atomic<uint64_t> calls{0};
 std::atomic<uint64_t> plans{0};
+std::atomic<uint64_t> reorders{0};
 
 }  // namespace
 
@@ -41,6 +42,7 @@ uint64_t Calls() { return calls.load(std::memory_order_relaxed); }
 void CountCall() { calls.fetch_add(1, std::memory_order_relaxed); }
 uint64_t PlansBuilt() { return plans.load(std::memory_order_relaxed); }
 void CountPlan() { plans.fetch_add(1, std::memory_order_relaxed); }
+uint64_t OperandReorders() { return reorders.load(std::memory_order_relaxed); }
 
 dnnl::memory::desc PlainDesc(const dnnl::memory::dims& dims, dnnl::memory::format_tag tag) {
   return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, tag);
@@ -87,6 +89,7 @@ dnnl::memory Bind(const Operand& op, void* data, Scratch* scratch) {
   if (op.to_chosen) {
     dnnl::memory user(op.user, Engine(), data);
     op.to_chosen.execute(Stream(), user, chosen);
+    reorders.fetch_add(1, std::memory_order_relaxed);
   }
   return chosen;
 }
@@ -95,6 +98,7 @@ void Finish(const Operand& op, const dnnl::memory& chosen, void* data) {
   if (!op.reorder) return;
   dnnl::memory user(op.user, Engine(), data);
   op.to_user.execute(Stream(), const_cast<dnnl::memory&>(chosen), user);
+  reorders.fetch_add(1, std::memory_order_relaxed);
 }
 
 dnnl::memory CachedOperand::Get(const Operand& op, const void* data) {

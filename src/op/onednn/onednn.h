@@ -41,6 +41,9 @@ void CountCall();
 // How many primitive plans have been built (tests check executors build theirs at bind).
 uint64_t PlansBuilt();
 void CountPlan();
+// How many operand reorders Bind and Finish have run (tests check blocked activations need
+// none between layers; the cached weights' refreshes are CachedOperand::reorders).
+uint64_t OperandReorders();
 
 // A problem's numbers (op kind, shapes, parameters), the key of a plan.
 using Key = std::array<int64_t, 24>;

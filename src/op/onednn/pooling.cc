@@ -1,7 +1,9 @@
-// Max and average pooling forward through oneDNN (float32, plain NCHW: pooling reads each input
-// once, so reordering to a blocked layout would cost more than it saves). The backward pass is
-// the loops' (op/pooling.cc says why).
+// Max and average pooling forward through oneDNN (float32). On the layout the caller has: plain
+// NCHW (pooling reads each input once, so reordering to a blocked layout would cost more than it
+// saves), or channel-blocked where an executor keeps the activation so (op/layout.h). The
+// backward pass is the loops'.
 #include "op/pooling.h"
+#include "op/layout.h"
 #include "op/onednn/onednn.h"
 
 namespace mx {
@@ -13,6 +15,7 @@ using Dims = memory::dims;
 struct Problem {
   Dims src, dst, strides, kernel, pad_l, pad_r;
   dnnl::algorithm alg;
+  memory::format_tag tag = memory::format_tag::nchw;
   onednn::Key key{};
 };
 
@@ -54,12 +57,16 @@ bool Describe(const PoolingParam& p, const Window& w, const Shape& data, const S
   return true;
 }
 
-memory::desc Plain(const Dims& d) { return onednn::PlainDesc(d, memory::format_tag::nchw); }
+void SetLayout(Problem* pr, Layout layout) {
+  const bool blocked = layout == Layout::kBlocked16;
+  pr->tag = blocked ? memory::format_tag::nChw16c : memory::format_tag::nchw;
+  pr->key[13] = blocked;
+}
 
 dnnl::pooling_forward::primitive_desc ForwardDesc(const Problem& pr, dnnl::prop_kind prop) {
   using F = dnnl::pooling_forward;
-  const F::desc d(prop, pr.alg, Plain(pr.src), Plain(pr.dst), pr.strides, pr.kernel, pr.pad_l,
-                  pr.pad_r);
+  const F::desc d(prop, pr.alg, onednn::PlainDesc(pr.src, pr.tag),
+                  onednn::PlainDesc(pr.dst, pr.tag), pr.strides, pr.kernel, pr.pad_l, pr.pad_r);
   return F::primitive_desc(d, onednn::Engine());
 }
 
@@ -67,22 +74,96 @@ struct ForwardPlan {
   dnnl::pooling_forward prim;
 };
 
+// Max pooling's backward reads the argmax workspace of a training forward pass, which the graph
+// does not keep (its arrays have data's shape): the plan reruns that pass into buffers of this
+// thread's.
+struct BackwardPlan {
+  dnnl::pooling_forward forward;  // training, for the workspace (max pooling only)
+  dnnl::pooling_backward prim;
+  memory::desc dst, workspace;
+  bool max = false;
+};
+
+float* ThreadBuffer(int slot, size_t bytes) {
+  thread_local std::vector<float> buffers[2];
+  std::vector<float>& b = buffers[slot];
+  if (b.size() * sizeof(float) < bytes) b.resize((bytes + sizeof(float) - 1) / sizeof(float));
+  return b.data();
+}
+
 bool Takes(const TBlob& data, OpReq req) {
   return onednn::Enabled() && data.dtype == DType::kFloat32 && req != OpReq::kAdd;
 }
 
 }  // namespace
 
+LayoutSlots OneDNNPoolSlots(const PoolingParam& p, const Window& w, bool backward,
+                            const Shape& data, const Shape& out, int dtype) {
+  Problem pr;
+  if (!onednn::Enabled() || dtype != static_cast<int>(DType::kFloat32) || data.ndim() != 4 ||
+      !Describe(p, w, data, out, &pr)) {
+    return {};
+  }
+  if (backward) return {{0, 1, 2}, {0}, true};  // ograd, data, output; data_grad
+  return {{0}, {0}, true};
+}
+
 bool OneDNNPoolForward(const PoolingParam& p, const Window& w, const OpContext&, const TBlob& in,
                        OpReq req, const TBlob& out) {
   Problem pr;
   if (!Takes(in, req) || !Describe(p, w, in.shape, out.shape, &pr)) return false;
+  // Both layouts blocked or both plain (LayoutSlots::tied).
+  if (in.layout != out.layout) return false;
+  SetLayout(&pr, in.layout);
   ForwardPlan& plan = onednn::ThreadCache<ForwardPlan>().Get(pr.key, [&] {
     return ForwardPlan{dnnl::pooling_forward(ForwardDesc(pr, dnnl::prop_kind::forward_inference))};
   });
-  memory src(Plain(pr.src), onednn::Engine(), in.dptr),
-      dst(Plain(pr.dst), onednn::Engine(), out.dptr);
+  memory src(onednn::PlainDesc(pr.src, pr.tag), onednn::Engine(), in.dptr),
+      dst(onednn::PlainDesc(pr.dst, pr.tag), onednn::Engine(), out.dptr);
   plan.prim.execute(onednn::Stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  onednn::Stream().wait();
+  onednn::CountCall();
+  return true;
+}
+
+bool OneDNNPoolBackward(const PoolingParam& p, const Window& w, const std::vector<TBlob>& in,
+                        OpReq req, const TBlob& out) {
+  Problem pr;
+  if (!Takes(in[1], req) || req == OpReq::kNull || !Describe(p, w, in[1].shape, in[0].shape, &pr)) {
+    return false;
+  }
+  if (in[0].layout != in[1].layout || out.layout != in[1].layout) return false;
+  SetLayout(&pr, in[1].layout);
+  pr.key[14] = 1;  // backward
+  BackwardPlan& plan = onednn::ThreadCache<BackwardPlan>().Get(pr.key, [&] {
+    using B = dnnl::pooling_backward;
+    BackwardPlan b;
+    const auto fwd = ForwardDesc(pr, dnnl::prop_kind::forward_training);
+    const B::desc d(pr.alg, onednn::PlainDesc(pr.src, pr.tag), onednn::PlainDesc(pr.dst, pr.tag),
+                    pr.strides, pr.kernel, pr.pad_l, pr.pad_r);
+    b.prim = B(B::primitive_desc(d, onednn::Engine(), fwd));
+    b.max = pr.alg == dnnl::algorithm::pooling_max;
+    if (b.max) {
+      b.forward = dnnl::pooling_forward(fwd);
+      b.dst = fwd.dst_desc();
+      b.workspace = fwd.workspace_desc();
+    }
+    return b;
+  });
+  const dnnl::engine& eng = onednn::Engine();
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_DIFF_DST, memory(onednn::PlainDesc(pr.dst, pr.tag), eng, in[0].dptr)},
+      {DNNL_ARG_DIFF_SRC, memory(onednn::PlainDesc(pr.src, pr.tag), eng, out.dptr)}};
+  if (plan.max) {
+    memory ws(plan.workspace, eng, ThreadBuffer(0, plan.workspace.get_size()));
+    plan.forward.execute(
+        onednn::Stream(),
+        {{DNNL_ARG_SRC, memory(onednn::PlainDesc(pr.src, pr.tag), eng, in[1].dptr)},
+         {DNNL_ARG_DST, memory(plan.dst, eng, ThreadBuffer(1, plan.dst.get_size()))},
+         {DNNL_ARG_WORKSPACE, ws}});
+    args.emplace(DNNL_ARG_WORKSPACE, ws);
+  }
+  plan.prim.execute(onednn::Stream(), args);
   onednn::Stream().wait();
   onednn::CountCall();
   return true;

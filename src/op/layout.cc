@@ -1,0 +1,110 @@
+#include "op/layout.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace mx {
+namespace {
+
+bool& BlockedFlag() {
+#if MX_USE_ONEDNN
+  static bool on = [] {
+    const char* v = std::getenv("MX_BLOCKED_LAYOUT");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+  }();
+#else
+  static bool on = false;  // no op of this build reads a blocked slot
+#endif
+  return on;
+}
+
+// One (sample, 16-channel block) at a time: H*W*16 floats in the blocked order, 16 planes of H*W
+// in the plain one.
+template <bool kToPlain>
+void Convert(const Shape& s, const float* from, float* to) {
+  const int64_t n = s[0], c = s[1], hw = s[2] * s[3], blocks = c / 16;
+  const int64_t units = n * blocks;
+#if MX_USE_OPENMP
+#pragma omp parallel for if (n * c * hw >= (int64_t{1} << 15))
+#endif
+  for (int64_t nb = 0; nb < units; ++nb) {
+    const int64_t plane0 = (nb / blocks * c + nb % blocks * 16) * hw;
+    const float* src = from + (kToPlain ? nb * hw * 16 : plane0);
+    float* dst = to + (kToPlain ? plane0 : nb * hw * 16);
+    for (int64_t i = 0; i < hw; ++i) {
+      for (int64_t k = 0; k < 16; ++k) {
+        if (kToPlain) {
+          dst[k * hw + i] = src[i * 16 + k];
+        } else {
+          dst[i * 16 + k] = src[k * hw + i];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool BlockedLayouts() { return BlockedFlag(); }
+void SetBlockedLayouts(bool on) {
+#if MX_USE_ONEDNN
+  BlockedFlag() = on;
+#else
+  (void)on;
+#endif
+}
+
+bool Blockable(const Shape& shape, int dtype) {
+  return dtype == static_cast<int>(DType::kFloat32) && shape.ndim() == 4 && shape.IsKnown() &&
+         shape[1] > 0 && shape[1] % 16 == 0;
+}
+
+bool AnyBlocked(const std::vector<TBlob>& in, const std::vector<TBlob>& out) {
+  for (const TBlob& b : in)
+    if (b.layout != Layout::kPlain) return true;
+  for (const TBlob& b : out)
+    if (b.layout != Layout::kPlain) return true;
+  return false;
+}
+
+void BlockedToPlain(const TBlob& from, float* to) {
+  Convert<true>(from.shape, from.data<float>(), to);
+}
+
+void PlainToBlocked(const float* from, const TBlob& to) {
+  Convert<false>(to.shape, from, to.data<float>());
+}
+
+void ComputePlain(const FCompute& fn, const NodeAttrs& attrs, const OpContext& ctx,
+                  const std::vector<TBlob>& in, const std::vector<OpReq>& req,
+                  const std::vector<TBlob>& out) {
+  std::vector<std::vector<float>> copies;
+  copies.reserve(in.size() + out.size());
+  auto plain_copy = [&](const TBlob& b, bool fill) {
+    copies.emplace_back(static_cast<size_t>(b.Size()));
+    if (fill) BlockedToPlain(b, copies.back().data());
+    TBlob p = b;
+    p.dptr = copies.back().data();
+    p.layout = Layout::kPlain;
+    return p;
+  };
+  std::vector<TBlob> pin = in, pout = out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i].layout != Layout::kPlain) pin[i] = plain_copy(in[i], true);
+  }
+  std::vector<OpReq> preq = req;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i].layout == Layout::kPlain || req[i] == OpReq::kNull) continue;
+    pout[i] = plain_copy(out[i], req[i] == OpReq::kAdd);
+    // The copy is memory of its own: an output in place over an input becomes a plain write.
+    if (preq[i] == OpReq::kInplace) preq[i] = OpReq::kWrite;
+  }
+  OpContext plain_ctx = ctx;
+  plain_ctx.state = nullptr;
+  fn(attrs, plain_ctx, pin, preq, pout);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (pout[i].dptr != out[i].dptr) PlainToBlocked(pout[i].data<float>(), out[i]);
+  }
+}
+
+}  // namespace mx
