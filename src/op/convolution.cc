@@ -253,10 +253,15 @@ void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vec
     return;
   }
   // Blocked activations (an executor's layout plan) are oneDNN's; a call it declines runs on
-  // plain copies.
+  // plain copies. So does the direct kernel of the first layers (few channels, so a plain input):
+  // its plain output converted costs what oneDNN's reorder would, and its kernel is the faster.
   if (AnyBlocked(in, out)) {
 #if MX_USE_ONEDNN
-    if (OneDNNConvForward(attrs, ctx, in, req[0], out[0])) return;
+    if (!DirectConvApplies(ConvParam(attrs), ConvWindow(attrs), in[0].shape, out[0].shape,
+                           in[0].dtype) &&
+        OneDNNConvForward(attrs, ctx, in, req[0], out[0])) {
+      return;
+    }
 #endif
     return ComputePlain(CpuForward, attrs, ctx, in, req, out);
   }

@@ -1,7 +1,10 @@
 #include "op/layout.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+
+#include "storage/storage.h"
 
 namespace mx {
 namespace {
@@ -43,7 +46,11 @@ void Convert(const Shape& s, const float* from, float* to) {
   }
 }
 
+std::atomic<uint64_t> fallbacks{0};
+
 }  // namespace
+
+uint64_t PlainFallbacks() { return fallbacks.load(std::memory_order_relaxed); }
 
 bool BlockedLayouts() { return BlockedFlag(); }
 void SetBlockedLayouts(bool on) {
@@ -78,14 +85,20 @@ void PlainToBlocked(const float* from, const TBlob& to) {
 void ComputePlain(const FCompute& fn, const NodeAttrs& attrs, const OpContext& ctx,
                   const std::vector<TBlob>& in, const std::vector<OpReq>& req,
                   const std::vector<TBlob>& out) {
-  std::vector<std::vector<float>> copies;
-  copies.reserve(in.size() + out.size());
+  fallbacks.fetch_add(1, std::memory_order_relaxed);
+  // The copies come from the storage pool: after the first call, no allocation.
+  struct Copies {
+    std::vector<Storage::Handle> handles;
+    ~Copies() {
+      for (const auto& h : handles) Storage::Get()->Free(h);
+    }
+  } copies;
   auto plain_copy = [&](const TBlob& b, bool fill) {
-    copies.emplace_back(static_cast<size_t>(b.Size()));
-    if (fill) BlockedToPlain(b, copies.back().data());
+    copies.handles.push_back(Storage::Get()->Alloc(b.Bytes(), Context::CPU()));
     TBlob p = b;
-    p.dptr = copies.back().data();
+    p.dptr = copies.handles.back().dptr;
     p.layout = Layout::kPlain;
+    if (fill) BlockedToPlain(b, p.data<float>());
     return p;
   };
   std::vector<TBlob> pin = in, pout = out;

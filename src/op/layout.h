@@ -37,11 +37,13 @@ void PlainToBlocked(const float* from, const TBlob& to);
 
 // Runs `fn` (a compute that reads only plain blobs) on plain copies of the blocked operands:
 // blocked inputs are converted in, blocked outputs computed plain and converted back (what they
-// hold first when accumulated). The copies come from the heap: this is the rare path. The call
-// gets no bind-time state, which was planned for the blocked layouts.
+// hold first when accumulated). The copies come from the storage pool. The call gets no
+// bind-time state, which was planned for the blocked layouts.
 void ComputePlain(const FCompute& fn, const NodeAttrs& attrs, const OpContext& ctx,
                   const std::vector<TBlob>& in, const std::vector<OpReq>& req,
                   const std::vector<TBlob>& out);
+// How many calls ComputePlain has run (tests check which paths take blocked arrays directly).
+uint64_t PlainFallbacks();
 
 }  // namespace mx
 

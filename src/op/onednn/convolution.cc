@@ -333,8 +333,6 @@ LayoutSlots OneDNNConvSlots(const NodeAttrs& attrs, bool backward, const std::ve
     return {};
   }
   if (backward) return {{0, 1}, {0}, false};  // ograd, data; data_grad
-  // The direct kernel (which takes these forwards before oneDNN) writes plain NCHW only.
-  if (DirectConvApplies(p, w, data, y, DType::kFloat32)) return {{0}, {}, false};
   return {{0}, {0}, false};
 }
 

@@ -1,10 +1,13 @@
 // Max and average pooling forward through oneDNN (float32). On the layout the caller has: plain
 // NCHW (pooling reads each input once, so reordering to a blocked layout would cost more than it
 // saves), or channel-blocked where an executor keeps the activation so (op/layout.h). The
-// backward pass is the loops'.
-#include "op/pooling.h"
+// backward pass is the loops' on plain arrays (op/pooling.cc says why), oneDNN's on blocked ones.
+#include <memory>
+#include <vector>
+
 #include "op/layout.h"
 #include "op/onednn/onednn.h"
+#include "op/pooling.h"
 
 namespace mx {
 namespace {
@@ -15,7 +18,9 @@ using Dims = memory::dims;
 struct Problem {
   Dims src, dst, strides, kernel, pad_l, pad_r;
   dnnl::algorithm alg;
-  memory::format_tag tag = memory::format_tag::nchw;
+  // The caller's layouts: data, output (and output gradient), data gradient.
+  memory::format_tag src_tag = memory::format_tag::nchw, dst_tag = memory::format_tag::nchw,
+                     diff_src_tag = memory::format_tag::nchw;
   onednn::Key key{};
 };
 
@@ -57,16 +62,26 @@ bool Describe(const PoolingParam& p, const Window& w, const Shape& data, const S
   return true;
 }
 
-void SetLayout(Problem* pr, Layout layout) {
-  const bool blocked = layout == Layout::kBlocked16;
-  pr->tag = blocked ? memory::format_tag::nChw16c : memory::format_tag::nchw;
-  pr->key[13] = blocked;
+memory::format_tag Tag(Layout layout) {
+  return layout == Layout::kBlocked16 ? memory::format_tag::nChw16c : memory::format_tag::nchw;
+}
+
+// The blobs' layouts, part of the plan's key. oneDNN's fast kernels want data and output in one
+// layout; mixed ones (global pooling before a Flatten, which reads plain) take its reference
+// kernel, on an output of a few elements per plane.
+void SetLayouts(Problem* pr, Layout src, Layout dst, Layout diff_src) {
+  pr->src_tag = Tag(src);
+  pr->dst_tag = Tag(dst);
+  pr->diff_src_tag = Tag(diff_src);
+  pr->key[13] = static_cast<int64_t>(src);
+  pr->key[14] = static_cast<int64_t>(dst);
+  pr->key[15] = static_cast<int64_t>(diff_src);
 }
 
 dnnl::pooling_forward::primitive_desc ForwardDesc(const Problem& pr, dnnl::prop_kind prop) {
   using F = dnnl::pooling_forward;
-  const F::desc d(prop, pr.alg, onednn::PlainDesc(pr.src, pr.tag),
-                  onednn::PlainDesc(pr.dst, pr.tag), pr.strides, pr.kernel, pr.pad_l, pr.pad_r);
+  const F::desc d(prop, pr.alg, onednn::PlainDesc(pr.src, pr.src_tag),
+                  onednn::PlainDesc(pr.dst, pr.dst_tag), pr.strides, pr.kernel, pr.pad_l, pr.pad_r);
   return F::primitive_desc(d, onednn::Engine());
 }
 
@@ -83,6 +98,22 @@ struct BackwardPlan {
   memory::desc dst, workspace;
   bool max = false;
 };
+
+// This thread's plan for a problem, built at its first call; null (then the caller declines)
+// where oneDNN has no implementation, e.g. for some mix of layouts.
+template <typename Plan, typename Build>
+const Plan* ThreadPlan(const onednn::Key& key, Build build) {
+  return onednn::ThreadCache<std::unique_ptr<Plan>>()
+      .Get(key,
+           [&]() -> std::unique_ptr<Plan> {
+             try {
+               return std::make_unique<Plan>(build());
+             } catch (const dnnl::error&) {
+               return nullptr;
+             }
+           })
+      .get();
+}
 
 float* ThreadBuffer(int slot, size_t bytes) {
   thread_local std::vector<float> buffers[2];
@@ -104,23 +135,22 @@ LayoutSlots OneDNNPoolSlots(const PoolingParam& p, const Window& w, bool backwar
       !Describe(p, w, data, out, &pr)) {
     return {};
   }
-  if (backward) return {{0, 1, 2}, {0}, true};  // ograd, data, output; data_grad
-  return {{0}, {0}, true};
+  if (backward) return {{0, 1, 2}, {0}, false};  // ograd, data, output (unread); data_grad
+  return {{0}, {0}, false};
 }
 
 bool OneDNNPoolForward(const PoolingParam& p, const Window& w, const OpContext&, const TBlob& in,
                        OpReq req, const TBlob& out) {
   Problem pr;
   if (!Takes(in, req) || !Describe(p, w, in.shape, out.shape, &pr)) return false;
-  // Both layouts blocked or both plain (LayoutSlots::tied).
-  if (in.layout != out.layout) return false;
-  SetLayout(&pr, in.layout);
-  ForwardPlan& plan = onednn::ThreadCache<ForwardPlan>().Get(pr.key, [&] {
+  SetLayouts(&pr, in.layout, out.layout, Layout::kPlain);
+  const ForwardPlan* plan = ThreadPlan<ForwardPlan>(pr.key, [&] {
     return ForwardPlan{dnnl::pooling_forward(ForwardDesc(pr, dnnl::prop_kind::forward_inference))};
   });
-  memory src(onednn::PlainDesc(pr.src, pr.tag), onednn::Engine(), in.dptr),
-      dst(onednn::PlainDesc(pr.dst, pr.tag), onednn::Engine(), out.dptr);
-  plan.prim.execute(onednn::Stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  if (plan == nullptr) return false;
+  memory src(onednn::PlainDesc(pr.src, pr.src_tag), onednn::Engine(), in.dptr),
+      dst(onednn::PlainDesc(pr.dst, pr.dst_tag), onednn::Engine(), out.dptr);
+  plan->prim.execute(onednn::Stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
   onednn::Stream().wait();
   onednn::CountCall();
   return true;
@@ -132,15 +162,15 @@ bool OneDNNPoolBackward(const PoolingParam& p, const Window& w, const std::vecto
   if (!Takes(in[1], req) || req == OpReq::kNull || !Describe(p, w, in[1].shape, in[0].shape, &pr)) {
     return false;
   }
-  if (in[0].layout != in[1].layout || out.layout != in[1].layout) return false;
-  SetLayout(&pr, in[1].layout);
-  pr.key[14] = 1;  // backward
-  BackwardPlan& plan = onednn::ThreadCache<BackwardPlan>().Get(pr.key, [&] {
+  SetLayouts(&pr, in[1].layout, in[0].layout, out.layout);
+  pr.key[16] = 1;  // backward
+  const BackwardPlan* found = ThreadPlan<BackwardPlan>(pr.key, [&] {
     using B = dnnl::pooling_backward;
     BackwardPlan b;
     const auto fwd = ForwardDesc(pr, dnnl::prop_kind::forward_training);
-    const B::desc d(pr.alg, onednn::PlainDesc(pr.src, pr.tag), onednn::PlainDesc(pr.dst, pr.tag),
-                    pr.strides, pr.kernel, pr.pad_l, pr.pad_r);
+    const B::desc d(pr.alg, onednn::PlainDesc(pr.src, pr.diff_src_tag),
+                    onednn::PlainDesc(pr.dst, pr.dst_tag), pr.strides, pr.kernel, pr.pad_l,
+                    pr.pad_r);
     b.prim = B(B::primitive_desc(d, onednn::Engine(), fwd));
     b.max = pr.alg == dnnl::algorithm::pooling_max;
     if (b.max) {
@@ -150,15 +180,17 @@ bool OneDNNPoolBackward(const PoolingParam& p, const Window& w, const std::vecto
     }
     return b;
   });
+  if (found == nullptr) return false;
+  const BackwardPlan& plan = *found;
   const dnnl::engine& eng = onednn::Engine();
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_DIFF_DST, memory(onednn::PlainDesc(pr.dst, pr.tag), eng, in[0].dptr)},
-      {DNNL_ARG_DIFF_SRC, memory(onednn::PlainDesc(pr.src, pr.tag), eng, out.dptr)}};
+      {DNNL_ARG_DIFF_DST, memory(onednn::PlainDesc(pr.dst, pr.dst_tag), eng, in[0].dptr)},
+      {DNNL_ARG_DIFF_SRC, memory(onednn::PlainDesc(pr.src, pr.diff_src_tag), eng, out.dptr)}};
   if (plan.max) {
     memory ws(plan.workspace, eng, ThreadBuffer(0, plan.workspace.get_size()));
     plan.forward.execute(
         onednn::Stream(),
-        {{DNNL_ARG_SRC, memory(onednn::PlainDesc(pr.src, pr.tag), eng, in[1].dptr)},
+        {{DNNL_ARG_SRC, memory(onednn::PlainDesc(pr.src, pr.src_tag), eng, in[1].dptr)},
          {DNNL_ARG_DST, memory(plan.dst, eng, ThreadBuffer(1, plan.dst.get_size()))},
          {DNNL_ARG_WORKSPACE, ws}});
     args.emplace(DNNL_ARG_WORKSPACE, ws);

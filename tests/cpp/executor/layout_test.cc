@@ -47,7 +47,8 @@ Symbol BN(const Symbol& x, const std::string& name) {
 }
 
 // A ResNet-style net: a residual block of 32 channels between a 16-channel convolution and max
-// pooling, then a classifier (with its loss, or the logits alone).
+// pooling, a 1x1 convolution, global average pooling (blocked data, plain output: Flatten reads
+// it), then a classifier (with its loss, or the logits alone).
 Symbol ResidualNet(bool loss = true) {
   Symbol x = Relu(BN(Conv(Symbol::Variable("data"), 32, 3, "conv1"), "bn1"), "relu1");
   Symbol y = Relu(BN(Conv(x, 32, 3, "conv2"), "bn2"), "relu2");
@@ -55,9 +56,12 @@ Symbol ResidualNet(bool loss = true) {
   Symbol sum = Op("elemwise_add", {x, y}, {}, "add");
   Symbol pool = Op("Pooling", {Relu(sum, "relu3")},
                    {{"kernel", "(2,2)"}, {"stride", "(2,2)"}, {"pool_type", "max"}}, "pool");
-  Symbol conv4 = Relu(Conv(pool, 16, 1, "conv4"), "relu4");
+  Symbol conv4 = Relu(Conv(pool, 32, 1, "conv4"), "relu4");
+  Symbol gpool =
+      Op("Pooling", {conv4}, {{"kernel", "(1,1)"}, {"global_pool", "true"}, {"pool_type", "avg"}},
+         "gpool");
   Symbol fc =
-      Op("FullyConnected", {Op("Flatten", {conv4}, {}, "flat")}, {{"num_hidden", "10"}}, "fc");
+      Op("FullyConnected", {Op("Flatten", {gpool}, {}, "flat")}, {{"num_hidden", "10"}}, "fc");
   return loss ? Op("SoftmaxOutput", {fc}, {}, "softmax") : fc;
 }
 
@@ -137,10 +141,12 @@ TEST(BlockedLayout, TrainingMatchesPlainExecution) {
   {
     LayoutScope on(true);
     auto exec = Bind(ResidualNet(), kData, GradReq::kWrite);
-    // conv1..3, bn1..3, relu1..3, add, pool and their gradients; not conv4's output (Flatten
-    // reads relu4) nor anything the caller owns.
+    // conv1..4, bn1..3, relu1..4, add, pool and their gradients; not gpool's output (Flatten
+    // reads it) nor anything the caller owns.
     EXPECT_GE(exec->blocked_entries(), 20u) << exec->DebugPlan();
+    const uint64_t fallbacks = PlainFallbacks();
     blocked = Train(exec.get());
+    EXPECT_EQ(PlainFallbacks(), fallbacks);  // every op took its blocked arrays directly
   }
   {
     LayoutScope off(false);
@@ -165,8 +171,9 @@ TEST(BlockedLayout, PlanKeepsBoundariesPlain) {
   EXPECT_TRUE(blocked("relu1[0]"));
   EXPECT_TRUE(blocked("add[0]"));
   EXPECT_TRUE(blocked("pool[0]"));
-  EXPECT_FALSE(blocked("conv4[0]"));  // relu4 feeds Flatten, which reads plain arrays
-  EXPECT_FALSE(blocked("relu4[0]"));
+  EXPECT_TRUE(blocked("conv4[0]"));
+  EXPECT_TRUE(blocked("relu4[0]"));
+  EXPECT_FALSE(blocked("gpool[0]"));  // Flatten reads plain arrays
   EXPECT_FALSE(blocked("bn1[1]"));  // per-channel statistics
   EXPECT_FALSE(blocked("data[0]"));
   EXPECT_FALSE(blocked("softmax[0]"));
@@ -206,7 +213,9 @@ TEST(BlockedLayout, DeclinedCallsComputeOnPlainCopies) {
     LayoutScope on(true);
     auto exec = Bind(ResidualNet(), kData, GradReq::kWrite, reqs);
     EXPECT_GE(exec->blocked_entries(), 20u);
+    const uint64_t fallbacks = PlainFallbacks();
     blocked = Train(exec.get());
+    EXPECT_GT(PlainFallbacks(), fallbacks);
   }
   {
     LayoutScope off(false);
@@ -221,7 +230,10 @@ TEST(BlockedLayout, InferenceMatchesPlainExecution) {
     LayoutScope scope(on);
     auto exec = Bind(ResidualNet(false), kData, GradReq::kNull);
     EXPECT_EQ(exec->blocked_entries() > 0, on);
+    const uint64_t fallbacks = PlainFallbacks();
     exec->Forward(false);
+    exec->outputs()[0].WaitToRead();
+    EXPECT_EQ(PlainFallbacks(), fallbacks);
     (on ? blocked : plain) = Read(exec->outputs()[0]);
   }
   ExpectNear(blocked, plain, "output");
