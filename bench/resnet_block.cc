@@ -1,11 +1,11 @@
 // ResNet basic blocks (a stem conv 3x3 - BN - relu from 3 channels, then conv 3x3 - BN - relu -
-// conv 3x3 - BN + skip - relu, twice, then global average pooling and a classifier), float32, through a bound executor: a training step (forward
-// and backward) and an inference forward, with activations kept in oneDNN's blocked layout
-// between layers (op/layout.h) and with every layer reordering its activations (the layout pass
-// off), against PyTorch's eager NCHW modules (bench/resnet_block_torch.py, at its best:
-// bench::PeerEnv() and the faster of 1 or 2 threads) in the same run.
-// Budget (issue 16, item 3): blocked >= 1.0x PyTorch on the training step; the "blocked/plain"
-// column shows what keeping the layout saves.
+// conv 3x3 - BN + skip - relu, twice, then global average pooling and a classifier), float32,
+// through a bound executor: a training step (forward and backward) and an inference forward, with
+// activations kept in oneDNN's blocked layout between layers (op/layout.h) and with every layer
+// reordering its activations (the layout pass off), against PyTorch's eager NCHW modules
+// (bench/resnet_block_torch.py, at its best: bench::PeerEnv() and the faster of 1 or 2 threads) in
+// the same run. Budget (issue 16, item 3): blocked >= 1.0x PyTorch on the training step; the
+// "blocked/plain" column shows what keeping the layout saves.
 //
 //   resnet_block [--torch bench/resnet_block_torch.py]
 #include <cstdio>
@@ -55,14 +55,14 @@ mx::Symbol Net(int64_t c) {
                     {{"act_type", "relu"}}, "stem_relu");
   for (int b = 0; b < 2; ++b) {
     const std::string name = "block" + std::to_string(b);
-    mx::Symbol y = Op("Activation", {ConvBN(x, c, name + "a")}, {{"act_type", "relu"}},
-                      name + "_relu_a");
+    mx::Symbol y =
+        Op("Activation", {ConvBN(x, c, name + "a")}, {{"act_type", "relu"}}, name + "_relu_a");
     y = Op("elemwise_add", {x, ConvBN(y, c, name + "b")}, {}, name + "_add");
     x = Op("Activation", {y}, {{"act_type", "relu"}}, name + "_relu");
   }
   mx::Symbol pool = Op("Pooling", {x}, {{"global_pool", "true"}, {"pool_type", "avg"}}, "pool");
-  mx::Symbol fc = Op("FullyConnected", {Op("Flatten", {pool}, {}, "flat")},
-                     {{"num_hidden", "10"}}, "fc");
+  mx::Symbol fc =
+      Op("FullyConnected", {Op("Flatten", {pool}, {}, "flat")}, {{"num_hidden", "10"}}, "fc");
   return Op("SoftmaxOutput", {fc}, {}, "softmax");
 }
 
@@ -145,11 +145,10 @@ int main(int argc, char** argv) {
       const Times t = it == torch.end() ? Times{} : it->second;
       char budget[32] = "";
       if (k.budget > 0 && t.train > 0) std::snprintf(budget, sizeof(budget), ">=%.1fx", k.budget);
-      std::printf(
-          "%-32s %7.2f |%7.2f %7.2f |%7.2f %7.2f |%7.2f %5.2fx|%5.2fx %5.2fx|%5.2fx %s\n", k.name,
-          1e3 * b.train, 1e3 * b.infer, 1e3 * p.train, 1e3 * p.infer, 1e3 * t.train,
-          1e3 * t.infer, p.train / b.train, p.infer / b.infer, t.train > 0 ? t.train / b.train : 0,
-          t.infer > 0 ? t.infer / b.infer : 0, budget);
+      std::printf("%-32s %7.2f |%7.2f %7.2f |%7.2f %7.2f |%7.2f %5.2fx|%5.2fx %5.2fx|%5.2fx %s\n",
+                  k.name, 1e3 * b.train, 1e3 * b.infer, 1e3 * p.train, 1e3 * p.infer, 1e3 * t.train,
+                  1e3 * t.infer, p.train / b.train, p.infer / b.infer,
+                  t.train > 0 ? t.train / b.train : 0, t.infer > 0 ? t.infer / b.infer : 0, budget);
       std::printf("%-32s (%zu activations blocked)\n", "", b.blocked);
     }
     mx::SetBlockedLayouts(was);

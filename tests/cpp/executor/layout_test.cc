@@ -57,9 +57,8 @@ Symbol ResidualNet(bool loss = true) {
   Symbol pool = Op("Pooling", {Relu(sum, "relu3")},
                    {{"kernel", "(2,2)"}, {"stride", "(2,2)"}, {"pool_type", "max"}}, "pool");
   Symbol conv4 = Relu(Conv(pool, 32, 1, "conv4"), "relu4");
-  Symbol gpool =
-      Op("Pooling", {conv4}, {{"kernel", "(1,1)"}, {"global_pool", "true"}, {"pool_type", "avg"}},
-         "gpool");
+  Symbol gpool = Op("Pooling", {conv4},
+                    {{"kernel", "(1,1)"}, {"global_pool", "true"}, {"pool_type", "avg"}}, "gpool");
   Symbol fc =
       Op("FullyConnected", {Op("Flatten", {gpool}, {}, "flat")}, {{"num_hidden", "10"}}, "fc");
   return loss ? Op("SoftmaxOutput", {fc}, {}, "softmax") : fc;
@@ -174,7 +173,7 @@ TEST(BlockedLayout, PlanKeepsBoundariesPlain) {
   EXPECT_TRUE(blocked("conv4[0]"));
   EXPECT_TRUE(blocked("relu4[0]"));
   EXPECT_FALSE(blocked("gpool[0]"));  // Flatten reads plain arrays
-  EXPECT_FALSE(blocked("bn1[1]"));  // per-channel statistics
+  EXPECT_FALSE(blocked("bn1[1]"));    // per-channel statistics
   EXPECT_FALSE(blocked("data[0]"));
   EXPECT_FALSE(blocked("softmax[0]"));
 }
