@@ -53,6 +53,7 @@ bool EmptyGemv(bool trans_a, int64_t m, int64_t n, T beta, T* y) {
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (EmptyGemm(m, n, k, beta, c, ldc)) return;
+  if (SmallGemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
 #if MX_USE_ONEDNN
   // float GEMMs go to oneDNN's sgemm when libmx has it: it picks its kernels by the CPU's
   // features, where OpenBLAS 0.3.21 picks them by CPU model and falls back to its SSE3 (Prescott)
@@ -74,6 +75,7 @@ void GemmCblas(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, floa
                const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                int64_t ldc) {
   if (EmptyGemm(m, n, k, beta, c, ldc)) return;
+  if (SmallGemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
   cblas_sgemm(CblasRowMajor, Op(trans_a), Op(trans_b), ToInt(m, "m"), ToInt(n, "n"), ToInt(k, "k"),
               alpha, a, Ld(lda), b, Ld(ldb), beta, c, Ld(ldc));
 }

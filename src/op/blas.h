@@ -26,6 +26,13 @@ void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
           const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
           int64_t ldc);
 
+// Small float products (at most 32^3 multiply-adds, n <= 64, b not transposed) on AVX-512 in
+// registers, without a library's fixed cost per call (op/blas_small.cc); false, having done
+// nothing, when it does not take the call. Gemm and GemmCblas try it first.
+bool SmallGemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+               int64_t ldc);
+
 // The float GEMM through CBLAS alone, never oneDNN: dot's products are often tiny, where
 // oneDNN's sgemm costs more per call (a 16x16 dot: ~600 ns through OpenBLAS, ~1100 ns through
 // oneDNN, bench/op_latency).
