@@ -17,6 +17,7 @@
 
 #include "bench_util.h"
 #include "engine/engine.h"
+#include "engine/profiler.h"
 #include "executor/executor.h"
 #include "op/layout.h"
 #include "torch_peer.h"
@@ -95,6 +96,17 @@ Times TimeLibmx(const Case& k, bool blocked) {
       },
       wait);
   t.infer = bench::TimePerIter([&] { exec->Forward(false); }, wait);
+  if (std::getenv("RESNET_BLOCK_PROFILE") != nullptr) {  // where a training step's time goes
+    mx::engine::profiler::SetState(true);
+    for (int i = 0; i < 5; ++i) {
+      exec->Forward(true);
+      exec->Backward({});
+    }
+    wait();
+    mx::engine::profiler::SetState(false);
+    std::printf("%s\n", mx::engine::profiler::Table(mx::engine::profiler::Take()).c_str());
+    mx::engine::profiler::Clear();
+  }
   return t;
 }
 

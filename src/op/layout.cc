@@ -82,6 +82,19 @@ void PlainToBlocked(const float* from, const TBlob& to) {
   Convert<false>(to.shape, from, to.data<float>());
 }
 
+bool SameOrder(const Shape& shape) { return shape.ndim() == 4 && shape[2] * shape[3] == 1; }
+
+void ConvertLayout(const float* from, Layout from_layout, const TBlob& to) {
+  if (from_layout == to.layout || SameOrder(to.shape)) {
+    if (to.Bytes() > 0) std::memcpy(to.dptr, from, to.Bytes());
+  } else if (from_layout == Layout::kPlain) {
+    PlainToBlocked(from, to);
+  } else {
+    BlockedToPlain(TBlob{const_cast<float*>(from), to.shape, to.dtype, to.ctx, from_layout},
+                   to.data<float>());
+  }
+}
+
 void ComputePlain(const FCompute& fn, const NodeAttrs& attrs, const OpContext& ctx,
                   const std::vector<TBlob>& in, const std::vector<OpReq>& req,
                   const std::vector<TBlob>& out) {

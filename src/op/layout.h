@@ -35,6 +35,12 @@ bool AnyBlocked(const std::vector<TBlob>& in, const std::vector<TBlob>& out);
 void BlockedToPlain(const TBlob& from, float* to);
 void PlainToBlocked(const float* from, const TBlob& to);
 
+// Whether both orders put the elements of an array of this shape in the same places: a 1x1 plane
+// (global pooling's output) is n*C + c either way.
+bool SameOrder(const Shape& shape);
+// Writes `from` (an array of to.shape in order `from_layout`) into `to` in to.layout.
+void ConvertLayout(const float* from, Layout from_layout, const TBlob& to);
+
 // Runs `fn` (a compute that reads only plain blobs) on plain copies of the blocked operands:
 // blocked inputs are converted in, blocked outputs computed plain and converted back (what they
 // hold first when accumulated). The copies come from the storage pool. The call gets no

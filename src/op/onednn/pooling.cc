@@ -18,9 +18,7 @@ using Dims = memory::dims;
 struct Problem {
   Dims src, dst, strides, kernel, pad_l, pad_r;
   dnnl::algorithm alg;
-  // The caller's layouts: data, output (and output gradient), data gradient.
-  memory::format_tag src_tag = memory::format_tag::nchw, dst_tag = memory::format_tag::nchw,
-                     diff_src_tag = memory::format_tag::nchw;
+  memory::format_tag tag = memory::format_tag::nchw;  // the data's layout (SetLayout)
   onednn::Key key{};
 };
 
@@ -66,22 +64,40 @@ memory::format_tag Tag(Layout layout) {
   return layout == Layout::kBlocked16 ? memory::format_tag::nChw16c : memory::format_tag::nchw;
 }
 
-// The blobs' layouts, part of the plan's key. oneDNN's fast kernels want data and output in one
-// layout; mixed ones (global pooling before a Flatten, which reads plain) take its reference
-// kernel, on an output of a few elements per plane.
-void SetLayouts(Problem* pr, Layout src, Layout dst, Layout diff_src) {
-  pr->src_tag = Tag(src);
-  pr->dst_tag = Tag(dst);
-  pr->diff_src_tag = Tag(diff_src);
-  pr->key[13] = static_cast<int64_t>(src);
-  pr->key[14] = static_cast<int64_t>(dst);
-  pr->key[15] = static_cast<int64_t>(diff_src);
+float* ThreadBuffer(int slot, size_t bytes) {
+  thread_local std::vector<float> buffers[4];
+  std::vector<float>& b = buffers[slot];
+  if (b.size() * sizeof(float) < bytes) b.resize((bytes + sizeof(float) - 1) / sizeof(float));
+  return b.data();
+}
+
+// The primitive works in the data's layout (part of the plan's key): oneDNN's kernels for
+// mixed layouts are its reference ones, 60x slower on global pooling before a Flatten (which
+// reads a plain output). An operand in the other layout goes through a buffer and a conversion,
+// free for a 1x1 output plane, where both orders agree.
+void SetLayout(Problem* pr, Layout data) {
+  pr->tag = Tag(data);
+  pr->key[13] = static_cast<int64_t>(data);
+}
+
+// The memory the primitive reads or writes for `b`: `b` itself when in `layout` (or either order
+// agrees), else a buffer of this thread's (`slot`), holding b's values when `in`.
+float* InLayout(const TBlob& b, Layout layout, int slot, bool in) {
+  if (b.layout == layout || SameOrder(b.shape)) return b.data<float>();
+  float* buf = ThreadBuffer(slot, b.Bytes());
+  if (in) ConvertLayout(b.data<float>(), b.layout, TBlob{buf, b.shape, b.dtype, b.ctx, layout});
+  return buf;
+}
+
+// After the primitive: `b`'s values from the buffer InLayout gave, if any.
+void Finish(const TBlob& b, Layout layout, const float* used) {
+  if (used != b.dptr) ConvertLayout(used, layout, b);
 }
 
 dnnl::pooling_forward::primitive_desc ForwardDesc(const Problem& pr, dnnl::prop_kind prop) {
   using F = dnnl::pooling_forward;
-  const F::desc d(prop, pr.alg, onednn::PlainDesc(pr.src, pr.src_tag),
-                  onednn::PlainDesc(pr.dst, pr.dst_tag), pr.strides, pr.kernel, pr.pad_l, pr.pad_r);
+  const F::desc d(prop, pr.alg, onednn::PlainDesc(pr.src, pr.tag),
+                  onednn::PlainDesc(pr.dst, pr.tag), pr.strides, pr.kernel, pr.pad_l, pr.pad_r);
   return F::primitive_desc(d, onednn::Engine());
 }
 
@@ -115,13 +131,6 @@ const Plan* ThreadPlan(const onednn::Key& key, Build build) {
       .get();
 }
 
-float* ThreadBuffer(int slot, size_t bytes) {
-  thread_local std::vector<float> buffers[2];
-  std::vector<float>& b = buffers[slot];
-  if (b.size() * sizeof(float) < bytes) b.resize((bytes + sizeof(float) - 1) / sizeof(float));
-  return b.data();
-}
-
 bool Takes(const TBlob& data, OpReq req) {
   return onednn::Enabled() && data.dtype == DType::kFloat32 && req != OpReq::kAdd;
 }
@@ -143,14 +152,17 @@ bool OneDNNPoolForward(const PoolingParam& p, const Window& w, const OpContext&,
                        OpReq req, const TBlob& out) {
   Problem pr;
   if (!Takes(in, req) || !Describe(p, w, in.shape, out.shape, &pr)) return false;
-  SetLayouts(&pr, in.layout, out.layout, Layout::kPlain);
+  SetLayout(&pr, in.layout);
   const ForwardPlan* plan = ThreadPlan<ForwardPlan>(pr.key, [&] {
     return ForwardPlan{dnnl::pooling_forward(ForwardDesc(pr, dnnl::prop_kind::forward_inference))};
   });
   if (plan == nullptr) return false;
-  memory src(onednn::PlainDesc(pr.src, pr.src_tag), onednn::Engine(), in.dptr),
-      dst(onednn::PlainDesc(pr.dst, pr.dst_tag), onednn::Engine(), out.dptr);
+  float* y = InLayout(out, in.layout, 2, false);
+  memory src(onednn::PlainDesc(pr.src, pr.tag), onednn::Engine(), in.dptr),
+      dst(onednn::PlainDesc(pr.dst, pr.tag), onednn::Engine(), y);
   plan->prim.execute(onednn::Stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  onednn::Stream().wait();
+  Finish(out, in.layout, y);
   onednn::Stream().wait();
   onednn::CountCall();
   return true;
@@ -162,15 +174,15 @@ bool OneDNNPoolBackward(const PoolingParam& p, const Window& w, const std::vecto
   if (!Takes(in[1], req) || req == OpReq::kNull || !Describe(p, w, in[1].shape, in[0].shape, &pr)) {
     return false;
   }
-  SetLayouts(&pr, in[1].layout, in[0].layout, out.layout);
+  const Layout layout = in[1].layout;
+  SetLayout(&pr, layout);
   pr.key[16] = 1;  // backward
   const BackwardPlan* found = ThreadPlan<BackwardPlan>(pr.key, [&] {
     using B = dnnl::pooling_backward;
     BackwardPlan b;
     const auto fwd = ForwardDesc(pr, dnnl::prop_kind::forward_training);
-    const B::desc d(pr.alg, onednn::PlainDesc(pr.src, pr.diff_src_tag),
-                    onednn::PlainDesc(pr.dst, pr.dst_tag), pr.strides, pr.kernel, pr.pad_l,
-                    pr.pad_r);
+    const B::desc d(pr.alg, onednn::PlainDesc(pr.src, pr.tag), onednn::PlainDesc(pr.dst, pr.tag),
+                    pr.strides, pr.kernel, pr.pad_l, pr.pad_r);
     b.prim = B(B::primitive_desc(d, onednn::Engine(), fwd));
     b.max = pr.alg == dnnl::algorithm::pooling_max;
     if (b.max) {
@@ -183,20 +195,23 @@ bool OneDNNPoolBackward(const PoolingParam& p, const Window& w, const std::vecto
   if (found == nullptr) return false;
   const BackwardPlan& plan = *found;
   const dnnl::engine& eng = onednn::Engine();
+  float* dx = InLayout(out, layout, 3, false);
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_DIFF_DST, memory(onednn::PlainDesc(pr.dst, pr.dst_tag), eng, in[0].dptr)},
-      {DNNL_ARG_DIFF_SRC, memory(onednn::PlainDesc(pr.src, pr.diff_src_tag), eng, out.dptr)}};
+      {DNNL_ARG_DIFF_DST,
+       memory(onednn::PlainDesc(pr.dst, pr.tag), eng, InLayout(in[0], layout, 2, true))},
+      {DNNL_ARG_DIFF_SRC, memory(onednn::PlainDesc(pr.src, pr.tag), eng, dx)}};
   if (plan.max) {
     memory ws(plan.workspace, eng, ThreadBuffer(0, plan.workspace.get_size()));
     plan.forward.execute(
         onednn::Stream(),
-        {{DNNL_ARG_SRC, memory(onednn::PlainDesc(pr.src, pr.src_tag), eng, in[1].dptr)},
+        {{DNNL_ARG_SRC, memory(onednn::PlainDesc(pr.src, pr.tag), eng, in[1].dptr)},
          {DNNL_ARG_DST, memory(plan.dst, eng, ThreadBuffer(1, plan.dst.get_size()))},
          {DNNL_ARG_WORKSPACE, ws}});
     args.emplace(DNNL_ARG_WORKSPACE, ws);
   }
   plan.prim.execute(onednn::Stream(), args);
   onednn::Stream().wait();
+  Finish(out, layout, dx);
   onednn::CountCall();
   return true;
 }

@@ -223,6 +223,39 @@ TEST(BlockedLayout, DeclinedCallsComputeOnPlainCopies) {
   ExpectSame(blocked, plain);
 }
 
+// Pooling whose output a Flatten reads (plain) from blocked data, both ways: the primitive runs
+// in the data's layout and the output (and its gradient) go through a conversion.
+TEST(BlockedLayout, PoolingBetweenLayouts) {
+  for (const char* pool_type : {"max", "avg"}) {
+    Symbol pool = Op("Pooling", {Relu(Conv(Symbol::Variable("data"), 32, 3, "conv"), "relu")},
+                     {{"kernel", "(3,3)"}, {"stride", "(2,2)"}, {"pool_type", pool_type}}, "pool");
+    Symbol fc =
+        Op("FullyConnected", {Op("Flatten", {pool}, {}, "flat")}, {{"num_hidden", "4"}}, "fc");
+    Symbol net = Op("SoftmaxOutput", {fc}, {}, "softmax");
+    std::vector<std::vector<float>> blocked, plain;
+    {
+      LayoutScope on(true);
+      auto exec = Bind(net, Shape{2, 16, 9, 9}, GradReq::kWrite);
+      const std::string plan = exec->DebugPlan();
+      EXPECT_NE(plan.find("relu[0]"), std::string::npos);
+      EXPECT_NE(plan.substr(plan.find("relu[0]")).find("nChw16c"), std::string::npos) << plan;
+      EXPECT_EQ(plan.substr(plan.find("pool[0]"),
+                            plan.find('\n', plan.find("pool[0]")) - plan.find("pool[0]"))
+                    .find("nChw16c"),
+                std::string::npos)
+          << plan;
+      const uint64_t fallbacks = PlainFallbacks();
+      blocked = Train(exec.get());
+      EXPECT_EQ(PlainFallbacks(), fallbacks);
+    }
+    {
+      LayoutScope off(false);
+      plain = Train(Bind(net, Shape{2, 16, 9, 9}, GradReq::kWrite).get());
+    }
+    ExpectSame(blocked, plain);
+  }
+}
+
 TEST(BlockedLayout, InferenceMatchesPlainExecution) {
   std::vector<float> blocked, plain;
   for (bool on : {true, false}) {
