@@ -21,7 +21,7 @@ bash scripts/fetch_mnist.sh data/mnist >/dev/null
 benches=("$@")
 if [ ${#benches[@]} -eq 0 ]; then
   benches=(engine_bench elemwise_bench fc_bench op_latency op_latency_py memory_plan conv
-           mnist_mlp mnist_lenet)
+           resnet_block mnist_mlp mnist_lenet)
   # kvstore is built only with MPI (MX_USE_MPI).
   if [ -x build/bench/kvstore ]; then benches+=(kvstore); fi
 fi
