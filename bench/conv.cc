@@ -114,25 +114,13 @@ Rates TimeLibmx(const ConvShape& s) {
 std::map<std::string, Rates> TimeTorch(const std::string& script,
                                        const std::vector<ConvShape>& shapes) {
   std::map<std::string, Rates> best;
-  for (int threads = 1; threads <= 2; ++threads) {
-    std::string cmd =
-        bench::PeerEnv() + "/usr/bin/python3 " + script + " --threads " + std::to_string(threads);
-    for (const auto& s : shapes) cmd += " " + s.Key();
-    std::FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-    if (p == nullptr) return {};
-    char line[512], key[128];
-    double f = 0, b = 0;
-    while (std::fgets(line, sizeof(line), p) != nullptr) {
-      if (std::sscanf(line, "torch %127[^:]: %lf %lf", key, &f, &b) == 3) {
-        Rates& r = best[key];
-        r.fwd = std::max(r.fwd, f);
-        r.bwd = std::max(r.bwd, b);
-      } else {
-        std::printf("  torch: %s", line);
-      }
-    }
-    pclose(p);
-  }
+  std::string args;
+  for (const auto& s : shapes) args += " " + s.Key();
+  bench::RunTorchPeerCases(script, args, [&](const std::string& key, double f, double b) {
+    Rates& r = best[key];
+    r.fwd = std::max(r.fwd, f);
+    r.bwd = std::max(r.bwd, b);
+  });
   return best;
 }
 

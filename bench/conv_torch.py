@@ -10,7 +10,8 @@ line per shape:
 Usage: conv_torch.py --threads N  "n,c,h,w,f,k,s,p" ...
 """
 import sys
-import time
+
+from peer_timing import best_seconds
 
 try:
     import torch
@@ -19,26 +20,6 @@ except ImportError:
     print("torch: python3-torch is not installed (apt-get install python3-torch)")
     raise SystemExit(3)
 
-
-def best_seconds(fn, reps=5, min_time=0.1):
-    fn()  # warm up (allocations, algorithm choice)
-    iters = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        t = time.perf_counter() - t0
-        if t > min_time / 4:
-            iters = max(1, int(iters * min_time / t))
-            break
-        iters *= 4
-    best = 1e30
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / iters)
-    return best
 
 
 def main():

@@ -113,25 +113,13 @@ Times TimeLibmx(const Case& k, bool blocked) {
 // PyTorch's seconds per step per case key, best over 1 and 2 threads; empty when it did not run.
 std::map<std::string, Times> TimeTorch(const std::string& script, const std::vector<Case>& cases) {
   std::map<std::string, Times> best;
-  for (int threads = 1; threads <= 2; ++threads) {
-    std::string cmd =
-        bench::PeerEnv() + "/usr/bin/python3 " + script + " --threads " + std::to_string(threads);
-    for (const Case& k : cases) cmd += " " + k.Key();
-    std::FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-    if (p == nullptr) return {};
-    char line[512], key[128];
-    double train = 0, infer = 0;
-    while (std::fgets(line, sizeof(line), p) != nullptr) {
-      if (std::sscanf(line, "torch %127[^:]: %lf %lf", key, &train, &infer) == 3) {
-        Times& t = best[key];
-        t.train = t.train > 0 ? std::min(t.train, train) : train;
-        t.infer = t.infer > 0 ? std::min(t.infer, infer) : infer;
-      } else {
-        std::printf("  torch: %s", line);
-      }
-    }
-    pclose(p);
-  }
+  std::string args;
+  for (const Case& k : cases) args += " " + k.Key();
+  bench::RunTorchPeerCases(script, args, [&](const std::string& key, double train, double infer) {
+    Times& t = best[key];
+    t.train = t.train > 0 ? std::min(t.train, train) : train;
+    t.infer = t.infer > 0 ? std::min(t.infer, infer) : infer;
+  });
   return best;
 }
 

@@ -10,7 +10,8 @@ Prints one line per case, seconds per step:
 Usage: resnet_block_torch.py --threads N  "n,c,hw" ...
 """
 import sys
-import time
+
+from peer_timing import best_seconds
 
 try:
     import torch
@@ -30,26 +31,6 @@ class Block(nn.Module):
     def forward(self, x):
         return torch.relu(x + self.b(self.a(x)))
 
-
-def best_seconds(fn, reps=4, min_time=0.12):
-    fn()  # warm up (allocations, algorithm choice)
-    iters = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        t = time.perf_counter() - t0
-        if t > min_time / 4:
-            iters = max(1, int(iters * min_time / t))
-            break
-        iters *= 4
-    best = 1e30
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / iters)
-    return best
 
 
 def main():

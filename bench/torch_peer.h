@@ -61,6 +61,29 @@ inline PeerRun RunTorchPeer(const std::string& script, const std::string& args) 
   return best;
 }
 
+// For peers that print one line per case, "torch <key>: <a> <b>": runs `script` with `args` once
+// per thread count (1, 2) and calls keep(key, a, b) for each such line, so the caller keeps the
+// better figure per key. Other output lines are echoed, indented.
+template <typename Keep>
+void RunTorchPeerCases(const std::string& script, const std::string& args, Keep keep) {
+  for (int threads = 1; threads <= 2; ++threads) {
+    const std::string cmd = PeerEnv() + "/usr/bin/python3 " + script + " --threads " +
+                            std::to_string(threads) + " " + args + " 2>&1";
+    std::FILE* p = popen(cmd.c_str(), "r");
+    if (p == nullptr) return;
+    char line[512], key[128];
+    double a = 0, b = 0;
+    while (std::fgets(line, sizeof(line), p) != nullptr) {
+      if (std::sscanf(line, "torch %127[^:]: %lf %lf", key, &a, &b) == 3) {
+        keep(std::string(key), a, b);
+      } else {
+        std::printf("  torch: %s", line);
+      }
+    }
+    pclose(p);
+  }
+}
+
 }  // namespace bench
 
 #endif  // MX_BENCH_TORCH_PEER_H_

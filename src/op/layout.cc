@@ -9,14 +9,15 @@
 namespace mx {
 namespace {
 
-bool& BlockedFlag() {
+// Read by binding threads, written by tests and benchmarks (SetBlockedLayouts).
+std::atomic<bool>& BlockedFlag() {
 #if MX_USE_ONEDNN
-  static bool on = [] {
+  static std::atomic<bool> on([] {
     const char* v = std::getenv("MX_BLOCKED_LAYOUT");
     return v == nullptr || std::strcmp(v, "0") != 0;
-  }();
+  }());
 #else
-  static bool on = false;  // no op of this build reads a blocked slot
+  static std::atomic<bool> on(false);  // no op of this build reads a blocked slot
 #endif
   return on;
 }
@@ -52,10 +53,10 @@ std::atomic<uint64_t> fallbacks{0};
 
 uint64_t PlainFallbacks() { return fallbacks.load(std::memory_order_relaxed); }
 
-bool BlockedLayouts() { return BlockedFlag(); }
+bool BlockedLayouts() { return BlockedFlag().load(std::memory_order_relaxed); }
 void SetBlockedLayouts(bool on) {
 #if MX_USE_ONEDNN
-  BlockedFlag() = on;
+  BlockedFlag().store(on, std::memory_order_relaxed);
 #else
   (void)on;
 #endif
