@@ -71,7 +71,8 @@ void* Spare(const TBlob& b, OpReq req, int slot) {
 bool OneDNNBatchNormForward(const BatchNormParam& p, bool training, const OpContext&,
                             const std::vector<TBlob>& in, const std::vector<OpReq>& req,
                             const std::vector<TBlob>& out) {
-  if (!Takes(p, in[0], req)) return false;
+  // One layout for data and output (LayoutSlots::tied): a mix goes to the loops, on plain copies.
+  if (!Takes(p, in[0], req) || out[0].layout != in[0].layout) return false;
   const ChannelView v = ChannelViewOf(p, in[0].shape);
   const Problem pr = Describe(p, v, !training, 0, in[0].layout);
   const auto eps = static_cast<float>(p.eps);
@@ -112,7 +113,9 @@ bool OneDNNBatchNormForward(const BatchNormParam& p, bool training, const OpCont
 bool OneDNNBatchNormBackward(const BatchNormParam& p, const OpContext&,
                              const std::vector<TBlob>& in, const std::vector<OpReq>& req,
                              const std::vector<TBlob>& out) {
-  if (!Takes(p, in[1], req)) return false;
+  if (!Takes(p, in[1], req) || in[0].layout != in[1].layout || out[0].layout != in[1].layout) {
+    return false;
+  }
   const ChannelView v = ChannelViewOf(p, in[1].shape);
   const Problem pr = Describe(p, v, p.use_global_stats, 1, in[1].layout);
   const auto eps = static_cast<float>(p.eps);
