@@ -65,7 +65,8 @@ size_t PlanLayout(Graph* g, const std::vector<uint32_t>& external_entries) {
       std::vector<Shape> in_shapes, out_shapes;
       for (uint32_t e : in) in_shapes.push_back(g->shapes[e]);
       for (uint32_t e : out) out_shapes.push_back(g->shapes[e]);
-      const LayoutSlots s = op.layout_slots(node.attrs, in_shapes, out_shapes, g->dtypes[out[0]]);
+      const int dtype = out.empty() ? -1 : g->dtypes[out[0]];
+      const LayoutSlots s = op.layout_slots(node.attrs, in_shapes, out_shapes, dtype);
       for (int i : s.inputs) {
         in_slot.at(i) = true;
         aware[in[i]] = true;
