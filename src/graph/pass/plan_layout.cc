@@ -51,7 +51,7 @@ size_t PlanLayout(Graph* g, const std::vector<uint32_t>& external_entries) {
     std::vector<bool> in_slot(in.size(), false), out_slot(out.size(), false);
     std::vector<uint32_t> tied;
     const Op& op = *node.attrs.op;
-    if (op.elementwise) {
+    if (op.elementwise && !out.empty()) {
       bool same = true;
       for (uint32_t e : in) same = same && g->shapes[e] == g->shapes[out[0]];
       for (uint32_t e : out) same = same && g->shapes[e] == g->shapes[out[0]];
