@@ -153,8 +153,8 @@ void CpuBackward(const NodeAttrs& attrs, const OpContext& ctx, const std::vector
 // the loops on plain copies), cuDNN first on the GPU, then the loops.
 void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                     const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
-  const BatchNormParam& p = Param(attrs);
-  const bool training = ctx.is_train && !p.use_global_stats;
+  [[maybe_unused]] const BatchNormParam& p = Param(attrs);
+  [[maybe_unused]] const bool training = ctx.is_train && !p.use_global_stats;
 #if MX_USE_ONEDNN
   if (!ctx.run.ctx.is_gpu() && OneDNNBatchNormForward(p, training, ctx, in, req, out)) return;
 #endif
@@ -168,7 +168,7 @@ void ForwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vec
 
 void BackwardCompute(const NodeAttrs& attrs, const OpContext& ctx, const std::vector<TBlob>& in,
                      const std::vector<OpReq>& req, const std::vector<TBlob>& out) {
-  const BatchNormParam& p = Param(attrs);
+  [[maybe_unused]] const BatchNormParam& p = Param(attrs);
 #if MX_USE_ONEDNN
   if (!ctx.run.ctx.is_gpu() && OneDNNBatchNormBackward(p, ctx, in, req, out)) return;
 #endif
