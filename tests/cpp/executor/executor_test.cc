@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "array_test_util.h"
 #include "base/error.h"
 #include "engine/engine.h"
 #include "op/invoke.h"
@@ -28,11 +29,7 @@ NDArray Array(const Shape& s, const std::vector<float>& v) {
   return a;
 }
 
-std::vector<float> Read(const NDArray& a) {
-  std::vector<float> v(a.Size());
-  a.SyncCopyToCPU(v.data(), v.size());
-  return v;
-}
+using test::Read;
 
 // The seed document's first symbolic example: c = (a + b) / 10 + 1.
 Symbol SeedSymbol() {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "array_test_util.h"
 #include "base/context.h"
 #include "base/error.h"
 #include "engine/engine.h"
@@ -26,11 +27,7 @@ Symbol OpNode(const std::string& op, std::vector<Symbol> args,
   return s;
 }
 
-std::vector<float> Read(const NDArray& a) {
-  std::vector<float> v(a.Size());
-  a.SyncCopyToCPU(v.data(), v.size());
-  return v;
-}
+using test::Read;
 
 Symbol Mlp() {
   Symbol x = Symbol::Variable("data");

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <random>
 
+#include "array_test_util.h"
 #include "engine/engine.h"
 #include "executor/executor.h"
 #include "op/layout.h"
@@ -64,30 +65,9 @@ Symbol ResidualNet(bool loss = true) {
   return loss ? Op("SoftmaxOutput", {fc}, {}, "softmax") : fc;
 }
 
-std::vector<float> Read(const NDArray& a) {
-  std::vector<float> v(a.Size());
-  a.SyncCopyToCPU(v.data(), v.size());
-  return v;
-}
-
-void Fill(const NDArray& a, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<float> v(a.Size());
-  for (float& x : v) x = dist(rng);
-  a.SyncCopyFromCPU(v.data(), v.size());
-}
-
-void ExpectNear(const std::vector<float>& a, const std::vector<float>& b, const std::string& what) {
-  ASSERT_EQ(a.size(), b.size()) << what;
-  int bad = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double tol = 1e-4 + 1e-4 * std::fabs(b[i]);
-    if (!(std::fabs(a[i] - b[i]) <= tol) && bad++ < 5) {
-      ADD_FAILURE() << what << " element " << i << ": blocked " << a[i] << ", plain " << b[i];
-    }
-  }
-}
+using test::ExpectNear;
+using test::Fill;
+using test::Read;
 
 // Switches blocked layouts for the scope of a test.
 class LayoutScope {
@@ -129,7 +109,7 @@ void ExpectSame(const std::vector<std::vector<float>>& blocked,
                 const std::vector<std::vector<float>>& plain) {
   ASSERT_EQ(blocked.size(), plain.size());
   for (size_t i = 0; i < blocked.size(); ++i) {
-    ExpectNear(blocked[i], plain[i], "array " + std::to_string(i));
+    ExpectNear(blocked[i], plain[i], "array " + std::to_string(i), "blocked", "plain");
   }
 }
 
@@ -198,7 +178,7 @@ TEST(BlockedLayout, InteriorLayersReorderNothing) {
   const auto blocked = reorders(true), plain = reorders(false);
   EXPECT_EQ(blocked.first, 2u);
   EXPECT_EQ(plain.first, 8u);
-  ExpectNear(blocked.second, plain.second, "output");
+  ExpectNear(blocked.second, plain.second, "output", "blocked", "plain");
 }
 
 // Calls the oneDNN paths decline on blocked arrays run on plain copies: a weight gradient to
@@ -268,7 +248,7 @@ TEST(BlockedLayout, InferenceMatchesPlainExecution) {
     EXPECT_EQ(PlainFallbacks(), fallbacks);
     (on ? blocked : plain) = Read(exec->outputs()[0]);
   }
-  ExpectNear(blocked, plain, "output");
+  ExpectNear(blocked, plain, "output", "blocked", "plain");
 }
 
 // A monitor sees every value as the plain array it stands for.
@@ -292,7 +272,7 @@ TEST(BlockedLayout, MonitorSeesPlainValues) {
   ASSERT_TRUE(seen[1].count("relu1_output"));
   for (const auto& [name, values] : seen[0]) {
     ASSERT_TRUE(seen[1].count(name)) << name;
-    ExpectNear(seen[1][name], values, name);
+    ExpectNear(seen[1][name], values, name, "blocked", "plain");
   }
 }
 

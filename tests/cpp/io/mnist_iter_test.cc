@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "array_test_util.h"
 #include "base/error.h"
 #include "io/idx_file.h"
 
@@ -73,11 +74,7 @@ std::vector<uint8_t> ReadRaw(const std::string& path) {
   return bytes;
 }
 
-std::vector<float> Read(const NDArray& a) {
-  std::vector<float> v(a.Size());
-  a.SyncCopyToCPU(v.data(), v.size());
-  return v;
-}
+using test::Read;
 
 BatchIterParams Params(int64_t batch) {
   BatchIterParams p;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "array_test_util.h"
 #include "base/error.h"
 #include "storage/storage.h"
 
@@ -23,11 +24,7 @@ struct Batch {
   bool operator!=(const Batch& o) const { return !(*this == o); }
 };
 
-std::vector<float> Read(const NDArray& a) {
-  std::vector<float> v(a.Size());
-  a.SyncCopyToCPU(v.data(), v.size());
-  return v;
-}
+using test::Read;
 
 // Every batch of `epochs` epochs (Reset between them).
 std::vector<Batch> Collect(DataIter* it, int epochs) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "array_test_util.h"
 #include "base/context.h"
 #include "base/error.h"
 
@@ -23,11 +24,7 @@ NDArray Array(const std::vector<float>& v, Context ctx = Context::CPU()) {
   return a;
 }
 
-std::vector<float> Read(const NDArray& a) {
-  std::vector<float> v(static_cast<size_t>(a.Size()));
-  a.SyncCopyToCPU(v.data(), v.size());
-  return v;
-}
+using test::Read;
 
 void ExpectCode(ErrorCode code, const std::function<void()>& f, const std::string& part) {
   try {

@@ -13,6 +13,7 @@
 #include <numeric>
 #include <thread>
 
+#include "array_test_util.h"
 #include "base/error.h"
 #include "engine/engine.h"
 #include "storage/storage.h"
@@ -26,11 +27,7 @@ std::vector<float> Iota(size_t n, float start = 0) {
   return v;
 }
 
-std::vector<float> Read(const NDArray& a) {
-  std::vector<float> v(a.Size());
-  a.SyncCopyToCPU(v.data(), v.size());
-  return v;
-}
+using test::Read;
 
 NDArray FromVector(const Shape& s, const std::vector<float>& v, Context ctx = Context::CPU()) {
   NDArray a(s, ctx);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 
+#include "array_test_util.h"
 #include "engine/engine.h"
 #include "executor/executor.h"
 #include "op/convolution.h"
@@ -34,30 +35,9 @@ Symbol ConvNet(const Conv& c) {
   return s;
 }
 
-std::vector<float> Read(const NDArray& a) {
-  std::vector<float> v(a.Size());
-  a.SyncCopyToCPU(v.data(), v.size());
-  return v;
-}
-
-void Fill(const NDArray& a, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<float> v(a.Size());
-  for (float& x : v) x = dist(rng);
-  a.SyncCopyFromCPU(v.data(), v.size());
-}
-
-void ExpectNear(const std::vector<float>& a, const std::vector<float>& b, const std::string& what) {
-  ASSERT_EQ(a.size(), b.size()) << what;
-  int bad = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double tol = 1e-4 + 1e-4 * std::fabs(b[i]);
-    if (!(std::fabs(a[i] - b[i]) <= tol) && bad++ < 5) {
-      ADD_FAILURE() << what << " element " << i << ": oneDNN " << a[i] << ", im2col " << b[i];
-    }
-  }
-}
+using test::ExpectNear;
+using test::Fill;
+using test::Read;
 
 // Forward (training) and backward of a bound convolution: output, then every gradient.
 std::vector<std::vector<float>> Step(Executor* exec) {
@@ -97,7 +77,8 @@ TEST(OneDNNConv, BindTimePlansAgreeWithIm2col) {
     // The forward of few channels takes the direct kernel (conv_direct.cc) when it can.
     EXPECT_EQ(onednn::Calls() - calls + DirectConvCalls() - direct, 2u)
         << "forward and backward through oneDNN";
-    for (size_t k = 0; k < dnn.size(); ++k) ExpectNear(dnn[k], portable[k], std::to_string(k));
+    for (size_t k = 0; k < dnn.size(); ++k)
+      ExpectNear(dnn[k], portable[k], std::to_string(k), "oneDNN", "im2col");
   }
 }
 
@@ -121,7 +102,8 @@ TEST(OneDNNConv, ARebindWithAnotherBatchPlansItsOwnShapes) {
     const auto portable = Step(BindConv(c).get());
     onednn::SetEnabled(true);
     const auto dnn = Step(BindConv(c).get());
-    for (size_t k = 0; k < dnn.size(); ++k) ExpectNear(dnn[k], portable[k], std::to_string(k));
+    for (size_t k = 0; k < dnn.size(); ++k)
+      ExpectNear(dnn[k], portable[k], std::to_string(k), "oneDNN", "im2col");
   }
 }
 
@@ -141,7 +123,7 @@ TEST(OneDNNConv, TheNextForwardSeesUpdatedWeights) {
     const std::vector<float> want = Read(reference->outputs()[0]);
     onednn::SetEnabled(true);
     exec->Forward(false);
-    ExpectNear(Read(exec->outputs()[0]), want, what);
+    ExpectNear(Read(exec->outputs()[0]), want, what, "oneDNN", "im2col");
   };
   check("first forward");
   check("unchanged weights (the cached copy)");

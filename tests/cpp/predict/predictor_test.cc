@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "array_test_util.h"
 #include "base/error.h"
 
 namespace mx {
@@ -81,11 +82,7 @@ std::string Params(const Symbol& net, const Shape& data_shape) {
   return NDArray::SaveToBuffer(arrays, names);
 }
 
-std::vector<float> Read(const NDArray& a) {
-  std::vector<float> v(a.Size());
-  a.SyncCopyToCPU(v.data(), v.size());
-  return v;
-}
+using test::Read;
 
 struct Case {
   const char* name;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "array_test_util.h"
 #include "base/error.h"
 #include "resource/resource.h"
 
@@ -14,11 +15,7 @@ namespace mx {
 namespace train {
 namespace {
 
-std::vector<float> Read(const NDArray& a) {
-  std::vector<float> v(static_cast<size_t>(a.Size()));
-  a.SyncCopyToCPU(v.data(), v.size());
-  return v;
-}
+using test::Read;
 
 struct Stats {
   double mean = 0, std = 0, min = 1e300, max = -1e300;
