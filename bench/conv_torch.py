@@ -11,7 +11,7 @@ Usage: conv_torch.py --threads N  "n,c,h,w,f,k,s,p" ...
 """
 import sys
 
-from peer_timing import best_seconds
+from peer_timing import best_seconds, peer_args
 
 try:
     import torch
@@ -23,12 +23,7 @@ except ImportError:
 
 
 def main():
-    args = sys.argv[1:]
-    threads = int(args[args.index("--threads") + 1])
-    shapes = [a for a in args if "," in a]
-    torch.set_num_threads(threads)
-    for s in shapes:
-        n, c, h, w, f, k, st, p = (int(v) for v in s.split(","))
+    for s, (n, c, h, w, f, k, st, p) in peer_args(torch):
         x = torch.rand(n, c, h, w, requires_grad=True)
         wt = torch.rand(f, c, k, k, requires_grad=True)
         b = torch.rand(f, requires_grad=True)

@@ -11,7 +11,7 @@ Usage: resnet_block_torch.py --threads N  "n,c,hw" ...
 """
 import sys
 
-from peer_timing import best_seconds
+from peer_timing import best_seconds, peer_args
 
 try:
     import torch
@@ -34,12 +34,7 @@ class Block(nn.Module):
 
 
 def main():
-    args = sys.argv[1:]
-    threads = int(args[args.index("--threads") + 1])
-    cases = [a for a in args if "," in a]
-    torch.set_num_threads(threads)
-    for key in cases:
-        n, c, hw = (int(v) for v in key.split(","))
+    for key, (n, c, hw) in peer_args(torch):
         net = nn.Sequential(nn.Conv2d(3, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
                             Block(c), Block(c), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                             nn.Linear(c, 10))
